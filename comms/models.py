@@ -1,0 +1,104 @@
+"""Proactive updates and the notifications that carry them to people."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from programs.models import Audience, Program
+from programs.querysets import AudienceQuerySet
+
+
+class Update(models.Model):
+    """A proactive program update: something worth knowing, not only a milestone report."""
+
+    class Category(models.TextChoices):
+        MILESTONE = "milestone", "Milestone"
+        DEVIATION = "deviation", "Deviation"
+        SUPPLY = "supply", "Supply"
+        REGULATORY = "regulatory", "Regulatory"
+        FINANCIAL = "financial", "Financial"
+        GENERAL = "general", "General"
+
+    class Significance(models.TextChoices):
+        INFO = "info", "Info"
+        NOTABLE = "notable", "Notable"
+        CRITICAL = "critical", "Critical"
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="updates")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    category = models.CharField(max_length=12, choices=Category.choices, default=Category.GENERAL)
+    significance = models.CharField(
+        max_length=10, choices=Significance.choices, default=Significance.INFO
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.SPONSOR)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="updates"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sponsor could first see it."
+    )
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When notifications were fanned out to recipients."
+    )
+
+    objects = AudienceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["program", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(audience="internal") | Q(published_at__isnull=False),
+                name="sponsor_update_has_published_at",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code}: {self.title}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_recipient(self, user: object) -> NotificationQuerySet:
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One message to one person about one thing, on one channel. Unique, so delivery is
+    idempotent: a repeated task or sweep finds the row and does nothing twice."""
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", "In-app"
+        EMAIL = "email", "Email"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=250)
+    url = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "channel", "update"], name="one_notification_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} · {self.subject}"

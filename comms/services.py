@@ -1,0 +1,142 @@
+"""Writes for updates and notifications."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portal import audit, policy
+from portal.errors import ServiceError
+from portal.models import Membership, User
+from programs.models import Audience, Event, Program
+from programs.services import event_append
+
+from comms.models import Notification, Update
+
+NOT_PROGRAM_TEAM = "Only the program's CDMO team can post updates."
+ALREADY_PUBLISHED = "This update is already visible to the sponsor."
+
+
+def _enqueue_delivery(update_id: int) -> None:
+    from comms.tasks import deliver_update_notifications
+
+    transaction.on_commit(lambda: deliver_update_notifications.delay(update_id))
+
+
+def update_post(
+    *,
+    actor: User,
+    program: Program,
+    title: str,
+    body: str,
+    category: str = Update.Category.GENERAL,
+    significance: str = Update.Significance.INFO,
+    audience: str = Audience.SPONSOR,
+) -> Update:
+    """Post an update. Sponsor-audience updates are published at once and notified."""
+    if not policy.can_post_update(actor, program):
+        raise ServiceError(NOT_PROGRAM_TEAM)
+    now = timezone.now()
+    update = Update(
+        program=program,
+        title=title.strip(),
+        body=body.strip(),
+        category=category,
+        significance=significance,
+        audience=audience,
+        author=actor,
+        published_at=now if audience == Audience.SPONSOR else None,
+    )
+    update.full_clean()
+    with transaction.atomic():
+        update.save()
+        audit.record_create(actor=actor, instance=update, program_id=program.pk)
+        event_append(
+            program=program,
+            kind=Event.Kind.UPDATE,
+            verb="update.posted",
+            summary=f"{update.get_significance_display()} update: {update.title}",
+            audience=audience,
+            actor=actor,
+            url=reverse("program-detail", args=[program.code]) + f"#update-{update.pk}",
+        )
+        if audience == Audience.SPONSOR:
+            _enqueue_delivery(update.pk)
+    return update
+
+
+def update_publish(*, actor: User, update: Update) -> Update:
+    """Share an internal draft with the sponsor; this is what starts their notification."""
+    if not policy.can_post_update(actor, update.program):
+        raise ServiceError(NOT_PROGRAM_TEAM)
+    with transaction.atomic():
+        update = Update.objects.select_for_update().select_related("program").get(pk=update.pk)
+        if update.audience == Audience.SPONSOR:
+            raise ServiceError(ALREADY_PUBLISHED)
+        before = audit.snapshot(update, ["audience", "published_at"])
+        update.audience = Audience.SPONSOR
+        update.published_at = timezone.now()
+        update.save(update_fields=["audience", "published_at"])
+        audit.record_update(
+            actor=actor, instance=update, before=before, program_id=update.program_id
+        )
+        event_append(
+            program=update.program,
+            kind=Event.Kind.UPDATE,
+            verb="update.published",
+            summary=f"{update.get_significance_display()} update: {update.title}",
+            audience=Audience.SPONSOR,
+            actor=actor,
+            url=reverse("program-detail", args=[update.program.code]) + f"#update-{update.pk}",
+        )
+        _enqueue_delivery(update.pk)
+    return update
+
+
+def update_notifications_deliver(*, update_id: int) -> int:
+    """Create the in-app notification for every sponsor user of the program. Idempotent: the
+    unique (recipient, channel, update) key makes a second run create nothing."""
+    with transaction.atomic():
+        update = (
+            Update.objects.select_for_update(of=("self",))
+            .select_related("program")
+            .filter(pk=update_id, audience=Audience.SPONSOR)
+            .first()
+        )
+        if update is None or update.notified_at is not None:
+            return 0
+        recipients = User.objects.filter(
+            is_active=True,
+            membership__organisation_id=update.program.sponsor_id,
+            membership__role__in=Membership.SPONSOR_ROLES,
+        ).exclude(notifications__update=update, notifications__channel=Notification.Channel.IN_APP)
+        url = reverse("program-detail", args=[update.program.code]) + f"#update-{update.pk}"
+        subject = f"{update.program.code}: {update.title}"[:250]
+        now = timezone.now()
+        rows = [
+            Notification(
+                recipient=recipient,
+                channel=Notification.Channel.IN_APP,
+                update=update,
+                subject=subject,
+                url=url,
+                sent_at=now,
+            )
+            for recipient in recipients
+        ]
+        try:
+            with transaction.atomic():
+                Notification.objects.bulk_create(rows)
+        except IntegrityError:
+            rows = []
+        update.notified_at = now
+        update.save(update_fields=["notified_at"])
+    return len(rows)
+
+
+def notification_mark_read(*, user: User, notification: Notification) -> None:
+    if notification.recipient_id != user.pk or notification.read_at is not None:
+        return
+    notification.read_at = timezone.now()
+    notification.save(update_fields=["read_at"])

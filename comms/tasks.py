@@ -1,0 +1,34 @@
+"""Delivery tasks: ids in, service call, bounded retries. Safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import DatabaseError
+from django.utils import timezone
+
+from comms import services
+from comms.models import Update
+from programs.models import Audience
+
+
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def deliver_update_notifications(update_id: int) -> int:
+    return services.update_notifications_deliver(update_id=update_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sweep_pending_notifications() -> int:
+    """Catch what a lost enqueue left behind (broker down at commit time, worker crash)."""
+    cutoff = timezone.now() - timedelta(minutes=1)
+    pending = Update.objects.filter(
+        audience=Audience.SPONSOR, notified_at__isnull=True, published_at__lt=cutoff
+    ).values_list("id", flat=True)[:500]
+    return sum(services.update_notifications_deliver(update_id=pk) for pk in pending)

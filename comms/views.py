@@ -1,0 +1,117 @@
+"""Sponsor-facing pages: the portfolio, the program page with its live feed, and updates.
+
+They live here, in the top app, because they compose programs with their communications.
+One view serves the full page and, for an HTMX request, just the fragment that asked.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
+
+from comms import selectors, services
+from comms.forms import UpdateForm
+from portal import policy
+from portal.errors import ServiceError
+from programs.selectors import event_list, get_program_for_user
+
+FEED_LENGTH = 30
+FRAGMENTS = {"program-rows", "feed", "updates"}
+
+
+def _fragment(request: HttpRequest) -> str | None:
+    """The partial an HTMX request asked for with `?fragment=`, if it is one we serve."""
+    name = request.GET.get("fragment")
+    return name if request.htmx and name in FRAGMENTS else None
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def program_list(request: HttpRequest) -> HttpResponse:
+    context = {"programs": selectors.portfolio(user=request.user)}
+    template = "comms/program_list.html"
+    if fragment := _fragment(request):
+        template += f"#{fragment}"
+    return render(request, template, context)
+
+
+def _program_context(request: HttpRequest, code: str) -> dict[str, object]:
+    program = get_program_for_user(request.user, code)
+    return {
+        "program": program,
+        "events": event_list(user=request.user, program=program)[:FEED_LENGTH],
+        "updates": selectors.update_list(user=request.user, program=program)[:10],
+        "can_post": policy.can_post_update(request.user, program),
+    }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def program_detail(request: HttpRequest, code: str) -> HttpResponse:
+    context = _program_context(request, code)
+    template = "comms/program_detail.html"
+    if fragment := _fragment(request):
+        template += f"#{fragment}"
+    elif context["can_post"]:
+        context["form"] = UpdateForm()
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def update_create(request: HttpRequest, code: str) -> HttpResponse:
+    program = get_program_for_user(request.user, code)
+    form = UpdateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_post(actor=request.user, program=program, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+    if form.errors:
+        context = {"program": program, "form": form, "can_post": True}
+        template = "comms/program_detail.html#update-form" if request.htmx else None
+        if template is None:
+            context.update(_program_context(request, code))
+            template = "comms/program_detail.html"
+        return render(request, template, context, status=422)
+    if not request.htmx:
+        messages.success(request, "Update posted.")
+        return redirect("program-detail", code=program.code)
+    response = render(
+        request,
+        "comms/program_detail.html#update-form",
+        {"program": program, "form": UpdateForm(), "can_post": True, "posted": True},
+    )
+    return trigger_client_event(response, "update-posted")
+
+
+@require_POST
+@login_required
+def update_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    program = get_program_for_user(request.user, code)
+    update = selectors.get_update_for_user(request.user, program, pk)
+    try:
+        services.update_publish(actor=request.user, update=update)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Shared with the sponsor; their notification is on its way.")
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect("program-detail", code=program.code)
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = list(selectors.notification_list(user=request.user)[:50])
+    response = render(
+        request, "comms/notification_list.html", {"notifications": notifications}
+    )
+    for notification in notifications:
+        services.notification_mark_read(user=request.user, notification=notification)
+    return response

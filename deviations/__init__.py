@@ -1,0 +1,1 @@
+"""Quality agreements, deviations, CAPA and electronic signatures (issue: Deviations)."""

@@ -1,0 +1,1 @@
+"""Kick-off, cadence meetings, action items, risks and escalations (issue: Program governance)."""

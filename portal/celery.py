@@ -1,0 +1,34 @@
+"""The Celery app. Tasks take ids, never objects, and are safe to run twice."""
+
+import os
+
+from celery import Celery
+from celery.signals import task_prerun
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_ignore_result=True,
+    worker_prefetch_multiplier=1,
+    task_default_retry_delay=10,
+    broker_connection_retry_on_startup=True,
+    beat_schedule={
+        "deliver-pending-notifications": {
+            "task": "comms.tasks.sweep_pending_notifications",
+            "schedule": 60.0,
+        },
+    },
+)
+app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _give_task_a_request_id(task_id: str | None = None, **_: object) -> None:
+    """Audit entries written by a task carry the task id as their request id."""
+    from portal.request_context import set_request_id
+
+    set_request_id(f"task-{task_id}" if task_id else None)

@@ -1,0 +1,196 @@
+"""Organisations, people, API tokens and the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.contrib.auth.models import BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Organisation(models.Model):
+    """The CDMO that runs the portal, or one of its sponsors (clients)."""
+
+    class Kind(models.TextChoices):
+        CDMO = "cdmo", "CDMO"
+        SPONSOR = "sponsor", "Sponsor"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an email address."""
+
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150, blank=True, help_text="Job title shown to sponsors.")
+    phone = models.CharField(max_length=40, blank=True)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["display_name"]
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+
+class Membership(models.Model):
+    """A user's place in one organisation, and the role that decides what they may do."""
+
+    class Role(models.TextChoices):
+        SPONSOR_VIEWER = "viewer", "Sponsor viewer"
+        SPONSOR_LEAD = "lead", "Sponsor lead"
+        STAFF = "staff", "CDMO staff"
+        PM = "pm", "Project manager"
+        LEADERSHIP = "leadership", "CDMO leadership"
+
+    SPONSOR_ROLES: ClassVar[frozenset[str]] = frozenset({Role.SPONSOR_VIEWER, Role.SPONSOR_LEAD})
+    CDMO_ROLES: ClassVar[frozenset[str]] = frozenset({Role.STAFF, Role.PM, Role.LEADERSHIP})
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.organisation}"
+
+    @property
+    def is_cdmo(self) -> bool:
+        return self.role in self.CDMO_ROLES
+
+    @property
+    def is_sponsor(self) -> bool:
+        return self.role in self.SPONSOR_ROLES
+
+
+class ApiToken(models.Model):
+    """A REST client's credential. Only a hash of the key is stored; the key is shown once."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'LIMS sync'.")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, help_text="First characters of the key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AuditEntry(models.Model):
+    """One change to one record: append only, and chained to the entry before it by hash.
+
+    The database refuses UPDATE and DELETE on this table (see the migration's triggers);
+    `manage.py verify_audit` recomputes the chain and reports the first broken link.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+        ACCESS = "access", "Access"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, help_text="Who, as printed at the time.")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    model = models.CharField(max_length=100, help_text="app_label.model")
+    object_pk = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    program = models.ForeignKey(
+        "programs.Program",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        db_constraint=True,
+    )
+    changes = models.JSONField(default=dict, help_text="{field: [before, after]}")
+    reason = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["model", "object_pk"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_repr}"

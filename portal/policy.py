@@ -1,0 +1,64 @@
+"""Who may do what. Every role check in views, API views and services comes from here.
+
+Visibility (which rows a user may see at all) is the job of the `visible_to` querysets;
+this module answers the next question: given a row the user can see, may they change it?
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from portal.models import Membership
+
+if TYPE_CHECKING:
+    from portal.models import User
+
+Role = Membership.Role
+
+
+def membership(user: Any) -> Membership | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "membership", None)
+
+
+def is_cdmo(user: Any) -> bool:
+    m = membership(user)
+    return m is not None and m.is_cdmo
+
+
+def is_sponsor(user: Any) -> bool:
+    m = membership(user)
+    return m is not None and m.is_sponsor
+
+
+def is_sponsor_lead(user: Any) -> bool:
+    m = membership(user)
+    return m is not None and m.role == Role.SPONSOR_LEAD
+
+
+def is_leadership(user: Any) -> bool:
+    m = membership(user)
+    return m is not None and m.role == Role.LEADERSHIP
+
+
+def sees_internal(user: Any) -> bool:
+    """Internal (CDMO-only) items are never shown to sponsor users."""
+    return is_cdmo(user)
+
+
+def is_program_team(user: User, program: Any) -> bool:
+    """A CDMO user embedded in this program (any active program role), or leadership."""
+    if is_leadership(user):
+        return True
+    if not is_cdmo(user):
+        return False
+    return any(m.user_id == user.pk for m in program.active_members)
+
+
+def can_post_update(user: User, program: Any) -> bool:
+    return is_program_team(user, program)
+
+
+def can_manage_tokens(user: Any) -> bool:
+    return is_sponsor_lead(user)

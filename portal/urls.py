@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("accounts/", include("portal.account_urls")),
+    path("settings/tokens/", views.token_list, name="token-list"),
+    path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("", include("comms.urls")),
+    path("api/v1/", include("portal.api.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,78 @@
+"""Core pages: home, health probes and API token management."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal import policy, selectors, services
+from portal.celery import app as celery_app
+from portal.errors import ServiceError
+from portal.forms import TokenCreateForm
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("program-list")
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready when the database answers and the broker accepts a connection."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"error: {exc.__class__.__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", **checks},
+                        status=200 if ready else 503)
+
+
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    if not policy.can_manage_tokens(request.user):
+        return render(request, "portal/forbidden.html", status=403)
+    form = TokenCreateForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, new_key = services.api_token_create(
+                actor=request.user, user=request.user, name=form.cleaned_data["name"]
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            form = TokenCreateForm()
+    context = {"tokens": selectors.token_list(user=request.user), "form": form, "new_key": new_key}
+    status = 422 if form.errors else 200
+    return render(request, "portal/tokens.html", context, status=status)
+
+
+@require_POST
+@login_required
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = selectors.get_token_for_user(request.user, pk)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, f"Token “{token.name}” revoked. Clients using it now get 401.")
+    return redirect("token-list")

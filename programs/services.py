@@ -1,0 +1,131 @@
+"""Writes for programs: each service checks permission, changes rows, audits and logs events
+in one transaction, and wakes live pages after commit."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal import audit, live, policy
+from portal.errors import ServiceError
+from portal.models import Organisation, User
+from programs.models import Audience, Event, Program, ProgramMember
+
+REASON_REQUIRED = "A reason is required."
+NOT_ALLOWED = "You are not allowed to do that."
+
+
+def event_append(
+    *,
+    program: Program,
+    kind: str,
+    verb: str,
+    summary: str,
+    audience: str,
+    actor: User | None,
+    url: str = "",
+) -> Event:
+    """Add to the program's activity stream; live streams hear of it once committed."""
+    event = Event.objects.create(
+        program=program,
+        kind=kind,
+        verb=verb,
+        summary=summary[:300],
+        audience=audience,
+        actor=actor,
+        url=url,
+    )
+    message = {
+        "id": event.id,
+        "program": program.code,
+        "sponsor": program.sponsor_id,
+        "audience": audience,
+        "kind": kind,
+        "summary": event.summary,
+    }
+    transaction.on_commit(lambda: live.publish(message))
+    return event
+
+
+def program_create(
+    *,
+    actor: User | None,
+    sponsor: Organisation,
+    code: str,
+    name: str,
+    phase: str,
+    **fields: object,
+) -> Program:
+    if sponsor.kind != Organisation.Kind.SPONSOR:
+        raise ServiceError("A program belongs to a sponsor organisation.", field="sponsor")
+    with transaction.atomic():
+        program = Program(sponsor=sponsor, code=code, name=name, phase=phase, **fields)
+        program.full_clean()
+        program.save()
+        audit.record_create(actor=actor, instance=program, program_id=program.pk)
+        event_append(
+            program=program,
+            kind=Event.Kind.PROGRAM,
+            verb="program.created",
+            summary=f"Program {program.code} created",
+            audience=Audience.SPONSOR,
+            actor=actor,
+        )
+    return program
+
+
+def program_member_assign(
+    *, actor: User | None, program: Program, user: User, role: str, rank: str = ""
+) -> ProgramMember:
+    """Put a person on the program. A new dedicated PM ends the previous one's tenure, so the
+    history shows a continuous handover."""
+    with transaction.atomic():
+        if role == ProgramMember.Role.DEDICATED_PM:
+            for previous in program.members.active().filter(role=role).exclude(user=user):
+                before = audit.snapshot(previous, ["ended_at"])
+                previous.ended_at = timezone.now()
+                previous.save(update_fields=["ended_at"])
+                audit.record_update(
+                    actor=actor, instance=previous, before=before, program_id=program.pk
+                )
+        member, created = ProgramMember.objects.get_or_create(
+            program=program, user=user, role=role, ended_at=None, defaults={"rank": rank}
+        )
+        if created:
+            audit.record_create(actor=actor, instance=member, program_id=program.pk)
+            event_append(
+                program=program,
+                kind=Event.Kind.MEMBER,
+                verb="member.assigned",
+                summary=f"{user.display_name} joined as {member.get_role_display().lower()}",
+                audience=Audience.SPONSOR,
+                actor=actor,
+            )
+        program.__dict__.pop("active_members", None)
+    return member
+
+
+def program_set_health(*, actor: User, program: Program, health: str, reason: str) -> Program:
+    if not policy.is_program_team(actor, program):
+        raise ServiceError(NOT_ALLOWED)
+    if not reason.strip():
+        raise ServiceError(REASON_REQUIRED, field="reason")
+    with transaction.atomic():
+        program = Program.objects.select_for_update().get(pk=program.pk)
+        before = audit.snapshot(program, ["health", "health_reason"])
+        program.health = health
+        program.health_reason = reason.strip()
+        program.full_clean()
+        program.save(update_fields=["health", "health_reason"])
+        audit.record_update(
+            actor=actor, instance=program, before=before, program_id=program.pk, reason=reason
+        )
+        event_append(
+            program=program,
+            kind=Event.Kind.PROGRAM,
+            verb="program.health",
+            summary=f"Health set to {program.get_health_display().lower()}: {reason.strip()}",
+            audience=Audience.SPONSOR,
+            actor=actor,
+        )
+    return program
