@@ -9,6 +9,7 @@ from django.utils import timezone
 from portal import audit, policy
 from portal.errors import ServiceError
 from portal.models import Membership, User
+from portal.queue import enqueue_on_commit
 from programs.models import Audience, Event, Program
 from programs.services import event_append
 
@@ -19,9 +20,9 @@ ALREADY_PUBLISHED = "This update is already visible to the sponsor."
 
 
 def _enqueue_delivery(update_id: int) -> None:
-    from comms.tasks import deliver_update_notifications
+    from comms.tasks import deliver_update_notifications  # tasks import this module
 
-    transaction.on_commit(lambda: deliver_update_notifications.delay(update_id))
+    enqueue_on_commit(deliver_update_notifications, update_id)
 
 
 def update_post(
@@ -135,8 +136,11 @@ def update_notifications_deliver(*, update_id: int) -> int:
     return len(rows)
 
 
-def notification_mark_read(*, user: User, notification: Notification) -> None:
-    if notification.recipient_id != user.pk or notification.read_at is not None:
-        return
-    notification.read_at = timezone.now()
-    notification.save(update_fields=["read_at"])
+def notifications_mark_read(*, user: User, ids: list[int]) -> int:
+    """Mark the user's own notifications read; someone else's ids are ignored."""
+    return (
+        Notification.objects.for_recipient(user)
+        .unread()
+        .filter(pk__in=ids)
+        .update(read_at=timezone.now())
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -66,6 +67,8 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def update_create(request: HttpRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
+    if not policy.can_post_update(request.user, program):
+        raise PermissionDenied(services.NOT_PROGRAM_TEAM)
     form = UpdateForm(request.POST)
     if form.is_valid():
         try:
@@ -95,6 +98,8 @@ def update_create(request: HttpRequest, code: str) -> HttpResponse:
 def update_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     update = selectors.get_update_for_user(request.user, program, pk)
+    if not policy.can_post_update(request.user, program):
+        raise PermissionDenied(services.NOT_PROGRAM_TEAM)
     try:
         services.update_publish(actor=request.user, update=update)
     except ServiceError as exc:
@@ -112,6 +117,5 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     response = render(
         request, "comms/notification_list.html", {"notifications": notifications}
     )
-    for notification in notifications:
-        services.notification_mark_read(user=request.user, notification=notification)
+    services.notifications_mark_read(user=request.user, ids=[n.pk for n in notifications])
     return response

@@ -28,9 +28,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Profile", {"fields": ("display_name", "title", "phone", "time_zone")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
     )
-    add_fieldsets = (
-        (None, {"fields": ("email", "display_name", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"fields": ("email", "display_name", "password1", "password2")}),)
 
 
 @admin.register(ApiToken)

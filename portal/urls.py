@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("events/", views.events_outside_asgi, name="events"),
     path("accounts/", include("portal.account_urls")),
     path("settings/tokens/", views.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),

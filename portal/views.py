@@ -45,8 +45,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"error: {exc.__class__.__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", **checks},
-                        status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )
 
 
 @login_required
@@ -76,3 +77,10 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked. Clients using it now get 401.")
     return redirect("token-list")
+
+
+def events_outside_asgi(request: HttpRequest) -> HttpResponse:
+    """`/events/` is answered by the async handler in `portal.asgi`. Reaching Django means the
+    page is served without it (runserver, WSGI): 204 tells EventSource not to reconnect, and the
+    fragments' 30-second polling keeps the page current."""
+    return HttpResponse(status=204)

@@ -1,6 +1,7 @@
 """Test data builders. They build rows directly; behaviour under test goes through services."""
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from comms.models import Update
@@ -68,4 +69,4 @@ class UpdateFactory(DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Update {n}")
     body = "Something worth knowing."
     author = factory.SubFactory(UserFactory)
-    published_at = factory.Faker("date_time", tzinfo=__import__("datetime").UTC)
+    published_at = factory.LazyFunction(timezone.now)

@@ -4,39 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from portal.errors import ServiceError
 
+INVALID_INPUT = "The request has invalid fields."
+
 
 def _flatten(detail: Any) -> Any:
     if isinstance(detail, list):
         return [str(item) for item in detail]
     if isinstance(detail, dict):
-        return {key: _flatten(value) for key, value in detail.items()}
+        return {str(key): _flatten(value) for key, value in detail.items()}
     return [str(detail)]
+
+
+def _body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
 def handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
         fields = {exc.field: [exc.message]} if exc.field else {}
-        body = {"error": {"code": "invalid", "message": exc.message, "fields": fields}}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(_body("invalid", exc.message, fields), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        # A model's full_clean() in a service: the serializer should have caught it first,
+        # but if it didn't the client still gets a 400 naming the field, never a 500.
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        return Response(
+            _body("invalid", INVALID_INPUT, _flatten(fields)), status=status.HTTP_400_BAD_REQUEST
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = exception_handler(exc, context)
     if response is None:
         return None
-    fields: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
-        code = "invalid"
-        message = "The request has invalid fields."
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        fields = _flatten(detail)
+        response.data = _body("invalid", INVALID_INPUT, _flatten(detail))
     elif isinstance(exc, exceptions.APIException):
-        code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
-        message = str(exc.detail)
-    else:
-        code, message = "error", "The request failed."
-    response.data = {"error": {"code": code, "message": message, "fields": fields}}
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        response.data = _body(code, str(exc.detail))
     return response

@@ -1,0 +1,77 @@
+"""A program's status and updates over REST. Status lives here because it composes updates,
+and programs must not import comms."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from comms import selectors, services
+from comms.api.serializers import ProgramStatusSerializer, UpdateCreateSerializer, UpdateSerializer
+from portal import policy
+from portal.api.schema import error_responses
+from programs.api.views import CODE_PARAMETER, program_from_url
+
+LATEST_UPDATES = 5
+
+
+class ProgramStatusView(generics.GenericAPIView):
+    serializer_class = ProgramStatusSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        summary="Get a program's status",
+        description=(
+            "One call that answers “how is my program doing”: phase, status, health and its "
+            "reason, the dedicated PM, and the latest updates you may see."
+        ),
+        parameters=[CODE_PARAMETER],
+        responses={200: ProgramStatusSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        program = program_from_url(request.user, code)
+        latest = list(selectors.update_list(user=request.user, program=program)[:LATEST_UPDATES])
+        serializer = ProgramStatusSerializer(program, context={"latest_updates": latest})
+        return Response(serializer.data)
+
+
+class ProgramUpdateListView(generics.GenericAPIView):
+    serializer_class = UpdateSerializer
+    filter_backends = []
+
+    @extend_schema(
+        summary="List a program's updates",
+        tags=["updates"],
+        description="The updates you may see, newest first.",
+        parameters=[CODE_PARAMETER],
+        responses={200: UpdateSerializer(many=True), **error_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        program = program_from_url(request.user, code)
+        page = self.paginate_queryset(selectors.update_list(user=request.user, program=program))
+        return self.get_paginated_response(UpdateSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Post an update",
+        tags=["updates"],
+        description=(
+            "For the program's CDMO team only. A `sponsor` update is published at once and "
+            "the sponsor's people are notified; an `internal` one stays a CDMO draft."
+        ),
+        parameters=[CODE_PARAMETER],
+        request=UpdateCreateSerializer,
+        responses={201: UpdateSerializer, **error_responses(400, 401, 403, 404, 429)},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        program = program_from_url(request.user, code)
+        if not policy.can_post_update(request.user, program):
+            raise exceptions.PermissionDenied(services.NOT_PROGRAM_TEAM)
+        serializer = UpdateCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        update = services.update_post(
+            actor=request.user, program=program, **serializer.validated_data
+        )
+        return Response(UpdateSerializer(update).data, status=status.HTTP_201_CREATED)

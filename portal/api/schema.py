@@ -1,0 +1,70 @@
+"""OpenAPI pieces: the token scheme as clients must send it, and the documented error answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from portal.api.serializers import ErrorSerializer
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `error.fields` names each field at fault.",
+    401: "No credentials, or an invalid or revoked token.",
+    403: "You can see this program but may not do this.",
+    404: "No such program, or not one of yours.",
+    429: "Too many requests; retry after the `Retry-After` header's seconds.",
+}
+
+
+class HashedTokenScheme(OpenApiAuthenticationExtension):
+    """Replaces drf-spectacular's generic token scheme with one that says where keys come from."""
+
+    target_class = "portal.api.authentication.HashedTokenAuthentication"
+    name = "tokenAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "Send `Authorization: Token <key>`. A sponsor lead creates keys under "
+                "Settings → API tokens (an operator can run `manage.py create_api_token`); "
+                "a key is shown once and a revoked key gets 401 at once."
+            ),
+        }
+
+
+class StrictSerializerScheme(OpenApiSerializerExtension):
+    """Input serializers refuse unknown fields, so their schema says so."""
+
+    target_class = "portal.api.serializers.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The error answers an operation can give, each in the one error shape."""
+    return {
+        status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status])
+        for status in statuses
+    }
+
+
+def program_code_parameter(pattern: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "code",
+        str,
+        OpenApiParameter.PATH,
+        description="The program's code, e.g. `HLX-101`.",
+        pattern=pattern,
+    )

@@ -1,0 +1,28 @@
+"""Enqueueing after commit without ever failing the request that committed.
+
+If the broker is unreachable, the row that needs delivering is already in the database and the
+beat sweep picks it up: losing an enqueue delays a notification, it never loses one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+
+def _send(task: Task, args: tuple[Any, ...]) -> None:
+    try:
+        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY)
+    except Exception:  # the broker being down must not fail a committed request
+        logger.warning("could not enqueue %s%r; the sweep will deliver it", task.name, args)
+
+
+def enqueue_on_commit(task: Task, *args: Any) -> None:
+    transaction.on_commit(lambda: _send(task, args))

@@ -1,0 +1,60 @@
+"""Programs over REST: the list a user may see, and one program by its code."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, generics
+
+from portal.api.schema import error_responses, program_code_parameter
+from portal.models import User
+from programs.api.serializers import ProgramSerializer
+from programs.models import Program
+from programs.selectors import get_program_for_user, program_list
+
+_CODE_VALIDATOR: RegexValidator = next(
+    validator
+    for validator in Program._meta.get_field("code").validators
+    if isinstance(validator, RegexValidator)
+)
+CODE_PATTERN: str = _CODE_VALIDATOR.regex.pattern
+CODE_PARAMETER = program_code_parameter(CODE_PATTERN)
+NO_SUCH_PROGRAM = "No such program."
+
+
+def program_from_url(user: User, code: str) -> Program:
+    """The program named in the URL, if this user may see it. A string that cannot be a code
+    is a 404 before it reaches the database (PostgreSQL refuses a NUL in a query)."""
+    if not _CODE_VALIDATOR.regex.fullmatch(code):
+        raise exceptions.NotFound(NO_SUCH_PROGRAM)
+    return get_program_for_user(user, code)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List programs",
+        description="The programs you may see, ordered by code. A sponsor sees its own only.",
+        responses={200: ProgramSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+)
+class ProgramListView(generics.ListAPIView):
+    serializer_class = ProgramSerializer
+    filterset_fields = ["status", "phase", "health"]
+
+    def get_queryset(self) -> QuerySet[Program]:
+        return program_list(user=self.request.user)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get a program",
+        parameters=[CODE_PARAMETER],
+        responses={200: ProgramSerializer, **error_responses(401, 404, 429)},
+    )
+)
+class ProgramDetailView(generics.RetrieveAPIView):
+    serializer_class = ProgramSerializer
+
+    def get_object(self) -> Program:
+        return program_from_url(self.request.user, self.kwargs["code"])

@@ -1,0 +1,58 @@
+"""The embedded database (SQLite) enforces the same append-only rule, whatever the suite runs on."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = """
+import django
+django.setup()
+from django.db import DatabaseError, connection
+from django.core.management import call_command
+from portal.models import AuditEntry, Organisation
+from programs.services import program_create
+
+assert connection.vendor == "sqlite", connection.vendor
+sponsor = Organisation.objects.create(name="Helix", slug="helix", kind="sponsor")
+program_create(actor=None, sponsor=sponsor, code="HLX-101", name="Helix mAb", phase="phase_2")
+assert AuditEntry.objects.count() == 1
+for statement in ("UPDATE portal_auditentry SET reason = 'x'", "DELETE FROM portal_auditentry"):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    except DatabaseError as exc:
+        assert "append-only" in str(exc), exc
+    else:
+        raise SystemExit("SQLite accepted: " + statement)
+call_command("verify_audit")
+print("REFUSED-BOTH")
+"""
+
+
+def test_sqlite_refuses_update_and_delete_on_audit_rows(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(
+        PORTAL_TESTING="1",
+        PORTAL_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="portal.settings",
+    )
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "REFUSED-BOTH" in result.stdout
+    assert "Audit trail intact: 1 entries verified." in result.stdout

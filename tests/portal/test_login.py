@@ -1,0 +1,49 @@
+"""Signing in: the right password works, wrong ones get a message, repeated failures lock."""
+
+from django.core.cache import cache
+from django.test import Client
+
+
+def _login(email, password):
+    return Client().post("/accounts/login/", {"username": email, "password": password})
+
+
+def test_a_sponsor_signs_in_and_lands_on_their_programs(world, password):
+    response = _login(world.lead_a.email, password)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_a_wrong_password_gets_a_message_and_no_session(world):
+    response = _login(world.lead_a.email, "wrong")
+    assert response.status_code == 200
+    assert "Please enter a correct email and password" in response.content.decode()
+    assert "_auth_user_id" not in response.client.session
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(world, password, settings):
+    cache.clear()
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        _login(world.lead_a.email, "wrong")
+    response = _login(world.lead_a.email, password)
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in response.client.session
+    cache.clear()
+
+
+def test_email_is_case_insensitive_for_the_throttle(world, settings):
+    cache.clear()
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        _login(world.lead_a.email.upper(), "wrong")
+    response = _login(world.lead_a.email, "wrong")
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    cache.clear()
+
+
+def test_sign_out_needs_a_post(world):
+    client = Client()
+    client.force_login(world.lead_a)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/programs/").status_code == 302

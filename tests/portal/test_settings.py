@@ -1,0 +1,75 @@
+"""Configuration from the environment: bad values stop start-up; production is secure."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_helpers_read_typed_values(monkeypatch):
+    monkeypatch.setenv("X_BOOL", "yes")
+    monkeypatch.setenv("X_INT", "42")
+    monkeypatch.setenv("X_LIST", "a.example, b.example,")
+    assert env_bool("X_BOOL") is True
+    assert env_int("X_INT", 1) == 42
+    assert env_list("X_LIST", []) == ["a.example", "b.example"]
+    assert env_str("X_MISSING", "fallback") == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reader"),
+    [("X_BOOL", "maybe", lambda: env_bool("X_BOOL")), ("X_INT", "4x", lambda: env_int("X_INT", 1))],
+)
+def test_a_bad_value_names_the_variable(monkeypatch, name, value, reader):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        reader()
+
+
+def test_a_required_value_that_is_missing_says_so(monkeypatch):
+    monkeypatch.delenv("X_REQUIRED", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="X_REQUIRED must be set"):
+        env_str("X_REQUIRED")
+
+
+def _manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"PORTAL_TESTING", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_without_a_secret_key_refuses_to_start(tmp_path):
+    result = _manage("check", SECRET_KEY="", PORTAL_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_bad_database_url_refuses_to_start(tmp_path):
+    result = _manage(
+        "check", DEBUG="1", DATABASE_URL="nosuchdb://x", PORTAL_VAR_DIR=str(tmp_path)
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        SECRET_KEY="k" * 20 + "production-only-secret-value-0123456789-abcdefgh",
+        ALLOWED_HOSTS="portal.example.com",
+        PORTAL_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
