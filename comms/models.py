@@ -35,7 +35,12 @@ class Update(models.Model):
     )
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.SPONSOR)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="updates"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="updates",
+        help_text="Empty for updates the portal posted itself.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     published_at = models.DateTimeField(
@@ -43,6 +48,14 @@ class Update(models.Model):
     )
     notified_at = models.DateTimeField(
         null=True, blank=True, help_text="When notifications were fanned out to recipients."
+    )
+    source_event = models.OneToOneField(
+        "programs.Event",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="announcement",
+        help_text="Set when the update was posted automatically for an event (e.g. a slip).",
     )
 
     objects = AudienceQuerySet.as_manager()
@@ -102,3 +115,97 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} · {self.subject}"
+
+
+class UpdateRead(models.Model):
+    """A read receipt: the PM sees which sponsor users have read a critical update."""
+
+    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["update", "user"], name="one_read_receipt_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.update_id}"
+
+
+class Comment(models.Model):
+    """A message on an update, milestone or meeting. A sponsor question stays open until the
+    CDMO answers it; the time it took is stored."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="comments")
+    update = models.ForeignKey(
+        Update, on_delete=models.CASCADE, null=True, blank=True, related_name="comments"
+    )
+    milestone = models.ForeignKey(
+        "programs.Milestone",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    meeting = models.ForeignKey(
+        "governance.Meeting",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+    )
+    body = models.TextField()
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.SPONSOR)
+    is_question = models.BooleanField(default=False)
+    answer_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Time from question to first CDMO answer."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AudienceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(update__isnull=False, milestone__isnull=True, meeting__isnull=True)
+                    | Q(update__isnull=True, milestone__isnull=False, meeting__isnull=True)
+                    | Q(update__isnull=True, milestone__isnull=True, meeting__isnull=False)
+                ),
+                name="comment_on_exactly_one_thing",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_question=False) | Q(audience="sponsor"),
+                name="questions_are_visible_to_both_sides",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code}: {self.body[:40]}"
+
+    @property
+    def is_open_question(self) -> bool:
+        return self.is_question and self.answered_at is None
+
+
+class CalendarFeed(models.Model):
+    """A per-user calendar URL. The secret in the URL is the only credential a calendar client
+    can send, so it is long, random and can be rotated."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    secret = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from comms.models import Notification, Update
 from portal import audit, policy
 from portal.errors import ServiceError
 from portal.models import Membership, User
@@ -13,10 +14,12 @@ from portal.queue import enqueue_on_commit
 from programs.models import Audience, Event, Program
 from programs.services import event_append
 
-from comms.models import Notification, Update
-
 NOT_PROGRAM_TEAM = "Only the program's CDMO team can post updates."
 ALREADY_PUBLISHED = "This update is already visible to the sponsor."
+EVENT_CATEGORIES = {
+    Event.Kind.MILESTONE: Update.Category.MILESTONE,
+    Event.Kind.COST: Update.Category.FINANCIAL,
+}
 
 
 def _enqueue_delivery(update_id: int) -> None:
@@ -64,6 +67,36 @@ def update_post(
         )
         if audience == Audience.SPONSOR:
             _enqueue_delivery(update.pk)
+    return update
+
+
+def update_announce_event(*, event_id: int) -> Update | None:
+    """Post the update an announced event asked for (a milestone slip, say), once: the update's
+    unique link to its event makes a repeated task or sweep a no-op."""
+    with transaction.atomic():
+        event = (
+            Event.objects.select_for_update(of=("self",))
+            .select_related("program", "actor")
+            .filter(pk=event_id, announce=True, audience=Audience.SPONSOR)
+            .first()
+        )
+        if event is None or Update.objects.filter(source_event=event).exists():
+            return None
+        update = Update(
+            program=event.program,
+            title=event.summary[:200],
+            body=event.detail or event.summary,
+            category=EVENT_CATEGORIES.get(event.kind, Update.Category.GENERAL),
+            significance=event.significance,
+            audience=Audience.SPONSOR,
+            author=event.actor,
+            published_at=timezone.now(),
+            source_event=event,
+        )
+        update.full_clean()
+        update.save()
+        audit.record_create(actor=event.actor, instance=update, program_id=event.program_id)
+        _enqueue_delivery(update.pk)
     return update
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from comms import services
 from comms.models import Update
-from programs.models import Audience
+from programs.models import Audience, Event
 
 
 @shared_task(
@@ -24,6 +24,17 @@ def deliver_update_notifications(update_id: int) -> int:
     return services.update_notifications_deliver(update_id=update_id)
 
 
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def announce_event(event_id: int) -> bool:
+    return services.update_announce_event(event_id=event_id) is not None
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def sweep_pending_notifications() -> int:
     """Catch what a lost enqueue left behind (broker down at commit time, worker crash)."""
@@ -31,4 +42,9 @@ def sweep_pending_notifications() -> int:
     pending = Update.objects.filter(
         audience=Audience.SPONSOR, notified_at__isnull=True, published_at__lt=cutoff
     ).values_list("id", flat=True)[:500]
+    unannounced = Event.objects.filter(
+        announce=True, announcement__isnull=True, at__lt=cutoff
+    ).values_list("id", flat=True)[:500]
+    for event_id in unannounced:
+        services.update_announce_event(event_id=event_id)
     return sum(services.update_notifications_deliver(update_id=pk) for pk in pending)

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 
 from portal.models import Organisation
-from programs.querysets import AudienceQuerySet, ProgramQuerySet
+from programs.querysets import AudienceQuerySet, ProgramQuerySet, ProgramScopedQuerySet
 
 
 class Audience(models.TextChoices):
@@ -68,6 +68,14 @@ class Program(models.Model):
     health_reason = models.TextField(blank=True)
     start_date = models.DateField(null=True, blank=True)
     target_launch_date = models.DateField(null=True, blank=True)
+    slip_threshold_days = models.PositiveSmallIntegerField(
+        default=7,
+        help_text="A forecast moving later than baseline by more than this posts a notable update.",
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    baseline_frozen_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the kick-off completes; baselines then need a reason."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgramQuerySet.as_manager()
@@ -162,11 +170,28 @@ class Event(models.Model):
         PROGRAM = "program", "Program"
         UPDATE = "update", "Update"
         MEMBER = "member", "People"
+        MILESTONE = "milestone", "Timeline"
+        WORKSTREAM = "workstream", "Workstream"
+        KICKOFF = "kickoff", "Kick-off"
+        MEETING = "meeting", "Meeting"
+        ACTION = "action", "Action item"
+        COMMENT = "comment", "Comment or question"
+        RISK = "risk", "Risk"
+        COST = "cost", "Costs"
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     verb = models.CharField(max_length=40, help_text="What happened, e.g. 'update.posted'.")
     summary = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    significance = models.CharField(
+        max_length=10,
+        choices=[("info", "Info"), ("notable", "Notable"), ("critical", "Critical")],
+        default="info",
+    )
+    announce = models.BooleanField(
+        default=False, help_text="Also post it as a program update (comms reacts to it)."
+    )
     audience = models.CharField(max_length=10, choices=Audience.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -182,3 +207,210 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program.code}: {self.summary}"
+
+
+class Workstream(models.Model):
+    """A strand of work in a program, owned by one person on each side."""
+
+    class Kind(models.TextChoices):
+        TECH_TRANSFER = "tech_transfer", "Tech transfer"
+        PROCESS_DEVELOPMENT = "process_development", "Process development"
+        ANALYTICAL = "analytical", "Analytical"
+        MANUFACTURING = "manufacturing", "Manufacturing"
+        FILL_FINISH = "fill_finish", "Fill-finish"
+        QA_REGULATORY = "qa_regulatory", "QA / regulatory"
+        SUPPLY_CHAIN = "supply_chain", "Supply chain"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        ON_HOLD = "on_hold", "On hold"
+        COMPLETE = "complete", "Complete"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="workstreams")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=24, choices=Kind.choices, default=Kind.OTHER)
+    cdmo_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cdmo_workstreams",
+    )
+    sponsor_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sponsor_workstreams",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="unique_workstream_name"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="workstream_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} · {self.name}"
+
+    @property
+    def has_both_owners(self) -> bool:
+        return self.cdmo_owner_id is not None and self.sponsor_owner_id is not None
+
+
+class Milestone(models.Model):
+    """A dated commitment. The baseline is agreed at kick-off and then frozen; the forecast
+    moves, each move audited with a reason; slip = forecast (or actual) − baseline."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="milestones")
+    workstream = models.ForeignKey(
+        Workstream, on_delete=models.SET_NULL, null=True, blank=True, related_name="milestones"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    baseline_date = models.DateField()
+    forecast_date = models.DateField()
+    actual_date = models.DateField(null=True, blank=True)
+    forecast_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "forecast_date", "id"]
+        indexes = [models.Index(fields=["program", "forecast_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} · {self.name}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.actual_date is not None
+
+    @property
+    def slip_days(self) -> int:
+        return ((self.actual_date or self.forecast_date) - self.baseline_date).days
+
+
+class ChangeOrder(models.Model):
+    """A change to the contract value: proposed by the CDMO, decided once by a sponsor lead."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="change_orders")
+    reference = models.CharField(max_length=20, help_text="CO-001, numbered per program.")
+    title = models.CharField(max_length=200)
+    rationale = models.TextField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "reference"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "reference"], name="unique_co_reference"),
+            models.CheckConstraint(
+                condition=Q(status="proposed") | Q(decided_at__isnull=False),
+                name="decided_change_order_has_decision_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} {self.reference} {self.title}"
+
+
+class CostDriver(models.TextChoices):
+    MATERIALS = "materials", "Materials"
+    LABOUR = "labour", "Labour"
+    TESTING = "testing", "Testing"
+    PASS_THROUGH = "pass_through", "Pass-through"
+
+
+class Budget(models.Model):
+    """The contract value of a program; change orders move it."""
+
+    program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="budget")
+    contract_value = models.DecimalField(max_digits=14, decimal_places=2)
+    notes = models.TextField(blank=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.program.code} budget"
+
+
+class CostLine(models.Model):
+    """Committed cost by driver: what the CDMO has committed to spend on the program."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cost_lines")
+    driver = models.CharField(max_length=14, choices=CostDriver.choices)
+    description = models.CharField(max_length=200)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.SET_NULL, null=True, blank=True, related_name="cost_lines"
+    )
+    change_order = models.ForeignKey(
+        ChangeOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="cost_lines"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "driver", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} {self.get_driver_display()}: {self.description}"
+
+
+class Invoice(models.Model):
+    """What has been invoiced, by milestone and driver."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        PAID = "paid", "Paid"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="invoices")
+    number = models.CharField(max_length=30, unique=True)
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+    )
+    driver = models.CharField(max_length=14, choices=CostDriver.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    issued_on = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ISSUED)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "issued_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.program.code})"

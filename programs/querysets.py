@@ -44,3 +44,15 @@ class AudienceQuerySet(models.QuerySet):
                 "audience": "sponsor",
             }
         )
+
+
+class ProgramScopedQuerySet(models.QuerySet):
+    """Rows that belong to a program and are seen by whoever sees the program."""
+
+    def visible_to(self, user: User) -> ProgramScopedQuerySet:
+        membership = _membership(user)
+        if membership is None:
+            return self.none()
+        if membership.is_cdmo:
+            return self
+        return self.filter(program__sponsor_id=membership.organisation_id)

@@ -8,11 +8,13 @@ from django.utils import timezone
 
 from portal import audit, live, policy
 from portal.errors import ServiceError
+from portal.queue import enqueue_on_commit
 from portal.models import Organisation, User
 from programs.models import Audience, Event, Program, ProgramMember
 
 REASON_REQUIRED = "A reason is required."
 NOT_ALLOWED = "You are not allowed to do that."
+ANNOUNCE_TASK = "comms.tasks.announce_event"
 
 
 def event_append(
@@ -24,13 +26,23 @@ def event_append(
     audience: str,
     actor: User | None,
     url: str = "",
+    detail: str = "",
+    significance: str = "info",
+    announce: bool = False,
 ) -> Event:
-    """Add to the program's activity stream; live streams hear of it once committed."""
+    """Add to the program's activity stream; live streams hear of it once committed.
+
+    `announce=True` asks comms to post it as a program update too (and so notify the sponsor):
+    a task reacts after commit, and comms' sweep catches any announcement a lost enqueue missed.
+    """
     event = Event.objects.create(
         program=program,
         kind=kind,
         verb=verb,
         summary=summary[:300],
+        detail=detail,
+        significance=significance,
+        announce=announce and audience == Audience.SPONSOR,
         audience=audience,
         actor=actor,
         url=url,
@@ -41,9 +53,12 @@ def event_append(
         "sponsor": program.sponsor_id,
         "audience": audience,
         "kind": kind,
+        "significance": event.significance,
         "summary": event.summary,
     }
     transaction.on_commit(lambda: live.publish(message))
+    if event.announce:
+        enqueue_on_commit(ANNOUNCE_TASK, event.id)
     return event
 
 

@@ -1,0 +1,217 @@
+"""Kick-off, cadence meetings with minutes and action items, and the risk register."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from programs.models import Program
+from programs.querysets import ProgramScopedQuerySet
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Kickoff(models.Model):
+    """The formal start of the partnership on a program. Completing it freezes the baselines.
+
+    Two checklist items are confirmations (baseline agreed, KPI targets agreed); the others are
+    read from the data (every workstream has both owners, a cadence exists, escalation contacts
+    are named), so the checklist can never claim what is not true.
+    """
+
+    program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="kickoff")
+    held_on = models.DateField(null=True, blank=True)
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    agenda = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    baseline_agreed_at = models.DateTimeField(null=True, blank=True)
+    baseline_agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kpi_targets_agreed_at = models.DateTimeField(null=True, blank=True)
+    kpi_targets_agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.program.code} kick-off"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+
+class CadenceSchedule(models.Model):
+    """The agreed rhythm of calls. Meetings are generated ahead, at the same local time across
+    daylight-saving changes."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", "Weekly"
+        BIWEEKLY = "biweekly", "Every two weeks"
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cadences")
+    title = models.CharField(max_length=120, default="Program cadence call")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    local_time = models.TimeField()
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
+    starts_on = models.DateField()
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} {self.get_frequency_display().lower()} {self.title}"
+
+
+class Meeting(models.Model):
+    """One call. Its calendar UID never changes; every change raises `sequence`, so calendar
+    clients update the one event instead of adding another."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="meetings")
+    schedule = models.ForeignKey(
+        CadenceSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="meetings"
+    )
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(db_index=True)
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="meetings"
+    )
+    present = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    agenda = models.JSONField(
+        default=list, blank=True, help_text="Snapshot of the composed agenda when written up."
+    )
+    minutes = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    written_up_at = models.DateTimeField(null=True, blank=True)
+    written_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "starts_at"],
+                condition=Q(schedule__isnull=False),
+                name="one_meeting_per_schedule_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} {self.title} {self.starts_at:%Y-%m-%d}"
+
+
+class ActionItem(models.Model):
+    """Something someone agreed to do, by a date."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="action_items")
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
+    )
+    title = models.CharField(max_length=250)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_items"
+    )
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["program", "status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} · {self.title}"
+
+
+class Risk(models.Model):
+    """An entry in the program's risk register: likelihood × impact, each 1–5."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MITIGATED = "mitigated", "Mitigated"
+        OCCURRED = "occurred", "Occurred"
+        CLOSED = "closed", "Closed"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="risks")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    likelihood = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    impact = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    mitigation = models.TextField(blank=True)
+    contingency = models.TextField(blank=True, help_text="What we do if it happens.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_risks"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    review_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "-likelihood", "-impact", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(likelihood__gte=1, likelihood__lte=5, impact__gte=1, impact__lte=5),
+                name="risk_scores_between_1_and_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} · {self.title}"
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
