@@ -195,17 +195,3 @@ class Comment(models.Model):
     @property
     def is_open_question(self) -> bool:
         return self.is_question and self.answered_at is None
-
-
-class CalendarFeed(models.Model):
-    """A per-user calendar URL. The secret in the URL is the only credential a calendar client
-    can send, so it is long, random and can be rotated."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
-    )
-    secret = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"Calendar feed of {self.user}"

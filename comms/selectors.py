@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
+from comms.models import Notification, Update
 from portal.models import User
 from programs.models import Program
 from programs.selectors import program_list
-
-from comms.models import Notification, Update
 
 
 def portfolio(*, user: User) -> QuerySet[Program]:

@@ -114,8 +114,6 @@ def update_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     notifications = list(selectors.notification_list(user=request.user)[:50])
-    response = render(
-        request, "comms/notification_list.html", {"notifications": notifications}
-    )
+    response = render(request, "comms/notification_list.html", {"notifications": notifications})
     services.notifications_mark_read(user=request.user, ids=[n.pk for n in notifications])
     return response

@@ -62,3 +62,27 @@ def can_post_update(user: User, program: Any) -> bool:
 
 def can_manage_tokens(user: Any) -> bool:
     return is_sponsor_lead(user)
+
+
+def can_edit_program(user: User, program: Any) -> bool:
+    """Timeline, kick-off, meetings, risks and costs are edited by the program's CDMO team."""
+    return is_program_team(user, program)
+
+
+def can_decide_change_order(user: Any, program: Any) -> bool:
+    """Only a lead of the program's own sponsor approves or rejects a change order."""
+    m = membership(user)
+    return (
+        m is not None
+        and m.role == Role.SPONSOR_LEAD
+        and m.organisation_id == program.sponsor_id
+    )
+
+
+def can_comment(user: Any, program: Any) -> bool:
+    """Anyone who can see the program may comment or ask; visibility is the selectors' job."""
+    return membership(user) is not None
+
+
+def can_answer_question(user: User, program: Any) -> bool:
+    return is_program_team(user, program)

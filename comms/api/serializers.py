@@ -17,7 +17,9 @@ TITLE_MAX_LENGTH = Update._meta.get_field("title").max_length
 
 class UpdateSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(read_only=True, help_text="The update's own reference.")
-    author = PersonSerializer(read_only=True)
+    author = PersonSerializer(
+        read_only=True, allow_null=True, help_text="Null when the portal posted it itself."
+    )
 
     class Meta:
         model = Update

@@ -6,6 +6,8 @@ Idempotent: if the CDMO organisation exists the command says so and changes noth
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from importlib import import_module
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -138,6 +140,19 @@ UPDATES = [
 ]
 
 
+@dataclass
+class Demo:
+    """What the core seed made, handed to each app's `demo.seed(demo)` to build on."""
+
+    organisations: dict[str, Organisation]
+    people: dict[str, User]
+    programs: dict[str, Program]
+
+
+# Apps that add their own demo rows, in dependency order; each module has `seed(demo: Demo)`.
+APP_SEEDS: list[str] = []
+
+
 class Command(BaseCommand):
     help = "Seed the demo organisations, people, programs and updates (once)."
 
@@ -152,6 +167,11 @@ class Command(BaseCommand):
         )
 
     def _seed(self) -> None:
+        demo = self._seed_core()
+        for module in APP_SEEDS:
+            import_module(module).seed(demo)
+
+    def _seed_core(self) -> Demo:
         orgs = {
             "northbridge": Organisation.objects.create(
                 name="Northbridge Biologics", slug="northbridge", kind=Organisation.Kind.CDMO
@@ -244,3 +264,4 @@ class Command(BaseCommand):
             health=Program.Health.AMBER,
             reason="Resin lead time puts GMP batch 1 start at risk by up to two weeks.",
         )
+        return Demo(organisations=orgs, people=people, programs=programs)

@@ -1,0 +1,74 @@
+"""Program services: creation, people and the PM handover, health with a reason."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from portal.errors import ServiceError
+from portal.models import AuditEntry, Membership
+from programs.models import Event, ProgramMember
+from programs.services import (
+    REASON_REQUIRED,
+    program_create,
+    program_member_assign,
+    program_set_health,
+)
+from tests.factories import member
+
+
+def test_a_program_is_created_for_a_sponsor_with_audit_and_event(world):
+    program = program_create(
+        actor=world.leader, sponsor=world.sponsor_a, code="HLX-300", name="Next", phase="phase_1"
+    )
+    assert AuditEntry.objects.filter(model="programs.program", object_pk=str(program.pk)).exists()
+    assert Event.objects.filter(program=program, verb="program.created").exists()
+
+
+@pytest.mark.parametrize("code", ["hlx-1", "HLX101", "HLX-", "TOO-LONG-CODE-1"])
+def test_a_malformed_code_is_refused(world, code):
+    with pytest.raises(ValidationError):
+        program_create(
+            actor=world.leader, sponsor=world.sponsor_a, code=code, name="X", phase="phase_1"
+        )
+
+
+def test_a_program_cannot_belong_to_the_cdmo(world):
+    with pytest.raises(ServiceError):
+        program_create(
+            actor=world.leader, sponsor=world.cdmo, code="NB-1", name="X", phase="phase_1"
+        )
+
+
+def test_a_new_dedicated_pm_ends_the_previous_tenure(world):
+    successor = member(world.cdmo, Membership.Role.PM, display_name="Sam Successor")
+    program_member_assign(
+        actor=world.leader,
+        program=world.program,
+        user=successor,
+        role=ProgramMember.Role.DEDICATED_PM,
+    )
+    pms = ProgramMember.objects.filter(program=world.program, role="dedicated_pm")
+    assert pms.filter(ended_at__isnull=True).get().user == successor
+    assert pms.get(user=world.pm).ended_at is not None
+    assert Event.objects.filter(summary__startswith="Sam Successor joined").exists()
+
+
+def test_assigning_the_same_role_twice_is_a_no_op(world):
+    program_member_assign(
+        actor=world.leader,
+        program=world.program,
+        user=world.pm,
+        role=ProgramMember.Role.DEDICATED_PM,
+    )
+    assert ProgramMember.objects.filter(program=world.program, role="dedicated_pm").count() == 1
+
+
+def test_health_needs_a_reason(world):
+    with pytest.raises(ServiceError, match=REASON_REQUIRED):
+        program_set_health(actor=world.pm, program=world.program, health="red", reason=" ")
+    world.program.refresh_from_db()
+    assert world.program.health == "green"
+
+
+def test_only_the_program_team_sets_health(world):
+    with pytest.raises(ServiceError):
+        program_set_health(actor=world.lead_a, program=world.program, health="red", reason="x")
