@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from comms import services
 from comms.models import Update
-from programs.models import Audience, Event
+from programs.models import Audience, Event, Program
 
 
 @shared_task(
@@ -48,3 +48,15 @@ def sweep_pending_notifications() -> int:
     for event_id in unannounced:
         services.update_announce_event(event_id=event_id)
     return sum(services.update_notifications_deliver(update_id=pk) for pk in pending)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, max_retries=3)
+def refresh_health(program_id: int) -> bool:
+    return services.program_health_refresh(program_id=program_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def refresh_all_health() -> int:
+    """Time moves rules on (a question ages, an action falls overdue) without any event."""
+    active = Program.objects.filter(status=Program.Status.ACTIVE).values_list("id", flat=True)
+    return sum(services.program_health_refresh(program_id=pk) for pk in active)

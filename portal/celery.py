@@ -17,9 +17,17 @@ app.conf.update(
     task_default_retry_delay=10,
     broker_connection_retry_on_startup=True,
     beat_schedule={
+        "refresh-program-health": {
+            "task": "comms.tasks.refresh_all_health",
+            "schedule": 300.0,
+        },
         "deliver-pending-notifications": {
             "task": "comms.tasks.sweep_pending_notifications",
             "schedule": 60.0,
+        },
+        "generate-cadence-meetings": {
+            "task": "governance.tasks.generate_cadence_meetings",
+            "schedule": 24 * 60 * 60.0,  # daily; idempotent, so a restart's extra run is harmless
         },
     },
 )

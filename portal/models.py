@@ -8,8 +8,7 @@ import zoneinfo
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
-from django.contrib.auth.models import BaseUserManager
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
@@ -57,6 +56,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(max_length=150)
     title = models.CharField(max_length=150, blank=True, help_text="Job title shown to sponsors.")
     phone = models.CharField(max_length=40, blank=True)
+    bio = models.TextField(blank=True, help_text="Background shown to sponsors on program pages.")
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")

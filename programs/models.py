@@ -64,8 +64,26 @@ class Program(models.Model):
     modality = models.CharField(max_length=20, choices=Modality.choices, default=Modality.OTHER)
     phase = models.CharField(max_length=12, choices=Phase.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    health = models.CharField(max_length=6, choices=Health.choices, default=Health.GREEN)
-    health_reason = models.TextField(blank=True)
+    health = models.CharField(
+        max_length=6,
+        choices=Health.choices,
+        default=Health.GREEN,
+        help_text="What sponsors see: the PM's override if set, else the rule's verdict.",
+    )
+    health_reason = models.TextField(blank=True, help_text="Why the health is what it is.")
+    health_rule = models.CharField(
+        max_length=6,
+        choices=Health.choices,
+        default=Health.GREEN,
+        help_text="The verdict of the rule (slips, questions, risks, actions), kept current.",
+    )
+    health_override = models.CharField(
+        max_length=6, choices=Health.choices, blank=True, help_text="Set by the PM, with a reason."
+    )
+    health_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    health_override_at = models.DateTimeField(null=True, blank=True)
     start_date = models.DateField(null=True, blank=True)
     target_launch_date = models.DateField(null=True, blank=True)
     slip_threshold_days = models.PositiveSmallIntegerField(

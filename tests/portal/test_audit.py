@@ -37,9 +37,11 @@ def test_entries_link_to_the_previous_entry(world):
 
 
 def test_update_entries_record_before_and_after(world):
-    from programs.services import program_set_health
+    from programs.services import program_override_health
 
-    program_set_health(actor=world.pm, program=world.program, health="red", reason="Resin short")
+    program_override_health(
+        actor=world.pm, program=world.program, health="red", reason="Resin short"
+    )
     entry = AuditEntry.objects.filter(model="programs.program", action="update").get()
     assert entry.changes["health"] == ["green", "red"]
     assert entry.reason == "Resin short"
@@ -51,9 +53,12 @@ def test_update_entries_record_before_and_after(world):
 )
 def test_the_database_refuses_to_change_audit_rows(world, statement):
     _post(world)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
     assert AuditEntry.objects.filter(reason="edited").count() == 0
 
 

@@ -9,8 +9,9 @@ from programs.models import Event, ProgramMember
 from programs.services import (
     REASON_REQUIRED,
     program_create,
+    program_health_apply_rule,
     program_member_assign,
-    program_set_health,
+    program_override_health,
 )
 from tests.factories import member
 
@@ -62,13 +63,37 @@ def test_assigning_the_same_role_twice_is_a_no_op(world):
     assert ProgramMember.objects.filter(program=world.program, role="dedicated_pm").count() == 1
 
 
-def test_health_needs_a_reason(world):
+def test_overriding_health_needs_a_reason(world):
     with pytest.raises(ServiceError, match=REASON_REQUIRED):
-        program_set_health(actor=world.pm, program=world.program, health="red", reason=" ")
+        program_override_health(actor=world.pm, program=world.program, health="red", reason=" ")
     world.program.refresh_from_db()
     assert world.program.health == "green"
 
 
-def test_only_the_program_team_sets_health(world):
+def test_only_the_program_team_overrides_health(world):
     with pytest.raises(ServiceError):
-        program_set_health(actor=world.lead_a, program=world.program, health="red", reason="x")
+        program_override_health(actor=world.lead_a, program=world.program, health="red", reason="x")
+
+
+def test_an_override_wins_over_the_rule_until_it_is_cleared(world):
+    program_override_health(actor=world.pm, program=world.program, health="red", reason="Audit")
+    program_health_apply_rule(program_id=world.program.pk, health="amber", reasons=["Slip"])
+    world.program.refresh_from_db()
+    assert (world.program.health, world.program.health_rule) == ("red", "amber")
+    assert world.program.health_reason == "Audit"
+
+    program_override_health(actor=world.pm, program=world.program, health="", reason="Resolved")
+    world.program.refresh_from_db()
+    assert world.program.health == "amber"
+    entry = AuditEntry.objects.filter(model="programs.program", reason="Resolved").get()
+    assert entry.changes["health"] == ["red", "amber"]
+
+
+def test_the_rule_verdict_is_stored_once_and_announced_when_it_changes(world):
+    assert program_health_apply_rule(program_id=world.program.pk, health="red", reasons=["Slip"])
+    assert not program_health_apply_rule(
+        program_id=world.program.pk, health="red", reasons=["Slip"]
+    )
+    world.program.refresh_from_db()
+    assert world.program.health == "red"
+    assert Event.objects.filter(verb="program.health", significance="notable").count() == 1

@@ -13,10 +13,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from comms.models import Update
-from comms.services import update_post
+from comms.services import program_health_refresh, update_post
 from portal.models import Membership, Organisation, User
 from programs.models import Audience, Program, ProgramMember
-from programs.services import program_create, program_member_assign, program_set_health
+from programs.services import program_create, program_member_assign
 
 PASSWORD = "portal-demo"
 Role = Membership.Role
@@ -170,6 +170,8 @@ class Command(BaseCommand):
         demo = self._seed_core()
         for module in APP_SEEDS:
             import_module(module).seed(demo)
+        for program in demo.programs.values():
+            program_health_refresh(program_id=program.pk)
 
     def _seed_core(self) -> Demo:
         orgs = {
@@ -258,10 +260,4 @@ class Command(BaseCommand):
                 significance=significance,
                 audience=audience,
             )
-        program_set_health(
-            actor=pm,
-            program=programs["HLX-101"],
-            health=Program.Health.AMBER,
-            reason="Resin lead time puts GMP batch 1 start at risk by up to two weeks.",
-        )
         return Demo(organisations=orgs, people=people, programs=programs)

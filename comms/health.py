@@ -1,0 +1,83 @@
+"""The program health rule. It lives in comms because it reads every app's open items.
+
+Red or amber, with the reasons spelled out, so that a sponsor reading the badge knows why.
+The verdict is stored on the program by `programs.services.program_health_apply_rule`; the PM
+can override it, with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from comms.models import Comment
+from governance.models import ActionItem, Risk
+from programs.models import Milestone, Program
+
+RED_SLIP_FACTOR = 3  # a slip of three times the program's threshold is off track
+RED_RISK_SCORE = 20
+AMBER_RISK_SCORE = 15
+QUESTION_WAIT = timedelta(hours=48)
+ACTION_GRACE_DAYS = 7
+
+Health = Program.Health
+
+
+@dataclass
+class Assessment:
+    health: str = Health.GREEN
+    reasons: list[str] = field(default_factory=list)
+
+    def flag(self, level: str, reason: str) -> None:
+        order = [Health.GREEN, Health.AMBER, Health.RED]
+        if order.index(level) > order.index(self.health):
+            self.health = level
+        self.reasons.append(reason)
+
+
+def assess(program: Program) -> Assessment:
+    result = Assessment()
+    threshold = program.slip_threshold_days
+    today = timezone.localdate()
+
+    for milestone in Milestone.objects.filter(program=program, actual_date__isnull=True).only(
+        "name", "baseline_date", "forecast_date", "actual_date"
+    ):
+        slip = milestone.slip_days
+        if slip > threshold * RED_SLIP_FACTOR:
+            result.flag(Health.RED, f"“{milestone.name}” is {slip} days behind baseline")
+        elif slip > threshold:
+            result.flag(Health.AMBER, f"“{milestone.name}” is {slip} days behind baseline")
+
+    top_risk = (
+        Risk.objects.filter(program=program, status=Risk.Status.OPEN)
+        .annotate(value=F("likelihood") * F("impact"))
+        .order_by("-value")
+        .only("title", "likelihood", "impact")
+        .first()
+    )
+    if top_risk is not None and top_risk.score >= RED_RISK_SCORE:
+        result.flag(Health.RED, f"Open risk “{top_risk.title}” scores {top_risk.score}")
+    elif top_risk is not None and top_risk.score >= AMBER_RISK_SCORE:
+        result.flag(Health.AMBER, f"Open risk “{top_risk.title}” scores {top_risk.score}")
+
+    waiting = Comment.objects.filter(
+        program=program,
+        is_question=True,
+        answered_at__isnull=True,
+        created_at__lt=timezone.now() - QUESTION_WAIT,
+    ).count()
+    if waiting:
+        result.flag(Health.AMBER, f"{waiting} sponsor question(s) unanswered for over 48 hours")
+
+    overdue = ActionItem.objects.filter(
+        program=program,
+        status=ActionItem.Status.OPEN,
+        due_date__lt=today - timedelta(days=ACTION_GRACE_DAYS),
+    ).count()
+    if overdue:
+        result.flag(Health.AMBER, f"{overdue} action item(s) overdue by more than a week")
+    return result
