@@ -97,7 +97,7 @@ if DATABASE_URL:
         _db["OPTIONS"] = {
             "pool": {
                 "min_size": env_int("DB_POOL_MIN", 1),
-                "max_size": env_int("DB_POOL_MAX", 10),
+                "max_size": env_int("DB_POOL_MAX", 20),  # WSGI threads + stream threads
                 "timeout": 10,
             }
         }
@@ -131,6 +131,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 EVENTS_CHANNEL = env_str("EVENTS_CHANNEL", "portal:events")
+# Live stream (/events/) timings; see portal/streams.py.
+LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2)
 
 if REDIS_URL:
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
@@ -271,6 +274,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several records have a `status` with its own choices: name each set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ProgramStatusEnum": "programs.models.Program.Status",
+        "MeetingStatusEnum": "governance.models.Meeting.Status",
+        "ActionItemStatusEnum": "governance.models.ActionItem.Status",
+        "RiskStatusEnum": "governance.models.Risk.Status",
+        "WorkstreamStatusEnum": "programs.models.Workstream.Status",
+        "ChangeOrderStatusEnum": "programs.models.ChangeOrder.Status",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ def _post(world, actor=None, **fields):
     return update_post(actor=actor or world.pm, program=world.program, **fields)
 
 
-def test_the_program_pm_posts_an_update_with_event_and_audit(world, django_capture_on_commit_callbacks):
+def test_the_program_pm_posts_an_update_with_event_and_audit(
+    world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         update = _post(world, significance="critical")
 
@@ -29,7 +31,7 @@ def test_the_program_pm_posts_an_update_with_event_and_audit(world, django_captu
     assert event.audience == "sponsor"
     assert AuditEntry.objects.filter(model="comms.update", object_pk=str(update.pk)).exists()
     # After commit: one live publish and one delivery enqueue.
-    assert len(callbacks) == 2
+    assert len(callbacks) == 3  # live publish, delivery, health refresh
 
 
 @pytest.mark.parametrize("persona", ["lead_a", "viewer_a", "lead_b", "staff"])
@@ -75,7 +77,7 @@ def test_an_internal_draft_is_not_published_until_shared(world, django_capture_o
     assert published.audience == "sponsor"
     assert published.published_at is not None
     assert Event.objects.filter(verb="update.published", audience="sponsor").exists()
-    assert len(callbacks) == 2
+    assert len(callbacks) == 3  # live publish, delivery, health refresh
     audit = AuditEntry.objects.get(model="comms.update", action="update")
     assert audit.changes["audience"] == ["internal", "sponsor"]
 

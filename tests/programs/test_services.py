@@ -50,7 +50,8 @@ def test_a_new_dedicated_pm_ends_the_previous_tenure(world):
     pms = ProgramMember.objects.filter(program=world.program, role="dedicated_pm")
     assert pms.filter(ended_at__isnull=True).get().user == successor
     assert pms.get(user=world.pm).ended_at is not None
-    assert Event.objects.filter(summary__startswith="Sam Successor joined").exists()
+    handover = Event.objects.get(verb="member.handover")
+    assert handover.summary == "Dedicated PM handed over from Pat Manager to Sam Successor"
 
 
 def test_assigning_the_same_role_twice_is_a_no_op(world):

@@ -10,36 +10,26 @@ The probes are real, audited updates (the audit trail is append-only): run it ag
 throwaway data. It uses the demo data when present (HLX-101, sponsor@helix.example,
 pm@northbridge.example) and otherwise creates a clearly named probe program, LAT-1.
 
-The server-in-a-thread and the stream reader below are shared with tests/portal/test_stream.py.
+The server-in-a-thread and the stream reader live in portal/livetools.py.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
-import queue
 import random
-import socket
 import statistics
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
-import httpx
-import uvicorn
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
 from comms.services import update_post
 from portal import policy
+from portal.livetools import StreamEvent, StreamReader, serve_in_thread, session_cookie
 from portal.models import Membership, Organisation, User
 from programs.models import Audience, Program, ProgramMember
 from programs.services import program_create, program_member_assign
@@ -50,169 +40,6 @@ DEMO_PROGRAM = "HLX-101"
 PROBE_VIEWER = "latency-sponsor@probe.invalid"
 PROBE_AUTHOR = "latency-pm@probe.invalid"
 PROBE_PROGRAM = "LAT-1"
-
-
-# --- Shared with the stream tests ----------------------------------------------------------
-
-
-@contextmanager
-def serve_in_thread(app: str = "portal.asgi:application") -> Iterator[str]:
-    """Serve the ASGI app with uvicorn on a free local port; yields the base URL. An SSE stream
-    never flushes under WSGI (runserver, live_server), hence a real ASGI server."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-
-
-@dataclass
-class StreamEvent:
-    """One server-sent event as the browser would dispatch it."""
-
-    event: str
-    data: str
-    id: str | None
-    received: float = field(default_factory=time.perf_counter)
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.data)
-
-
-class StreamReader:
-    """Reads `/events/` on a thread, like an EventSource, so a test can wait with a deadline."""
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        cookies: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.url = url
-        self.cookies = cookies or {}
-        self.headers = headers or {}
-        self.status_code: int | None = None
-        self.response_headers: httpx.Headers | None = None
-        self.body = b""
-        self.retry: int | None = None
-        self.comments: list[str] = []
-        self.ended = threading.Event()
-        self._events: queue.Queue[StreamEvent] = queue.Queue()
-        self._connected = threading.Event()
-        self._stopping = threading.Event()
-        self._response: httpx.Response | None = None
-        self._thread = threading.Thread(target=self._read, name="sse-reader", daemon=True)
-
-    def __enter__(self) -> StreamReader:
-        self._thread.start()
-        if not self._connected.wait(10):
-            raise RuntimeError(f"no response from {self.url}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stopping.set()
-        if self._response is not None:
-            self._response.close()
-        self._thread.join(5)
-
-    def next(self, timeout: float) -> StreamEvent | None:
-        try:
-            return self._events.get(timeout=max(0.0, timeout))
-        except queue.Empty:
-            return None
-
-    def wait_for(self, match: Callable[[StreamEvent], bool], timeout: float) -> StreamEvent | None:
-        """The first event that matches within `timeout` seconds; others are consumed."""
-        deadline = time.monotonic() + timeout
-        while (event := self.next(deadline - time.monotonic())) is not None:
-            if match(event):
-                return event
-        return None
-
-    def drain(self, seconds: float) -> list[StreamEvent]:
-        """Every event that arrives in the next `seconds`."""
-        deadline = time.monotonic() + seconds
-        events = []
-        while (event := self.next(deadline - time.monotonic())) is not None:
-            events.append(event)
-        return events
-
-    def _read(self) -> None:
-        try:
-            timeout = httpx.Timeout(10.0, read=None)
-            with (
-                httpx.Client(timeout=timeout) as client,
-                client.stream("GET", self.url, cookies=self.cookies, headers=self.headers) as resp,
-            ):
-                self._response = resp
-                self.status_code = resp.status_code
-                self.response_headers = resp.headers
-                self._connected.set()
-                if resp.status_code != 200:
-                    self.body = resp.read()
-                    return
-                self._parse(resp.iter_lines())
-        except (httpx.HTTPError, OSError, RuntimeError):
-            if not self._stopping.is_set():
-                raise
-        finally:
-            self._connected.set()
-            self.ended.set()
-
-    def _parse(self, lines: Iterator[str]) -> None:
-        event, event_id = "message", None
-        data: list[str] = []
-        for line in lines:
-            if self._stopping.is_set():
-                return
-            if not line:
-                if data:
-                    self._events.put(StreamEvent(event, "\n".join(data), event_id))
-                event, data = "message", []
-                continue
-            if line.startswith(":"):
-                self.comments.append(line[1:].strip())
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "event":
-                event = value
-            elif name == "data":
-                data.append(value)
-            elif name == "id":
-                event_id = value
-            elif name == "retry" and value.isdigit():
-                self.retry = int(value)
-
-
-def session_cookie(user: User) -> tuple[dict[str, str], Callable[[], None]]:
-    """A logged-in session for `user`, as the login view would leave it; and its logout."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return {settings.SESSION_COOKIE_NAME: store.session_key}, store.delete
 
 
 # --- The measurement -----------------------------------------------------------------------
@@ -299,6 +126,9 @@ class Command(BaseCommand):
         commit_to_event: list[float] = []
         call_to_event: list[float] = []
         run = uuid.uuid4().hex[:8]
+        # Without Redis, a random pause up to the polling interval samples the polling phase
+        # evenly; otherwise each post would land at the same point after the previous poll.
+        pause = 0.3 if settings.REDIS_URL else float(getattr(settings, "LIVE_POLL_SECONDS", 2.0))
         with StreamReader(f"{base_url}/events/", cookies=cookies) as reader:
             if reader.status_code != 200:
                 raise CommandError(f"/events/ answered {reader.status_code}: {reader.body!r}")
@@ -323,7 +153,7 @@ class Command(BaseCommand):
                 elif n:
                     commit_to_event.append(event.received - marks["commit"])
                     call_to_event.append(event.received - started)
-                time.sleep(random.uniform(0.05, 0.3))  # noqa: S311 (sample the polling phase)
+                time.sleep(random.uniform(0.05, pause))  # noqa: S311
         return commit_to_event, call_to_event
 
     def _report(self, commit_to_event: list[float], call_to_event: list[float], count: int) -> None:

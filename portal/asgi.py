@@ -1,0 +1,56 @@
+"""ASGI entry point for uvicorn: one server, one port.
+
+`/events/` (Server-Sent Events) is answered by the async handler in `portal.streams`, where a
+stream costs a coroutine. Every other HTTP request goes to Django's WSGI application on a2wsgi's
+thread pool: Django's own ASGI handler runs sync views on one thread per process, measured two
+to five times slower here (DESIGN.md §3, §8). The lifespan starts and stops the process's Redis
+hub.
+"""
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+django.setup(set_prefix=False)  # portal.streams imports models
+
+from a2wsgi import WSGIMiddleware  # noqa: E402
+
+from portal.env import env_int  # noqa: E402
+from portal.streams import LiveStreams, Message, Receive, Scope, Send  # noqa: E402
+from portal.wsgi import application as django_application  # noqa: E402
+
+EVENTS_PATH = "/events/"
+
+# Threads serving Django per process; the database pool (DB_POOL_MAX) should not be smaller.
+WEB_THREADS = env_int("WEB_THREADS", 16)
+
+live_streams = LiveStreams()
+django_app = WSGIMiddleware(django_application, workers=WEB_THREADS)  # type: ignore[arg-type]
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message: Message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await live_streams.startup()
+            except Exception as exc:
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await live_streams.shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+    elif scope["type"] == "http" and scope["path"] == EVENTS_PATH:
+        await live_streams(scope, receive, send)
+    elif scope["type"] == "http":
+        await django_app(scope, receive, send)  # type: ignore[arg-type]
+    else:  # no websockets here
+        await send({"type": "websocket.close", "code": 1000})

@@ -1,0 +1,625 @@
+"""Server-Sent Events for live pages: the async handler behind `/events/`.
+
+A stream only says "look again at program X"; pages re-fetch through permission-checked views,
+and the Event table is the source of truth. Each web process holds ONE Redis subscription (the
+`Hub`) and fans messages out in memory to its streams; a stream never opens its own Redis
+connection. Without Redis (embedded mode), or while the hub is reconnecting, streams poll the
+Event table instead.
+
+A stream subscribes first, then catches up from the Event table, then streams: an event that
+commits between the catch-up query and the subscription would otherwise be lost. Duplicates from
+that overlap are dropped by id. The ids already sent are remembered as a set, not a high-water
+mark, because event ids are allocated at insert and committed in any order: an event that
+commits late with a lower id must still be delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import json
+import logging
+import math
+import os
+import random
+import re
+import socket
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.db import connections
+from django.http import HttpRequest
+from django.http.cookie import parse_cookie
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from portal import policy
+from programs.models import Audience
+from programs.selectors import event_list, events_after
+
+logger = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+T = TypeVar("T")
+
+PAGE_SIZE = 200
+CATCH_UP_PAGES = 5
+SENT_IDS_REMEMBERED = 2048
+_PROGRAM_CODE = re.compile(r"^[A-Z0-9-]{1,20}$")
+
+NOT_LOGGED_IN = "Log in to receive live updates."
+NO_MEMBERSHIP = "This account belongs to no organisation, so it has no live updates."
+GET_ONLY = "Live updates are read with GET."
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """Timings of the live streams. Settings named LIVE_* override the defaults."""
+
+    heartbeat: float = 15.0  # comment line that keeps proxies from closing an idle stream
+    poll: float = 2.0  # Event table polling without Redis, or while the hub reconnects
+    sweep: float = 30.0  # safety catch-up and session re-check, with Redis too
+    retry_ms: int = 3000  # reconnection delay the browser is told to use
+    queue_size: int = 256  # per stream; a stream that falls this far behind is disconnected
+    lookback: int = 50  # ids below the newest seen that a poll re-reads for late commits
+    redis_ping: float = 10.0  # the hub's liveness ping on its subscription
+    db_threads: int = 4  # threads for the streams' database work, per process
+
+    @classmethod
+    def from_settings(cls) -> StreamConfig:
+        defaults = cls()
+        return cls(
+            heartbeat=float(getattr(settings, "LIVE_HEARTBEAT_SECONDS", defaults.heartbeat)),
+            poll=float(getattr(settings, "LIVE_POLL_SECONDS", defaults.poll)),
+            sweep=float(getattr(settings, "LIVE_SWEEP_SECONDS", defaults.sweep)),
+            retry_ms=int(getattr(settings, "LIVE_RETRY_MS", defaults.retry_ms)),
+            queue_size=int(getattr(settings, "LIVE_QUEUE_SIZE", defaults.queue_size)),
+            lookback=int(getattr(settings, "LIVE_POLL_LOOKBACK", defaults.lookback)),
+            redis_ping=float(getattr(settings, "LIVE_REDIS_PING_SECONDS", defaults.redis_ping)),
+            db_threads=int(getattr(settings, "LIVE_DB_THREADS", defaults.db_threads)),
+        )
+
+
+class Signal(enum.Enum):
+    """What the hub tells a stream besides messages."""
+
+    RESYNC = "resync"  # the subscription was (re)established: catch up from the Event table
+    OVERFLOW = "overflow"  # the stream fell behind and was dropped: end it, the client reconnects
+
+
+Item = Message | Signal
+
+
+class Subscription:
+    """One stream's bounded inbox at the hub, with the filter of what its user may see."""
+
+    def __init__(self, accepts: Callable[[Message], bool], size: int) -> None:
+        self.accepts = accepts
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=size)
+
+
+class Hub:
+    """The process's single Redis subscription, fanned out in memory to every open stream.
+
+    Publishing to a stream never waits: a stream whose inbox is full is dropped (it gets
+    OVERFLOW, ends, and its browser reconnects and catches up), so one slow client cannot hold
+    up the others. If Redis goes away the hub reconnects with backoff; on every (re)subscription
+    it tells the streams to RESYNC from the Event table, since whatever was published meanwhile
+    is lost to pub/sub but not to the database.
+    """
+
+    BACKOFF_MIN = 0.5
+    BACKOFF_MAX = 30.0
+
+    def __init__(self, url: str, channel: str, *, queue_size: int, ping_interval: float) -> None:
+        self.url = url
+        self.channel = channel
+        self.queue_size = queue_size
+        self.ping_interval = ping_interval
+        self.client_name = f"portal-live:{socket.gethostname()}:{os.getpid()}"
+        self.connected = False
+        self.generation = 0
+        self._subscriptions: set[Subscription] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="live-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.connected = False
+
+    def subscribe(self, accepts: Callable[[Message], bool]) -> Subscription:
+        subscription = Subscription(accepts, self.queue_size)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
+
+    def fan_out(self, item: Item) -> None:
+        for subscription in list(self._subscriptions):
+            if isinstance(item, Signal) or subscription.accepts(item):
+                self._offer(subscription, item)
+
+    def _offer(self, subscription: Subscription, item: Item) -> None:
+        try:
+            subscription.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self._subscriptions.discard(subscription)
+            while not subscription.queue.empty():
+                subscription.queue.get_nowait()
+            subscription.queue.put_nowait(Signal.OVERFLOW)
+            logger.info("live stream fell behind; dropped so that it reconnects and catches up")
+
+    async def _run(self) -> None:
+        delay = self.BACKOFF_MIN
+        while True:
+            generation = self.generation
+            try:
+                await self._listen()
+            except (RedisError, OSError) as exc:
+                if self.generation != generation:  # it had been working: start backing off anew
+                    delay = self.BACKOFF_MIN
+                logger.warning("live hub lost Redis (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))  # noqa: S311 (jitter)
+            delay = min(delay * 2, self.BACKOFF_MAX)
+
+    async def _listen(self) -> None:
+        client = aioredis.Redis.from_url(
+            self.url,
+            # A subscription waits for messages indefinitely; redis-py's default 5 s socket
+            # timeout would break it. Liveness comes from the pings below instead.
+            socket_timeout=None,
+            socket_connect_timeout=5,
+            socket_keepalive=True,
+            health_check_interval=max(1, int(self.ping_interval)),
+            # No silent reconnects inside redis-py: they resubscribe without telling us, and
+            # whatever was published in between would be lost without a RESYNC.
+            retry=Retry(NoBackoff(), 0),
+            client_name=self.client_name,
+        )
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.channel)
+            self.connected = True
+            self.generation += 1
+            logger.info("live hub subscribed to %s", self.channel)
+            self.fan_out(Signal.RESYNC)
+            loop = asyncio.get_running_loop()
+            last_heard = next_ping = loop.time()
+            while True:
+                # redis-py swallows the replies to its own health checks, so the hub pings
+                # as well and treats a connection that stops answering as dead.
+                message = await pubsub.get_message(timeout=min(1.0, self.ping_interval))
+                now = loop.time()
+                if message is not None:
+                    last_heard = now
+                    if message["type"] == "message":
+                        self._dispatch(message["data"])
+                if now >= next_ping:
+                    await pubsub.ping()
+                    next_ping = now + self.ping_interval
+                if now - last_heard > 3 * self.ping_interval:
+                    raise OSError("no reply from Redis to the hub's pings")
+        finally:
+            self.connected = False
+            with suppress(RedisError, OSError):
+                await pubsub.aclose()
+            with suppress(RedisError, OSError):
+                await client.aclose()
+
+    def _dispatch(self, raw: bytes | str) -> None:
+        message = _parse_published(raw)
+        if message is None:
+            logger.warning("live hub ignored a malformed message: %.200r", raw)
+            return
+        self.fan_out(message)
+
+
+def _parse_published(raw: bytes | str) -> Message | None:
+    """A message from `portal.live.publish`, checked, or None."""
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    valid = (
+        isinstance(data.get("id"), int)
+        and isinstance(data.get("sponsor"), int)
+        and isinstance(data.get("program"), str)
+        and _PROGRAM_CODE.match(data["program"]) is not None
+        and data.get("audience") in Audience.values
+        and isinstance(data.get("kind"), str)
+        and isinstance(data.get("summary"), str)
+    )
+    return data if valid else None
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is on the other end of a stream, and what that allows them to see."""
+
+    user: Any
+    organisation_id: int
+    is_cdmo: bool
+
+    def may_see(self, message: Message) -> bool:
+        """The live-message twin of `Event.objects.visible_to(user)`."""
+        if self.is_cdmo:
+            return True
+        return (
+            message["sponsor"] == self.organisation_id
+            and message["audience"] == Audience.SPONSOR.value
+        )
+
+    def same_access_as(self, other: Viewer) -> bool:
+        return (self.user.pk, self.organisation_id, self.is_cdmo) == (
+            other.user.pk,
+            other.organisation_id,
+            other.is_cdmo,
+        )
+
+
+class _NoMembership(Exception):
+    pass
+
+
+# --- Database work, run in the streams' thread pool ----------------------------------------
+
+
+def _closing_connections(fn: Callable[..., T], *args: Any) -> T:
+    """Run `fn` and hand the thread's database connections back: these threads serve many
+    streams and must not hold a connection between calls."""
+    try:
+        return fn(*args)
+    finally:
+        connections.close_all()
+
+
+def _resolve_viewer(session_key: str) -> Viewer | None:
+    """The session's user, exactly as Django's middleware would find it (expiry and the
+    password-change hash included). None for anonymous; raises _NoMembership for a user that
+    belongs to no organisation."""
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(request)
+    if not user.is_authenticated:
+        return None
+    membership = policy.membership(user)
+    if membership is None:
+        raise _NoMembership
+    return Viewer(user=user, organisation_id=membership.organisation_id, is_cdmo=membership.is_cdmo)
+
+
+def _latest_event_id(user: Any) -> int:
+    latest = event_list(user=user).order_by("-id").values_list("id", flat=True).first()
+    return latest or 0
+
+
+def _events_since(user: Any, after_id: int) -> list[Message]:
+    rows: list[Message] = []
+    for _ in range(CATCH_UP_PAGES):
+        batch = events_after(user=user, after_id=after_id, limit=PAGE_SIZE)
+        rows.extend(
+            {"id": e.id, "program": e.program.code, "kind": e.kind, "summary": e.summary}
+            for e in batch
+        )
+        if len(batch) < PAGE_SIZE:
+            break
+        after_id = batch[-1].id
+    return rows
+
+
+# --- The stream ----------------------------------------------------------------------------
+
+
+class _SentIds:
+    """The most recent ids a stream has sent, for dropping duplicates."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+
+    def add(self, event_id: int) -> bool:
+        """Remember the id; False if it was already sent."""
+        if event_id in self._ids:
+            return False
+        self._ids.add(event_id)
+        self._order.append(event_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
+def _frame(message: Message) -> bytes:
+    data = json.dumps(
+        {k: message[k] for k in ("id", "program", "kind", "summary")}, separators=(",", ":")
+    )
+    return f"id: {message['id']}\nevent: program-{message['program']}\ndata: {data}\n\n".encode()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _last_event_id(scope: Scope) -> int | None:
+    """From the Last-Event-ID header (EventSource reconnecting), else ?last_event_id= (a page
+    that opens a fresh EventSource after a reload or an htmx reconnect)."""
+    raw = _header(scope, b"last-event-id")
+    if raw is None:
+        query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+        values = query.get("last_event_id")
+        raw = values[0] if values else None
+    if raw is None or not raw.strip().isdigit():
+        return None
+    return int(raw.strip())
+
+
+def _session_key(scope: Scope) -> str | None:
+    cookie = _header(scope, b"cookie")
+    if not cookie:
+        return None
+    return parse_cookie(cookie).get(settings.SESSION_COOKIE_NAME) or None
+
+
+async def _plain_response(
+    send: Send, status: int, text: str, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"cache-control", b"no-store"),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class LiveStreams:
+    """The ASGI app for `/events/`. `startup()`/`shutdown()` run from the ASGI lifespan; a
+    server that sends no lifespan gets the hub started by the first stream."""
+
+    def __init__(self) -> None:
+        self.config = StreamConfig()
+        self.hub: Hub | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    async def startup(self) -> None:
+        if self.started:
+            return
+        self.config = StreamConfig.from_settings()
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.config.db_threads, thread_name_prefix="live-db"
+        )
+        if settings.REDIS_URL:
+            self.hub = Hub(
+                settings.REDIS_URL,
+                settings.EVENTS_CHANNEL,
+                queue_size=self.config.queue_size,
+                ping_interval=self.config.redis_ping,
+            )
+            self.hub.start()
+        logger.info("live streams ready (%s)", "Redis pub/sub" if self.hub else "polling")
+
+    async def shutdown(self) -> None:
+        if self.hub is not None:
+            await self.hub.stop()
+            self.hub = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(_closing_connections, fn, *args)
+        )
+
+    async def _viewer(self, session_key: str | None) -> Viewer | None:
+        """None for anonymous; raises _NoMembership."""
+        if session_key is None:
+            return None
+        return await self._db(_resolve_viewer, session_key)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "GET":
+            await _plain_response(send, 405, GET_ONLY, ((b"allow", b"GET"),))
+            return
+        await self.startup()
+        session_key = _session_key(scope)
+        try:
+            viewer = await self._viewer(session_key)
+        except _NoMembership:
+            await _plain_response(send, 403, NO_MEMBERSHIP)
+            return
+        if viewer is None or session_key is None:
+            await _plain_response(send, 401, NOT_LOGGED_IN)
+            return
+
+        hub = self.hub
+        subscription = hub.subscribe(viewer.may_see) if hub is not None else None
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"text/event-stream; charset=utf-8"),
+                        (b"cache-control", b"no-cache"),
+                        (b"x-accel-buffering", b"no"),
+                    ],
+                }
+            )
+            await self._stream(viewer, session_key, subscription, scope, receive, send)
+        finally:
+            if hub is not None and subscription is not None:
+                hub.unsubscribe(subscription)
+
+    async def _stream(
+        self,
+        viewer: Viewer,
+        session_key: str,
+        subscription: Subscription | None,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """Pump events until the client goes, the stream ends itself, or the server stops."""
+        stream = _Stream(self, viewer, session_key, subscription, send)
+        pump = asyncio.ensure_future(stream.run(_last_event_id(scope)))
+        watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
+        done: set[asyncio.Future[None]] = set()
+        try:
+            done, _ = await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # The server's graceful shutdown ran out: end the response quietly; the browser
+            # reconnects to another process and catches up.
+            logger.info("live stream closed by server shutdown")
+        finally:
+            for task in (pump, watcher):
+                task.cancel()
+            await asyncio.gather(pump, watcher, return_exceptions=True)
+        if pump in done and not pump.cancelled() and pump.exception() is not None:
+            logger.error("live stream failed", exc_info=pump.exception())
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class _Stream:
+    """One open `/events/` response."""
+
+    def __init__(
+        self,
+        app: LiveStreams,
+        viewer: Viewer,
+        session_key: str,
+        subscription: Subscription | None,
+        send: Send,
+    ) -> None:
+        self.app = app
+        self.config = app.config
+        self.viewer = viewer
+        self.session_key = session_key
+        self.subscription = subscription
+        self._send = send
+        self.sent = _SentIds(SENT_IDS_REMEMBERED)
+        self.floor = 0  # never read below what the client had when it connected
+        self.cursor = 0  # the newest id seen
+
+    async def write(self, body: bytes) -> None:
+        await self._send({"type": "http.response.body", "body": body, "more_body": True})
+
+    async def deliver(self, messages: list[Message]) -> bool:
+        frames = []
+        for message in messages:
+            if self.sent.add(message["id"]):
+                self.cursor = max(self.cursor, message["id"])
+                frames.append(_frame(message))
+        if frames:
+            await self.write(b"".join(frames))
+        return bool(frames)
+
+    async def poll(self) -> bool:
+        after = max(self.floor, self.cursor - self.config.lookback)
+        return await self.deliver(await self.app._db(_events_since, self.viewer.user, after))
+
+    async def still_allowed(self) -> bool:
+        try:
+            current = await self.app._viewer(self.session_key)
+        except _NoMembership:
+            return False
+        return current is not None and current.same_access_as(self.viewer)
+
+    async def next_items(self, timeout: float) -> list[Item]:
+        timeout = max(0.0, timeout)
+        if self.subscription is None:
+            await asyncio.sleep(timeout)
+            return []
+        queue = self.subscription.queue
+        try:
+            items = [await asyncio.wait_for(queue.get(), timeout)]
+        except TimeoutError:
+            return []
+        while not queue.empty():
+            items.append(queue.get_nowait())
+        return items
+
+    async def run(self, last_event_id: int | None) -> None:
+        config = self.config
+        await self.write(f"retry: {config.retry_ms}\n\n".encode())
+        if last_event_id is None:
+            self.floor = await self.app._db(_latest_event_id, self.viewer.user)
+            self.cursor = self.floor
+        else:
+            self.floor = self.cursor = last_event_id
+            await self.poll()
+
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        next_ping, next_poll, next_check = (
+            now + config.heartbeat,
+            now + config.poll,
+            now + config.sweep,
+        )
+        while True:
+            hub = self.app.hub
+            live = self.subscription is not None and hub is not None and hub.connected
+            deadline = min(next_ping, next_check, math.inf if live else next_poll)
+            items = await self.next_items(deadline - loop.time())
+            if Signal.OVERFLOW in items:
+                return
+            wrote = await self.deliver([item for item in items if isinstance(item, dict)])
+            now = loop.time()
+            if Signal.RESYNC in items or (not live and now >= next_poll):
+                wrote = await self.poll() or wrote
+                next_poll = now + config.poll
+            if now >= next_check:
+                if not await self.still_allowed():
+                    return  # logged out, expired or moved: the reconnect decides afresh
+                wrote = await self.poll() or wrote
+                next_check = now + config.sweep
+            if wrote:
+                next_ping = now + config.heartbeat
+            elif now >= next_ping:
+                await self.write(b": ping\n\n")
+                next_ping = now + config.heartbeat

@@ -1,0 +1,369 @@
+"""The live stream `/events/`, served by uvicorn in a thread (an SSE stream never flushes under
+WSGI). Server tests commit for real, so they are transactional and need PostgreSQL: the audit
+table refuses the DELETE that a SQLite flush would issue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import httpx
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from comms.services import update_post
+from portal import streams
+from portal.celery import app as celery_app
+from portal.livetools import (
+    StreamEvent,
+    StreamReader,
+    serve_in_thread,
+)
+from portal.models import User
+from programs.models import Audience, Program
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def stream_server(settings, monkeypatch) -> Iterator[Callable[[], str]]:
+    """Starts the ASGI app on demand, after the test has adjusted settings; yields its URL."""
+    settings.EVENTS_CHANNEL = f"portal:events:test:{uuid.uuid4().hex}"  # xdist workers apart
+    settings.LIVE_HEARTBEAT_SECONDS = 0.2
+    settings.LIVE_POLL_SECONDS = 0.2
+    # Delivery tasks go to a queue of their own, emptied afterwards: left in the default queue
+    # they would reach a worker serving another test's database.
+    task_queue = f"test-stream-{uuid.uuid4().hex}"
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", task_queue)
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(serve_in_thread())
+    broker = redis.Redis.from_url(celery_app.conf.broker_url)
+    try:
+        for key in broker.scan_iter(match=f"*{task_queue}*"):  # the list and kombu's bindings
+            broker.delete(key)
+    finally:
+        broker.close()
+
+
+def cookie_for(user: User) -> dict[str, str]:
+    client = Client()
+    client.force_login(user)
+    return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+def stream(base_url: str, user: User | None, **headers: str) -> StreamReader:
+    return StreamReader(
+        f"{base_url}/events/", cookies=cookie_for(user) if user else None, headers=headers
+    )
+
+
+def post(world, title: str, *, audience: str = Audience.SPONSOR, program: Program | None = None):
+    return update_post(
+        actor=world.pm,
+        program=program or world.program,
+        title=title,
+        body="Something worth knowing.",
+        audience=audience,
+    )
+
+
+def titled(title: str) -> Callable[[StreamEvent], bool]:
+    return lambda event: title in event.json["summary"]
+
+
+# --- Server tests -------------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_update_reaches_the_sponsor_within_a_second(world, stream_server):
+    url = stream_server()
+    with stream(url, world.lead_a) as reader:
+        assert reader.status_code == 200
+        assert reader.response_headers["content-type"].startswith("text/event-stream")
+        assert reader.response_headers["cache-control"] == "no-cache"
+        assert reader.response_headers["x-accel-buffering"] == "no"
+        time.sleep(0.2)
+        post(world, "Fill-finish slot confirmed")
+        committed = time.perf_counter()
+
+        event = reader.wait_for(titled("Fill-finish slot confirmed"), timeout=1.0)
+
+    assert event is not None, "no event within 1 s"
+    assert event.received - committed < 1.0
+    assert event.event == "program-HLX-101"
+    assert event.json["program"] == "HLX-101"
+    assert event.json["kind"] == "update"
+    assert set(event.json) == {"id", "program", "kind", "summary"}
+    assert event.id == str(event.json["id"])
+    assert reader.retry == 3000
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_it_hides_other_sponsors_events(world, stream_server):
+    url = stream_server()
+    with stream(url, world.lead_b) as reader:
+        time.sleep(0.2)
+        post(world, "Helix only")
+        post(world, "Borealis only", program=world.program_b)
+
+        events = reader.until(titled("Borealis only"), timeout=2.0) + reader.drain(0.5)
+
+    assert [e.event for e in events] == ["program-BOR-017"]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_internal_update_reaches_the_cdmo_but_never_a_sponsor(world, stream_server):
+    url = stream_server()
+    with stream(url, world.lead_a) as sponsor, stream(url, world.staff) as cdmo:
+        time.sleep(0.2)
+        post(world, "Draft: OOS under investigation", audience=Audience.INTERNAL)
+        post(world, "Weekly call moved to Thursday")
+
+        seen_by_cdmo = cdmo.until(titled("Weekly call moved"), timeout=2.0)
+        seen_by_sponsor = sponsor.until(titled("Weekly call moved"), timeout=2.0)
+        seen_by_sponsor += sponsor.drain(0.5)
+
+    assert ["OOS" in e.data for e in seen_by_cdmo] == [True, False]
+    assert ["Weekly call moved" in e.data for e in seen_by_sponsor] == [True]
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("via", ["header", "query"])
+def test_a_reconnecting_client_catches_up_from_its_last_event_id(world, stream_server, via):
+    url = stream_server()
+    with stream(url, world.lead_a) as reader:
+        time.sleep(0.2)
+        post(world, "Seen before the drop")
+        seen = reader.wait_for(titled("Seen before the drop"), timeout=2.0)
+    assert seen is not None
+
+    post(world, "Missed one")
+    post(world, "Missed internal", audience=Audience.INTERNAL)
+    post(world, "Missed two")
+
+    if via == "header":
+        reconnect = stream(url, world.lead_a, **{"Last-Event-ID": seen.id})
+    else:
+        reconnect = StreamReader(
+            f"{url}/events/?last_event_id={seen.id}", cookies=cookie_for(world.lead_a)
+        )
+    with reconnect as reader:
+        caught_up = reader.drain(1.0)
+
+    summaries = [e.json["summary"] for e in caught_up]
+    assert len(summaries) == 2
+    assert "Missed one" in summaries[0]
+    assert "Missed two" in summaries[1]
+    assert [int(e.id) for e in caught_up] == sorted(int(e.id) for e in caught_up)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_anonymous_gets_no_stream(world, stream_server):
+    url = stream_server()
+    for cookies in (None, {settings.SESSION_COOKIE_NAME: "not-a-session"}):
+        with StreamReader(f"{url}/events/", cookies=cookies) as reader:
+            assert reader.status_code == 401
+            assert reader.response_headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_user_of_no_organisation_gets_no_stream(world, stream_server):
+    url = stream_server()
+    admin = UserFactory(email="admin@nb.example", is_superuser=True, is_staff=True)
+    with stream(url, admin) as reader:
+        assert reader.status_code == 403
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_only_get_is_allowed(world, stream_server):
+    url = stream_server()
+    response = httpx.post(f"{url}/events/", cookies=cookie_for(world.lead_a))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_stream_gets_heartbeats(world, stream_server):
+    url = stream_server()
+    with stream(url, world.viewer_a) as reader:
+        time.sleep(0.7)
+        assert "ping" in reader.comments
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_stream_leaves_the_hub(world, stream_server):
+    from portal.asgi import live_streams
+
+    url = stream_server()
+    with stream(url, world.lead_a):
+        assert _eventually(lambda: live_streams.hub and live_streams.hub.subscriber_count == 1)
+    assert _eventually(lambda: live_streams.hub.subscriber_count == 0)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_ends_when_its_session_does(world, stream_server, settings):
+    settings.LIVE_SWEEP_SECONDS = 0.3
+    url = stream_server()
+    cookies = cookie_for(world.lead_a)
+    with StreamReader(f"{url}/events/", cookies=cookies) as reader:
+        time.sleep(0.2)
+        assert not reader.ended.is_set()
+        Session.objects.filter(session_key=cookies[settings.SESSION_COOKIE_NAME]).delete()
+        assert reader.ended.wait(3), "the stream outlived its session"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_it_catches_up_when_the_redis_subscription_drops(world, stream_server, settings):
+    from portal.asgi import live_streams
+
+    settings.LIVE_POLL_SECONDS = 30  # only the hub's resubscription and resync can deliver
+    url = stream_server()
+    with stream(url, world.lead_a) as reader:
+        assert _eventually(lambda: live_streams.hub and live_streams.hub.connected)
+        generation = live_streams.hub.generation
+        _kill_redis_client(live_streams.hub.client_name)
+        post(world, "Posted while the hub was away")  # pub/sub loses it; the resync must not
+
+        event = reader.wait_for(titled("Posted while the hub was away"), timeout=5.0)
+
+        assert event is not None
+        assert live_streams.hub.generation > generation
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_the_stream_polls_the_event_table(world, stream_server, settings):
+    from portal.asgi import live_streams
+
+    settings.REDIS_URL = ""
+    url = stream_server()
+    with stream(url, world.lead_a) as reader:
+        assert live_streams.hub is None
+        time.sleep(0.2)
+        post(world, "Delivered by polling")
+        post(world, "Internal, polled", audience=Audience.INTERNAL)
+        post(world, "Borealis, polled", program=world.program_b)
+
+        events = reader.until(titled("Delivered by polling"), timeout=2.0) + reader.drain(0.6)
+
+    assert ["Delivered by polling" in e.data for e in events] == [True]
+    assert events[0].event == "program-HLX-101"
+
+
+def _eventually(condition: Callable[[], object], timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _kill_redis_client(name: str) -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        ids = [c["id"] for c in client.client_list() if c.get("name") == name]
+        assert ids, f"no Redis client named {name}"
+        for client_id in ids:
+            client.client_kill_filter(_id=client_id)
+    finally:
+        client.close()
+
+
+# --- The hub and the visibility rule, without servers -------------------------------------
+
+
+def _message(**fields) -> dict:
+    return {
+        "id": 7,
+        "program": "HLX-101",
+        "sponsor": 1,
+        "audience": "sponsor",
+        "kind": "update",
+        "summary": "x",
+    } | fields
+
+
+def test_a_sponsor_sees_only_its_own_sponsor_audience_messages():
+    sponsor = streams.Viewer(user=None, organisation_id=1, is_cdmo=False)
+    cdmo = streams.Viewer(user=None, organisation_id=9, is_cdmo=True)
+
+    assert sponsor.may_see(_message())
+    assert not sponsor.may_see(_message(audience="internal"))
+    assert not sponsor.may_see(_message(sponsor=2))
+    assert cdmo.may_see(_message(audience="internal", sponsor=2))
+
+
+def test_a_slow_stream_is_dropped_without_holding_up_the_others():
+    async def scenario():
+        hub = streams.Hub("redis://unused", "c", queue_size=2, ping_interval=10)
+        slow = hub.subscribe(lambda m: True)
+        fast = hub.subscribe(lambda m: True)
+        received = []
+        for n in range(3):
+            hub.fan_out(_message(id=n))
+            received.append(fast.queue.get_nowait()["id"])
+        return hub, slow, received
+
+    hub, slow, received = asyncio.run(scenario())
+
+    assert received == [0, 1, 2]
+    assert hub.subscriber_count == 1
+    assert slow.queue.get_nowait() is streams.Signal.OVERFLOW
+    assert slow.queue.empty()
+
+
+def test_the_hub_offers_each_stream_only_what_it_may_see():
+    async def scenario():
+        hub = streams.Hub("redis://unused", "c", queue_size=10, ping_interval=10)
+        sponsor = streams.Viewer(user=None, organisation_id=1, is_cdmo=False)
+        subscription = hub.subscribe(sponsor.may_see)
+        hub.fan_out(_message(id=1, audience="internal"))
+        hub.fan_out(_message(id=2, sponsor=2))
+        hub.fan_out(_message(id=3))
+        hub.fan_out(streams.Signal.RESYNC)
+        return [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
+
+    items = asyncio.run(scenario())
+
+    assert [i if isinstance(i, streams.Signal) else i["id"] for i in items] == [
+        3,
+        streams.Signal.RESYNC,
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[]",
+        b'{"id": "7"}',
+        b'{"id": 7, "program": "HLX-101\\nevent: x", "sponsor": 1, "audience": "sponsor",'
+        b' "kind": "update", "summary": "x"}',
+        b'{"id": 7, "program": "HLX-101", "sponsor": 1, "audience": "everyone",'
+        b' "kind": "update", "summary": "x"}',
+    ],
+)
+def test_malformed_published_messages_are_ignored(raw):
+    assert streams._parse_published(raw) is None
+
+
+def test_a_well_formed_published_message_is_accepted():
+    assert streams._parse_published(json.dumps(_message())) == _message()
