@@ -1,8 +1,13 @@
-"""Forms for updates."""
+"""Forms for updates and comments. They validate input; the services decide."""
+
+from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
-from comms.models import Update
+from comms.models import Comment, Update
+from comms.services import EMPTY_COMMENT
+from programs.models import Audience, Program
 
 
 class UpdateForm(forms.ModelForm):
@@ -14,3 +19,69 @@ class UpdateForm(forms.ModelForm):
             "significance": "Critical updates are flagged on every open page of the sponsor.",
             "audience": "CDMO internal stays a draft until you share it with the sponsor.",
         }
+
+
+class QuestionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Comment) -> str:
+        return f"{obj.author.display_name}: {obj.body[:80]}"
+
+
+class CommentForm(forms.Form):
+    """A comment, a question, an internal note or an answer: which of them is the service's
+    decision. Every field is accepted from everyone and the page shows each person only the
+    fields their role can use, so a crafted post meets the service's rule and its message."""
+
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": EMPTY_COMMENT},
+    )
+    is_question = forms.BooleanField(
+        label="This is a question for the CDMO team",
+        required=False,
+        help_text="It stays open until the team answers; you are notified when they do.",
+    )
+    audience = forms.ChoiceField(
+        label="Who sees it",
+        choices=Audience.choices,
+        initial=Audience.SPONSOR,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    answer_to = QuestionChoiceField(
+        label="In answer to",
+        queryset=Comment.objects.none(),
+        required=False,
+        empty_label="Not an answer",
+        help_text="Answering closes the question and tells the person who asked.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        open_questions: QuerySet[Comment],
+        draft: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["answer_to"].queryset = open_questions  # type: ignore[attr-defined]
+        if draft:
+            audience = self.fields["audience"]
+            audience.initial = Audience.INTERNAL
+            audience.disabled = True
+
+    def clean_audience(self) -> str:
+        return self.cleaned_data.get("audience") or Audience.SPONSOR
+
+
+class HealthOverrideForm(forms.Form):
+    health = forms.ChoiceField(
+        choices=[("", "Follow the rule"), *Program.Health.choices],
+        required=False,
+        help_text="Leave on “Follow the rule” to clear an override.",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.TextInput,
+        help_text="Shown to the sponsor next to the health badge.",
+    )

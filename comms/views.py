@@ -11,18 +11,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from comms import selectors, services
-from comms.forms import UpdateForm
+from comms.conversation_views import updates_seen
+from comms.dashboard import pm_workspace, program_overview
+from comms.forms import HealthOverrideForm, UpdateForm
 from portal import policy
 from portal.errors import ServiceError
 from programs.selectors import event_list, get_program_for_user
+from programs.services import program_override_health
 
-FEED_LENGTH = 30
-FRAGMENTS = {"program-rows", "feed", "updates"}
+FEED_LENGTH = 12
+FRAGMENTS = {"program-rows", "feed", "updates", "overview"}
 
 
 def _fragment(request: HttpRequest) -> str | None:
@@ -45,8 +49,9 @@ def _program_context(request: HttpRequest, code: str) -> dict[str, object]:
     program = get_program_for_user(request.user, code)
     return {
         "program": program,
+        "overview": program_overview(user=request.user, program=program),
         "events": event_list(user=request.user, program=program)[:FEED_LENGTH],
-        "updates": selectors.update_list(user=request.user, program=program)[:10],
+        "updates": updates_seen(user=request.user, program=program, limit=10),
         "can_post": policy.can_post_update(request.user, program),
     }
 
@@ -60,6 +65,7 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
         template += f"#{fragment}"
     elif context["can_post"]:
         context["form"] = UpdateForm()
+        context["health_form"] = HealthOverrideForm()
     return render(request, template, context)
 
 
@@ -117,3 +123,39 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     response = render(request, "comms/notification_list.html", {"notifications": notifications})
     services.notifications_mark_read(user=request.user, ids=[n.pk for n in notifications])
     return response
+
+
+@require_POST
+@login_required
+def program_health(request: HttpRequest, code: str) -> HttpResponse:
+    """The PM overrides the health rule (or returns to it), with a reason."""
+    program = get_program_for_user(request.user, code)
+    if not policy.can_edit_program(request.user, program):
+        raise PermissionDenied(services.NOT_PROGRAM_TEAM)
+    form = HealthOverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            program = program_override_health(
+                actor=request.user,
+                program=program,
+                health=form.cleaned_data["health"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+    if form.errors:
+        context = {"program": program, "health_form": form, "can_post": True}
+        return render(request, "comms/program_detail.html#health-form", context, status=422)
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    messages.success(request, "Health saved; the sponsor sees it with your reason.")
+    return redirect("program-detail", code=program.code)
+
+
+@login_required
+def workspace(request: HttpRequest) -> HttpResponse:
+    """The PM's morning: their programs and what needs them today."""
+    if not policy.is_cdmo(request.user):
+        return redirect("program-list")
+    context = {"workspace": pm_workspace(user=request.user), "today": timezone.localdate()}
+    return render(request, "comms/workspace.html", context)

@@ -18,6 +18,10 @@ from portal.forms import TokenCreateForm
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Project managers start on their workspace; everyone else on their programs."""
+    membership = policy.membership(request.user)
+    if membership is not None and membership.role == membership.Role.PM:
+        return redirect("workspace")
     return redirect("program-list")
 
 
@@ -36,13 +40,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         checks["broker"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["broker"] = f"error: {exc.__class__.__name__}"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(

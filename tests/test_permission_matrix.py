@@ -14,7 +14,10 @@ LOGIN = 302  # anonymous: redirect to the sign-in page
 OK, FORBIDDEN, NOT_FOUND, CREATED = 200, 403, 404, 302
 
 UPDATE_FORM = {
-    "title": "Matrix", "body": "Row", "category": "general", "significance": "info",
+    "title": "Matrix",
+    "body": "Row",
+    "category": "general",
+    "significance": "info",
     "audience": "sponsor",
 }
 
@@ -25,14 +28,36 @@ MATRIX = [
     ("get", "/programs/", None, [LOGIN, OK, OK, OK, OK, OK, OK]),
     ("get", "/programs/HLX-101/", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
     ("get", "/programs/HLX-101/?fragment=feed", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
-    ("post", "/programs/HLX-101/updates/", UPDATE_FORM,
-     [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN, CREATED, CREATED]),
-    ("post", "/programs/HLX-101/updates/{draft}/publish/", {},
-     [LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, 302, 302]),
+    (
+        "post",
+        "/programs/HLX-101/updates/",
+        UPDATE_FORM,
+        [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN, CREATED, CREATED],
+    ),
+    (
+        "post",
+        "/programs/HLX-101/updates/{draft}/publish/",
+        {},
+        [LOGIN, NOT_FOUND, NOT_FOUND, NOT_FOUND, FORBIDDEN, 302, 302],
+    ),
+    ("get", "/programs/HLX-101/?fragment=overview", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
+    (
+        "post",
+        "/programs/HLX-101/health/",
+        {"health": "red", "reason": "Matrix"},
+        [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, FORBIDDEN, CREATED, CREATED],
+    ),
+    ("get", "/programs/HLX-101/history/", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
+    ("get", "/programs/HLX-101/history/?export=csv", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
+    ("get", "/workspace/", None, [LOGIN, 302, 302, 302, OK, OK, OK]),
     ("get", "/notifications/", None, [LOGIN, OK, OK, OK, OK, OK, OK]),
     ("get", "/settings/tokens/", None, [LOGIN, OK, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
-    ("post", "/settings/tokens/{token}/revoke/", {},
-     [LOGIN, 302, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND]),
+    (
+        "post",
+        "/settings/tokens/{token}/revoke/",
+        {},
+        [LOGIN, 302, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND],
+    ),
     ("get", "/accounts/password/", None, [LOGIN, OK, OK, OK, OK, OK, OK]),
     ("get", "/accounts/login/", None, [OK, 302, 302, 302, 302, 302, 302]),
     ("get", "/events/", None, [204, 204, 204, 204, 204, 204, 204]),
@@ -41,7 +66,9 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "data", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("method", "url", "data", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _, _ in MATRIX]
+)
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_permission_matrix(world, persona, method, url, data, expected):
     from portal.services import api_token_create
@@ -60,3 +87,5 @@ def test_permission_matrix(world, persona, method, url, data, expected):
         assert Update.objects.get(pk=draft.pk).audience == "internal"
         token.refresh_from_db()
         assert token.revoked_at is None
+        world.program.refresh_from_db()
+        assert world.program.health == "green"

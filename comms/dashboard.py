@@ -1,0 +1,98 @@
+"""Selectors for the program dashboard and the PM workspace: one screen each, composed from
+every app's selectors (which is why they live in comms, the top app), each a fixed number of
+queries however much data there is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from comms import selectors as comms_selectors
+from comms.models import Comment
+from governance import selectors as governance_selectors
+from governance.models import ActionItem, Meeting, Risk
+from portal.models import User
+from programs import selectors as program_selectors
+from programs.models import Milestone, Program
+
+OVERVIEW_LIMIT = 5
+
+
+@dataclass
+class Overview:
+    """What "how is my program doing?" needs, beyond the program row itself."""
+
+    next_milestones: list[Milestone]
+    slipped: list[Milestone]
+    open_questions: list[Comment]
+    open_question_count: int
+    next_meeting: Meeting | None
+    overdue_actions: list[ActionItem]
+    open_action_count: int
+    top_risks: list[Risk]
+    costs: program_selectors.CostSummary
+    kickoff: governance_selectors.KickoffProgress
+
+
+def program_overview(*, user: User, program: Program) -> Overview:
+    slipped = list(program_selectors.slipped_milestones(user, program)[:OVERVIEW_LIMIT])
+    return Overview(
+        next_milestones=list(program_selectors.next_milestones(user, program, OVERVIEW_LIMIT)),
+        slipped=slipped,
+        open_questions=list(comms_selectors.open_questions(user, program)[:OVERVIEW_LIMIT]),
+        open_question_count=comms_selectors.open_question_count(user, program),
+        next_meeting=governance_selectors.next_meeting(user, program),
+        overdue_actions=list(
+            governance_selectors.overdue_action_items(user, program)[:OVERVIEW_LIMIT]
+        ),
+        open_action_count=governance_selectors.open_action_items(user, program).count(),
+        top_risks=governance_selectors.top_risks(user, program, limit=3),
+        costs=program_selectors.cost_summary(user, program),
+        kickoff=governance_selectors.kickoff_progress(program),
+    )
+
+
+@dataclass
+class Workspace:
+    """A PM's morning: their programs and what needs them today."""
+
+    programs: QuerySet[Program]
+    questions: list[Comment]
+    overdue_actions: list[ActionItem]
+    to_write_up: list[Meeting]
+    stale_forecasts: list[Milestone]
+
+    @property
+    def is_clear(self) -> bool:
+        return not (
+            self.questions or self.overdue_actions or self.to_write_up or self.stale_forecasts
+        )
+
+
+WORKSPACE_LIMIT = 25
+
+
+def pm_workspace(*, user: User) -> Workspace:
+    mine = (
+        comms_selectors.portfolio(user=user)
+        .filter(members__user=user, members__ended_at__isnull=True)
+        .distinct()
+    )
+    return Workspace(
+        programs=mine,
+        questions=list(comms_selectors.questions_waiting_on_me(user)[:WORKSPACE_LIMIT]),
+        overdue_actions=list(
+            governance_selectors.overdue_action_items(user, None)
+            .filter(program__in=mine.values("pk"))
+            .select_related("program", "owner")[:WORKSPACE_LIMIT]
+        ),
+        to_write_up=list(
+            governance_selectors.meetings_to_write_up(user).select_related("program")[
+                :WORKSPACE_LIMIT
+            ]
+        ),
+        stale_forecasts=list(
+            program_selectors.stale_forecasts(user).select_related("program")[:WORKSPACE_LIMIT]
+        ),
+    )
