@@ -96,7 +96,17 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="notifications")
+    update = models.ForeignKey(
+        Update, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    comment = models.ForeignKey(
+        "Comment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        help_text="Set for a notification about a comment (an answer to the recipient's question).",
+    )
     subject = models.CharField(max_length=250)
     url = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -109,8 +119,20 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["recipient", "channel", "update"], name="one_notification_per_channel"
-            )
+                fields=["recipient", "channel", "update"],
+                condition=Q(update__isnull=False),
+                name="one_notification_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "channel", "comment"],
+                condition=Q(comment__isnull=False),
+                name="one_comment_notification_per_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(update__isnull=False, comment__isnull=True)
+                | Q(update__isnull=True, comment__isnull=False),
+                name="notification_about_exactly_one_thing",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -195,3 +217,19 @@ class Comment(models.Model):
     @property
     def is_open_question(self) -> bool:
         return self.is_question and self.answered_at is None
+
+    @property
+    def target(self) -> models.Model | None:
+        """The update, milestone or meeting the comment is on (no query once selected)."""
+        return self.update or self.milestone or self.meeting
+
+    @property
+    def target_kind(self) -> str:
+        """`update`, `milestone` or `meeting`: the query parameter that names the thread."""
+        if self.update_id is not None:
+            return "update"
+        return "milestone" if self.milestone_id is not None else "meeting"
+
+    @property
+    def target_id(self) -> int:
+        return self.update_id or self.milestone_id or self.meeting_id  # type: ignore[return-value]

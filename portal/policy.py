@@ -86,3 +86,37 @@ def can_comment(user: Any, program: Any) -> bool:
 
 def can_answer_question(user: User, program: Any) -> bool:
     return is_program_team(user, program)
+
+
+def can_confirm_kickoff(user: User, program: Any) -> bool:
+    """Kick-off agreements are confirmed, and the kick-off completed, by the program's dedicated
+    PM (or CDMO leadership): completing it freezes the baselines."""
+    if is_leadership(user):
+        return True
+    pm = program.dedicated_pm
+    return is_cdmo(user) and pm is not None and pm.user_id == user.pk
+
+
+def can_complete_action_item(user: User, item: Any) -> bool:
+    """The action item's owner, whichever side they are on, or the program's CDMO team."""
+    if membership(user) is not None and item.owner_id == user.pk:
+        return True
+    return is_program_team(user, item.program)
+
+
+def can_ask_question(user: Any, program: Any) -> bool:
+    """Questions are the sponsor's: the CDMO answers them, so only the program's own sponsor
+    users may ask one."""
+    m = membership(user)
+    return m is not None and m.is_sponsor and m.organisation_id == program.sponsor_id
+
+
+def can_post_internal_note(user: Any, program: Any) -> bool:
+    """CDMO users may keep a note from the sponsor; a sponsor user's comment is always shared."""
+    return is_cdmo(user)
+
+
+def can_see_read_receipts(user: User, program: Any) -> bool:
+    """The program team sees who of the sponsor has read an update; sponsors never see
+    each other's receipts."""
+    return is_program_team(user, program)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,7 +12,7 @@ from portal.api.serializers import PersonSerializer, StrictCharField, StrictSeri
 from programs.api.serializers import ProgramSerializer
 from programs.models import Audience, Program
 
-TITLE_MAX_LENGTH = Update._meta.get_field("title").max_length
+TITLE_MAX_LENGTH = cast(int, Update._meta.get_field("title").max_length)
 
 
 class UpdateSerializer(serializers.ModelSerializer):
@@ -65,5 +65,5 @@ class ProgramStatusSerializer(ProgramSerializer):
         read_only_fields = fields
 
     @extend_schema_field(UpdateSerializer(many=True))
-    def get_latest_updates(self, program: Program) -> list[dict[str, Any]]:
+    def get_latest_updates(self, program: Program) -> Any:
         return UpdateSerializer(self.context["latest_updates"], many=True).data

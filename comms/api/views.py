@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from comms import selectors, services
 from comms.api.serializers import ProgramStatusSerializer, UpdateCreateSerializer, UpdateSerializer
 from portal import policy
+from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from programs.api.views import CODE_PARAMETER, program_from_url
 
@@ -32,8 +33,9 @@ class ProgramStatusView(generics.GenericAPIView):
         responses={200: ProgramStatusSerializer, **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
-        latest = list(selectors.update_list(user=request.user, program=program)[:LATEST_UPDATES])
+        user = api_user(request)
+        program = program_from_url(user, code)
+        latest = list(selectors.update_list(user=user, program=program)[:LATEST_UPDATES])
         serializer = ProgramStatusSerializer(program, context={"latest_updates": latest})
         return Response(serializer.data)
 
@@ -50,8 +52,9 @@ class ProgramUpdateListView(generics.GenericAPIView):
         responses={200: UpdateSerializer(many=True), **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
-        page = self.paginate_queryset(selectors.update_list(user=request.user, program=program))
+        user = api_user(request)
+        program = program_from_url(user, code)
+        page = self.paginate_queryset(selectors.update_list(user=user, program=program))
         return self.get_paginated_response(UpdateSerializer(page, many=True).data)
 
     @extend_schema(
@@ -66,12 +69,11 @@ class ProgramUpdateListView(generics.GenericAPIView):
         responses={201: UpdateSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
-        if not policy.can_post_update(request.user, program):
+        user = api_user(request)
+        program = program_from_url(user, code)
+        if not policy.can_post_update(user, program):
             raise exceptions.PermissionDenied(services.NOT_PROGRAM_TEAM)
         serializer = UpdateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        update = services.update_post(
-            actor=request.user, program=program, **serializer.validated_data
-        )
+        update = services.update_post(actor=user, program=program, **serializer.validated_data)
         return Response(UpdateSerializer(update).data, status=status.HTTP_201_CREATED)

@@ -1,9 +1,8 @@
 """Delivering an update's notifications: the right people, once."""
 
-from comms.models import Notification
+from comms.models import Notification, Update
 from comms.services import update_notifications_deliver, update_post
 from comms.tasks import sweep_pending_notifications
-from comms.models import Update
 
 
 def _post(world, **fields):

@@ -44,18 +44,28 @@ def test_internal_drafts_never_reach_the_sponsor_page(world):
     from tests.factories import UpdateFactory
 
     UpdateFactory(
-        program=world.program, title="Secret draft", audience="internal", published_at=None,
+        program=world.program,
+        title="Secret draft",
+        audience="internal",
+        published_at=None,
         author=world.pm,
     )
-    assert "Secret draft" not in client_for(world, "lead_a").get("/programs/HLX-101/").content.decode()
+    assert (
+        "Secret draft" not in client_for(world, "lead_a").get("/programs/HLX-101/").content.decode()
+    )
     assert "Secret draft" in client_for(world, "pm").get("/programs/HLX-101/").content.decode()
 
 
 def test_the_pm_posts_an_update_with_htmx(world):
     response = client_for(world, "pm").post(
         "/programs/HLX-101/updates/",
-        {"title": "Fill complete", "body": "All vials filled.", "category": "milestone",
-         "significance": "notable", "audience": "sponsor"},
+        {
+            "title": "Fill complete",
+            "body": "All vials filled.",
+            "category": "milestone",
+            "significance": "notable",
+            "audience": "sponsor",
+        },
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
@@ -67,8 +77,13 @@ def test_the_pm_posts_an_update_with_htmx(world):
 def test_an_invalid_form_shows_inline_errors_and_saves_nothing(world):
     response = client_for(world, "pm").post(
         "/programs/HLX-101/updates/",
-        {"title": "", "body": "", "category": "milestone", "significance": "loud",
-         "audience": "sponsor"},
+        {
+            "title": "",
+            "body": "",
+            "category": "milestone",
+            "significance": "loud",
+            "audience": "sponsor",
+        },
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
@@ -81,8 +96,13 @@ def test_an_invalid_form_shows_inline_errors_and_saves_nothing(world):
 def test_a_plain_form_post_redirects_back_to_the_program(world):
     response = client_for(world, "pm").post(
         "/programs/HLX-101/updates/",
-        {"title": "Fill complete", "body": "Done.", "category": "general",
-         "significance": "info", "audience": "sponsor"},
+        {
+            "title": "Fill complete",
+            "body": "Done.",
+            "category": "general",
+            "significance": "info",
+            "audience": "sponsor",
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/programs/HLX-101/"
@@ -92,8 +112,13 @@ def test_a_plain_form_post_redirects_back_to_the_program(world):
 def test_the_form_is_refused_to_people_outside_the_team(world, persona):
     response = client_for(world, persona).post(
         "/programs/HLX-101/updates/",
-        {"title": "Hello", "body": "Hi", "category": "general", "significance": "info",
-         "audience": "sponsor"},
+        {
+            "title": "Hello",
+            "body": "Hi",
+            "category": "general",
+            "significance": "info",
+            "audience": "sponsor",
+        },
     )
     assert response.status_code == 403
     assert not Update.objects.exists()
