@@ -34,9 +34,7 @@ print("REFUSED-BOTH")
 
 def test_sqlite_refuses_update_and_delete_on_audit_rows(tmp_path):
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL"}
+        key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}
     }
     env.update(
         PORTAL_TESTING="1",

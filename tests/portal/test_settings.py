@@ -40,7 +40,11 @@ def test_a_required_value_that_is_missing_says_so(monkeypatch):
 
 
 def _manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"PORTAL_TESTING", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PORTAL_TESTING", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         env={**clean, **env},
@@ -58,16 +62,17 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path):
 
 
 def test_a_bad_database_url_refuses_to_start(tmp_path):
-    result = _manage(
-        "check", DEBUG="1", DATABASE_URL="nosuchdb://x", PORTAL_VAR_DIR=str(tmp_path)
-    )
+    result = _manage("check", DEBUG="1", DATABASE_URL="nosuchdb://x", PORTAL_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         SECRET_KEY="k" * 20 + "production-only-secret-value-0123456789-abcdefgh",
         ALLOWED_HOSTS="portal.example.com",
         PORTAL_VAR_DIR=str(tmp_path),

@@ -28,11 +28,15 @@ def test_a_lead_revokes_a_token_and_another_sponsor_cannot(world):
     client_for(world, "lead_a").post("/settings/tokens/", {"name": "LIMS"})
     token = ApiToken.objects.get()
 
-    assert client_for(world, "lead_b").post(f"/settings/tokens/{token.pk}/revoke/").status_code == 404
+    assert (
+        client_for(world, "lead_b").post(f"/settings/tokens/{token.pk}/revoke/").status_code == 404
+    )
     token.refresh_from_db()
     assert token.revoked_at is None
 
-    assert client_for(world, "lead_a").post(f"/settings/tokens/{token.pk}/revoke/").status_code == 302
+    assert (
+        client_for(world, "lead_a").post(f"/settings/tokens/{token.pk}/revoke/").status_code == 302
+    )
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert token.revoked_by == world.lead_a
@@ -40,4 +44,6 @@ def test_a_lead_revokes_a_token_and_another_sponsor_cannot(world):
 
 def test_other_sponsors_tokens_are_not_listed(world):
     client_for(world, "lead_b").post("/settings/tokens/", {"name": "Borealis ERP"})
-    assert "Borealis ERP" not in client_for(world, "lead_a").get("/settings/tokens/").content.decode()
+    assert (
+        "Borealis ERP" not in client_for(world, "lead_a").get("/settings/tokens/").content.decode()
+    )
