@@ -104,6 +104,12 @@ class Meeting(models.Model):
         CadenceSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="meetings"
     )
     title = models.CharField(max_length=200)
+    occurrence_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The cadence slot (a local date) this meeting fills; kept when it is moved, "
+        "so that generating ahead never fills the slot twice.",
+    )
     starts_at = models.DateTimeField(db_index=True)
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
@@ -133,6 +139,11 @@ class Meeting(models.Model):
                 fields=["schedule", "starts_at"],
                 condition=Q(schedule__isnull=False),
                 name="one_meeting_per_schedule_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["schedule", "occurrence_on"],
+                condition=Q(schedule__isnull=False, occurrence_on__isnull=False),
+                name="one_meeting_per_cadence_occurrence",
             ),
         ]
 
@@ -172,7 +183,7 @@ class ActionItem(models.Model):
 
 
 class Risk(models.Model):
-    """An entry in the program's risk register: likelihood × impact, each 1–5."""
+    """An entry in the program's risk register: likelihood x impact, each 1 to 5."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("portal.account_urls")),
     path("settings/tokens/", views.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("", include("programs.urls")),
+    path("", include("governance.urls")),
     path("", include("comms.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("admin/", admin.site.urls),

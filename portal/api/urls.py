@@ -1,9 +1,15 @@
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from portal.api.exceptions import EndpointNotFound
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script as a file: our CSP allows no inline script.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("programs.api.urls")),
+    path("", include("governance.api.urls")),
     path("", include("comms.api.urls")),
+    # Last: whatever matched nothing above answers in the API's error shape.
+    re_path(r"^.*$", EndpointNotFound.as_view(), name="api-not-found"),
 ]

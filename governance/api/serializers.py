@@ -1,0 +1,229 @@
+"""Governance over REST: meetings, action items, risks and the kick-off. Records are addressed
+by reference where one exists (program code, meeting UID); action items and risks have none,
+so their own id is their reference."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, cast
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from governance.models import ActionItem, Kickoff, Meeting, Risk
+from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+from programs.models import Program
+
+ACTION_TITLE_MAX = cast(int, ActionItem._meta.get_field("title").max_length)
+RISK_TITLE_MAX = cast(int, Risk._meta.get_field("title").max_length)
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    uid = serializers.UUIDField(
+        read_only=True, help_text="Stable for the meeting's life; also its calendar UID."
+    )
+    program = serializers.CharField(source="program.code", read_only=True)
+    ends_at = serializers.SerializerMethodField()
+    attendees = PersonSerializer(many=True, read_only=True)
+    written_up = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "uid",
+            "program",
+            "title",
+            "starts_at",
+            "ends_at",
+            "duration_minutes",
+            "time_zone",
+            "status",
+            "sequence",
+            "attendees",
+            "written_up",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "sequence": {"help_text": "Raised by every reschedule or cancellation."},
+            "time_zone": {"help_text": "IANA zone the meeting's local time belongs to."},
+        }
+
+    def get_ends_at(self, meeting: Meeting) -> datetime.datetime:
+        return meeting.starts_at + datetime.timedelta(minutes=meeting.duration_minutes)
+
+    def get_written_up(self, meeting: Meeting) -> bool:
+        return meeting.written_up_at is not None
+
+
+class AgendaItemSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    detail = serializers.CharField()
+    url = serializers.CharField()
+
+
+class AgendaSectionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    items = AgendaItemSerializer(many=True)
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(read_only=True, help_text="The action item's reference.")
+    program = serializers.CharField(source="program.code", read_only=True)
+    owner = PersonSerializer(read_only=True)
+    meeting = serializers.UUIDField(
+        source="meeting.uid", read_only=True, allow_null=True, help_text="The meeting it came from."
+    )
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "program",
+            "title",
+            "owner",
+            "due_date",
+            "status",
+            "overdue",
+            "meeting",
+            "created_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, item: ActionItem) -> bool:
+        today = self.context.get("today") or timezone.localdate()
+        return item.status == ActionItem.Status.OPEN and item.due_date < today
+
+
+class MeetingDetailSerializer(MeetingSerializer):
+    present = PersonSerializer(many=True, read_only=True)
+    written_up_by = PersonSerializer(read_only=True, allow_null=True)
+    agenda = serializers.SerializerMethodField(
+        help_text="Once written up, the agenda as it stood; before, composed from what is open."
+    )
+    action_items = serializers.SerializerMethodField()
+
+    class Meta(MeetingSerializer.Meta):
+        fields = [
+            *MeetingSerializer.Meta.fields,
+            "present",
+            "minutes",
+            "decisions",
+            "written_up_at",
+            "written_up_by",
+            "agenda",
+            "action_items",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(AgendaSectionSerializer(many=True))
+    def get_agenda(self, meeting: Meeting) -> Any:
+        return self.context["agenda"]
+
+    @extend_schema_field(ActionItemSerializer(many=True))
+    def get_action_items(self, meeting: Meeting) -> Any:
+        return ActionItemSerializer(
+            self.context["action_items"], many=True, context=self.context
+        ).data
+
+
+class ActionItemCreateSerializer(StrictSerializer):
+    """Input only: `governance.services.action_item_create` decides and writes."""
+
+    program = StrictCharField(max_length=20, help_text="The program's code, e.g. `HLX-101`.")
+    title = StrictCharField(max_length=ACTION_TITLE_MAX)
+    owner = serializers.EmailField(
+        help_text="Email of the owner: a CDMO person on the program or one of the sponsor's users."
+    )
+    due_date = serializers.DateField()
+    meeting = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="UID of the meeting it came from; its due date cannot be before that meeting.",
+    )
+
+
+class RiskSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(read_only=True, help_text="The risk's reference.")
+    owner = PersonSerializer(read_only=True)
+    score = serializers.IntegerField(read_only=True, help_text="likelihood x impact, 1-25.")
+
+    class Meta:
+        model = Risk
+        fields = [
+            "id",
+            "title",
+            "description",
+            "likelihood",
+            "impact",
+            "score",
+            "mitigation",
+            "contingency",
+            "owner",
+            "status",
+            "review_date",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RiskCreateSerializer(StrictSerializer):
+    title = StrictCharField(max_length=RISK_TITLE_MAX)
+    description = StrictCharField(required=False, allow_blank=True, default="")
+    likelihood = serializers.IntegerField(min_value=1, max_value=5)
+    impact = serializers.IntegerField(min_value=1, max_value=5)
+    mitigation = StrictCharField(required=False, allow_blank=True, default="")
+    contingency = StrictCharField(
+        required=False, allow_blank=True, default="", help_text="What we do if it happens."
+    )
+    owner = serializers.EmailField(
+        required=False, help_text="Email of the risk's owner; you, if left out."
+    )
+    status = serializers.ChoiceField(Risk.Status.choices, default=Risk.Status.OPEN)
+    review_date = serializers.DateField()
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named "label"
+    done = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class KickoffSerializer(serializers.Serializer):
+    program = serializers.SerializerMethodField()
+    held_on = serializers.DateField(allow_null=True)
+    attendees = serializers.SerializerMethodField()
+    agenda = serializers.CharField()
+    decisions = serializers.CharField()
+    baseline_agreed_at = serializers.DateTimeField(allow_null=True)
+    kpi_targets_agreed_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    completed_by = PersonSerializer(allow_null=True)
+    baseline_frozen_at = serializers.SerializerMethodField()
+    checklist = serializers.SerializerMethodField()
+
+    def get_program(self, kickoff: Kickoff) -> str:
+        return self.context["program"].code
+
+    @extend_schema_field(PersonSerializer(many=True))
+    def get_attendees(self, kickoff: Kickoff) -> Any:
+        people = kickoff.attendees.all() if kickoff.pk else []
+        return PersonSerializer(people, many=True).data
+
+    @extend_schema_field(
+        serializers.DateTimeField(
+            allow_null=True, help_text="When completing the kick-off froze the baselines."
+        )
+    )
+    def get_baseline_frozen_at(self, kickoff: Kickoff) -> datetime.datetime | None:
+        program: Program = self.context["program"]
+        return program.baseline_frozen_at
+
+    @extend_schema_field(ChecklistItemSerializer(many=True))
+    def get_checklist(self, kickoff: Kickoff) -> Any:
+        return ChecklistItemSerializer(self.context["checklist"], many=True).data

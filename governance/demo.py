@@ -1,0 +1,293 @@
+"""Demo kick-offs, cadences with written-up meetings and action items, and risk registers.
+
+Runs after programs.demo (the workstreams and their owners exist) and through the services.
+Past meetings are made by running the cadence generator with its clock set weeks back, exactly
+as the daily task would have done at the time; then they are written up.
+
+HLX-101: kick-off complete (baselines frozen), weekly on Tuesdays 15:00 London, past calls
+written up with some action items overdue. HLX-204: bi-weekly, running smoothly. BOR-017:
+kick-off in progress, three of five checklist items done.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from governance import services
+from governance.models import CadenceSchedule, Meeting
+from portal.models import User
+from programs.models import Program
+
+if TYPE_CHECKING:
+    from portal.management.commands.seed_demo import Demo
+
+PM = "pm@northbridge.example"
+QA = "qa@northbridge.example"
+LEADER = "leader@northbridge.example"
+HELIX_LEAD = "sponsor@helix.example"
+HELIX_VIEWER = "viewer@helix.example"
+BOREALIS_LEAD = "sponsor@borealis.example"
+
+# Minutes of past calls, oldest first: (minutes, decisions, [(action, owner, due in days)]).
+HLX_101_CALLS = [
+    (
+        "Reviewed the tech transfer package. Helix confirmed the reference standard lot for the "
+        "analytical transfer. Northbridge raised the Protein A resin lead time.",
+        "Proceed with the engineering run scheduling on the current process description.",
+        [
+            ("Send the signed process description v1.2", HELIX_LEAD, 5),
+            ("Confirm resin lot reservation with the alternate distributor", PM, 7),
+        ],
+    ),
+    (
+        "Analytical method transfer: two of five methods passed comparability. The HCP ELISA "
+        "needs a second run. Resin: alternate lot reserved, delivery in week 14.",
+        "Keep GMP batch 1 start date under review until the resin delivery is confirmed.",
+        [
+            ("Share the HCP ELISA critical reagent certificate", HELIX_VIEWER, 4),
+            ("Issue the engineering run batch record for Helix review", QA, 10),
+        ],
+    ),
+    (
+        "Engineering run preparation on track. Helix asked for a walkthrough of the deviation "
+        "handling process before GMP batch 1.",
+        "Deviation process walkthrough added to the next call.",
+        [("Prepare the deviation handling walkthrough", QA, 30)],
+    ),
+]
+HLX_204_CALLS = [
+    (
+        "Batch 24-118 released two days early. Q3 forecast confirmed. No open deviations.",
+        "Keep the rolling 12-week forecast cadence.",
+        [("Send the updated 12-week supply forecast", PM, 30)],
+    ),
+]
+
+
+def _past_and_future_meetings(schedule: CadenceSchedule, weeks_back: int) -> None:
+    """Run the generator as it ran `weeks_back` weeks ago (creating the calls held since),
+    then as today (creating the calls ahead)."""
+    then = timezone.now() - datetime.timedelta(weeks=weeks_back)
+    services.cadence_generate_meetings(schedule, horizon_weeks=weeks_back, now=then)
+    services.cadence_generate_meetings(schedule)
+
+
+def _write_up(
+    meetings: list[Meeting],
+    calls: list[tuple[str, str, list[tuple[str, str, int]]]],
+    people: dict[str, User],
+    pm: User,
+) -> None:
+    for held, (minutes, decisions, actions) in zip(meetings, calls, strict=False):
+        day = services.local_start(held).date()
+        services.meeting_write_up(
+            actor=pm,
+            meeting=held,
+            present=list(held.attendees.all()),
+            minutes=minutes,
+            decisions=decisions,
+            action_items=[
+                services.ActionItemDraft(
+                    title=title,
+                    owner=people[owner],
+                    due_date=day + datetime.timedelta(days=due_in),
+                )
+                for title, owner, due_in in actions
+            ],
+        )
+
+
+def _past(schedule: CadenceSchedule) -> list[Meeting]:
+    return list(schedule.meetings.filter(starts_at__lt=timezone.now()).order_by("starts_at"))
+
+
+def _kickoff(
+    program: Program,
+    pm: User,
+    attendees: list[User],
+    held_days_ago: int,
+    *,
+    confirm: tuple[str, ...] = ("baseline", "kpi_targets"),
+    complete: bool = True,
+) -> None:
+    services.kickoff_record(
+        actor=pm,
+        program=program,
+        held_on=timezone.localdate() - datetime.timedelta(days=held_days_ago),
+        attendees=attendees,
+        agenda=(
+            "1. Full timeline and baseline dates\n2. Workstream owners on both sides\n"
+            "3. Meeting cadence and escalation path\n4. KPI targets: on-time release, "
+            "right-first-time, supply continuity"
+        ),
+        decisions=(
+            "Baseline timeline agreed as presented. Weekly call with the core team; "
+            "leadership joins monthly. KPI targets: 95% on-time batch release, 90% "
+            "right-first-time."
+        ),
+    )
+    for item in confirm:
+        services.kickoff_confirm(actor=pm, program=program, item=item)
+    if complete:
+        program.__dict__.pop("active_members", None)
+        services.kickoff_complete(actor=pm, program=program)
+
+
+def _risks(
+    program: Program, pm: User, rows: list[tuple[str, int, int, str, str, str, int]]
+) -> None:
+    today = timezone.localdate()
+    for title, likelihood, impact, mitigation, contingency, status, review_in in rows:
+        services.risk_create(
+            actor=pm,
+            program=program,
+            title=title,
+            likelihood=likelihood,
+            impact=impact,
+            owner=pm,
+            mitigation=mitigation,
+            contingency=contingency,
+            status=status,
+            review_date=today + datetime.timedelta(days=review_in),
+        )
+
+
+def seed(demo: Demo) -> None:
+    people, programs = demo.people, demo.programs
+    pm, qa, leader = people[PM], people[QA], people[LEADER]
+    helix, viewer, borealis = people[HELIX_LEAD], people[HELIX_VIEWER], people[BOREALIS_LEAD]
+    today = timezone.localdate()
+
+    hlx101 = programs["HLX-101"]
+    weekly = services.cadence_create(
+        actor=pm,
+        program=hlx101,
+        title="Weekly program call",
+        frequency=CadenceSchedule.Frequency.WEEKLY,
+        weekday=CadenceSchedule.Weekday.TUESDAY,
+        local_time=datetime.time(15, 0),
+        time_zone="Europe/London",
+        starts_on=today - datetime.timedelta(weeks=10),
+        attendees=[pm, qa, helix, viewer],
+    )
+    _kickoff(hlx101, pm, [pm, leader, qa, helix, viewer], held_days_ago=120)
+    _past_and_future_meetings(weekly, weeks_back=4)
+    past = _past(weekly)
+    _write_up(past[-len(HLX_101_CALLS) - 1 : -1], HLX_101_CALLS, people, pm)
+    first_action = past[0].action_items.order_by("id").first() if past else None
+    if first_action is not None:
+        services.action_item_complete(actor=helix, item=first_action)
+    _risks(
+        hlx101,
+        pm,
+        [
+            (
+                "Protein A resin supply delay",
+                4,
+                5,
+                "Second lot reserved with the alternate distributor; weekly supplier calls.",
+                "Start GMP batch 1 with the reserved lot; re-sequence batches 2 and 3.",
+                "open",
+                7,
+            ),
+            (
+                "HCP ELISA method transfer fails comparability",
+                3,
+                3,
+                "Second comparability run with Helix's critical reagent lot.",
+                "Release batch 1 on Helix's lab results under a technical agreement.",
+                "open",
+                14,
+            ),
+            (
+                "Bioreactor 2 maintenance overruns",
+                2,
+                3,
+                "Maintenance window booked before the engineering run.",
+                "Move the engineering run to bioreactor 3 (same scale).",
+                "mitigated",
+                30,
+            ),
+        ],
+    )
+
+    hlx204 = programs["HLX-204"]
+    biweekly = services.cadence_create(
+        actor=pm,
+        program=hlx204,
+        title="Velaprex supply review",
+        frequency=CadenceSchedule.Frequency.BIWEEKLY,
+        weekday=CadenceSchedule.Weekday.THURSDAY,
+        local_time=datetime.time(16, 0),
+        time_zone="Europe/London",
+        starts_on=today - datetime.timedelta(weeks=30),
+        attendees=[pm, helix],
+    )
+    _kickoff(hlx204, pm, [pm, leader, helix], held_days_ago=600)
+    _past_and_future_meetings(biweekly, weeks_back=4)
+    _write_up(_past(biweekly)[-1:], HLX_204_CALLS, people, pm)
+    _risks(
+        hlx204,
+        pm,
+        [
+            (
+                "API supplier single source",
+                2,
+                4,
+                "Second API supplier qualification in progress (Helix regulatory).",
+                "Draw on the 16-week safety stock at the Rotterdam depot.",
+                "open",
+                30,
+            ),
+            (
+                "Blister foil price increase",
+                3,
+                2,
+                "Annual price agreement signed until December.",
+                "Pass-through per the supply agreement.",
+                "open",
+                60,
+            ),
+        ],
+    )
+
+    bor017 = programs["BOR-017"]
+    _kickoff(bor017, pm, [pm, borealis], held_days_ago=2, confirm=("baseline",), complete=False)
+    services.cadence_create(
+        actor=pm,
+        program=bor017,
+        title="Weekly program call",
+        frequency=CadenceSchedule.Frequency.WEEKLY,
+        weekday=CadenceSchedule.Weekday.WEDNESDAY,
+        local_time=datetime.time(14, 0),
+        time_zone="Europe/Helsinki",
+        starts_on=today,
+        attendees=[pm, borealis],
+    )
+    _risks(
+        bor017,
+        pm,
+        [
+            (
+                "Vein-to-vein logistics exceed the 48 h stability window",
+                3,
+                5,
+                "Qualified courier with temperature logging; shipping lanes validated.",
+                "Cryopreserve at the apheresis site and ship frozen.",
+                "open",
+                10,
+            ),
+            (
+                "Viral vector lot release slips",
+                3,
+                3,
+                "Release testing slots booked with the vector supplier.",
+                "Start the first patient lots with the engineering vector lot under deviation.",
+                "open",
+                21,
+            ),
+        ],
+    )
