@@ -5,6 +5,7 @@ DEBUG=0 and must then provide SECRET_KEY and ALLOWED_HOSTS; DATABASE_URL and RED
 to PostgreSQL and Redis.
 """
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -17,7 +18,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", default=False)
-TESTING = env_bool("PORTAL_TESTING", default=False)
+# Under pytest the test switches are on even when PORTAL_TESTING is not exported: pytest-django
+# imports these settings before any conftest could set it.
+TESTING = env_bool("PORTAL_TESTING", default="pytest" in sys.modules)
 
 _DEV_SECRET = "insecure-embedded-mode-key-never-use-in-production-0123456789abcdef"
 SECRET_KEY = env_str("SECRET_KEY", default=_DEV_SECRET if (DEBUG or TESTING) else None)

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
-from django.http import Http404
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal
 
-from portal.models import User
-from programs.models import Event, Program, ProgramMember
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from portal.models import AuditEntry, Membership, User
+from programs.models import (
+    Budget,
+    ChangeOrder,
+    CostDriver,
+    CostLine,
+    Event,
+    Invoice,
+    Milestone,
+    Program,
+    ProgramMember,
+    Workstream,
+)
 
 
 def with_people(queryset: QuerySet[Program]) -> QuerySet[Program]:
@@ -45,4 +63,265 @@ def events_after(*, user: User, after_id: int, limit: int = 200) -> list[Event]:
         .select_related("program")
         .filter(id__gt=after_id)
         .order_by("id")[:limit]
+    )
+
+
+# --- Workstreams, milestones and the timeline (issue 3) -------------------------------------
+
+STALE_FORECAST_AGE = datetime.timedelta(days=30)
+
+
+def workstream_list(user: User, program: Program) -> QuerySet[Workstream]:
+    return (
+        Workstream.objects.visible_to(user)
+        .filter(program=program)
+        .select_related("cdmo_owner", "sponsor_owner")
+    )
+
+
+def get_workstream_for_user(user: User, program: Program, pk: int) -> Workstream:
+    workstream = workstream_list(user, program).filter(pk=pk).first()
+    if workstream is None:
+        raise Http404("No such workstream.")
+    workstream.program = program
+    return workstream
+
+
+def find_workstream(user: User, program: Program, name: str) -> Workstream | None:
+    """A workstream of the program by its name (the API's reference for it)."""
+    return workstream_list(user, program).filter(name=name).first()
+
+
+def milestone_list(user: User, program: Program) -> QuerySet[Milestone]:
+    """The program's milestones by forecast date, each with its workstream."""
+    return (
+        Milestone.objects.visible_to(user)
+        .filter(program=program)
+        .select_related("workstream")
+        .order_by("forecast_date", "id")
+    )
+
+
+def get_milestone_for_user(user: User, program: Program, pk: int) -> Milestone:
+    milestone = milestone_list(user, program).filter(pk=pk).first()
+    if milestone is None:
+        raise Http404("No such milestone.")
+    milestone.program = program
+    return milestone
+
+
+def next_milestones(user: User, program: Program, limit: int = 5) -> QuerySet[Milestone]:
+    """The unfinished milestones due next, soonest forecast first."""
+    return milestone_list(user, program).filter(actual_date__isnull=True)[:limit]
+
+
+def slipped_milestones(user: User, program: Program) -> QuerySet[Milestone]:
+    """Unfinished milestones whose forecast is later than their baseline."""
+    return milestone_list(user, program).filter(
+        actual_date__isnull=True, forecast_date__gt=F("baseline_date")
+    )
+
+
+def stale_forecasts(user: User) -> QuerySet[Milestone]:
+    """For the PM workspace: unfinished milestones of the user's own programs whose forecast
+    has not been looked at for 30 days, or already lies in the past."""
+    mine = ProgramMember.objects.active().filter(user=user).values("program_id")
+    return (
+        Milestone.objects.visible_to(user)
+        .filter(
+            program_id__in=mine,
+            program__status__in=[Program.Status.ACTIVE, Program.Status.ON_HOLD],
+            actual_date__isnull=True,
+        )
+        .annotate(forecast_checked_at=Coalesce("forecast_changed_at", "created_at"))
+        .filter(
+            Q(forecast_checked_at__lt=timezone.now() - STALE_FORECAST_AGE)
+            | Q(forecast_date__lt=timezone.localdate())
+        )
+        .select_related("program", "workstream")
+        .order_by("forecast_date", "id")
+    )
+
+
+def milestone_history(milestone: Milestone) -> QuerySet[AuditEntry]:
+    """Every recorded change to a milestone, newest first, with its reasons. The caller has
+    the milestone from `get_milestone_for_user`, so the user may see it."""
+    return (
+        AuditEntry.objects.filter(
+            program_id=milestone.program_id, model="programs.milestone", object_pk=str(milestone.pk)
+        )
+        .select_related("actor")
+        .order_by("-id")
+    )
+
+
+def cdmo_people() -> QuerySet[User]:
+    """Who may own a workstream on the CDMO side."""
+    people = User.objects.filter(is_active=True, membership__role__in=Membership.CDMO_ROLES)
+    return people.order_by("display_name")
+
+
+def sponsor_people(program: Program) -> QuerySet[User]:
+    """Who may own a workstream on the sponsor side: users of this program's sponsor."""
+    return User.objects.filter(
+        is_active=True,
+        membership__organisation_id=program.sponsor_id,
+        membership__role__in=Membership.SPONSOR_ROLES,
+    ).order_by("display_name")
+
+
+def find_owner(program: Program, email: str, *, side: str) -> User | None:
+    """Someone who may own a workstream of the program on `side` ("cdmo" or "sponsor"),
+    by email; None if there is no such person."""
+    people = cdmo_people() if side == "cdmo" else sponsor_people(program)
+    return people.filter(email__iexact=email).first()
+
+
+# --- Costs and change orders (issue 3) ------------------------------------------------------
+
+ZERO = Decimal("0.00")
+CHANGE_ORDER_REFERENCE = re.compile(r"CO-[0-9]{3,6}")
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    """A program's money at a glance. The effective budget is derived, never stored:
+    contract value plus the change orders the sponsor approved."""
+
+    currency: str
+    contract_value: Decimal | None
+    approved_change_orders: Decimal
+    committed: Decimal
+    invoiced: Decimal
+    pending_change_orders: int
+    pending_change_orders_value: Decimal
+
+    @property
+    def has_budget(self) -> bool:
+        return self.contract_value is not None
+
+    @property
+    def effective_budget(self) -> Decimal:
+        return (self.contract_value or ZERO) + self.approved_change_orders
+
+    @property
+    def remaining(self) -> Decimal:
+        """Budget not yet committed; negative when the commitments exceed it."""
+        return self.effective_budget - self.committed
+
+    @property
+    def over_budget(self) -> bool:
+        return self.has_budget and self.committed > self.effective_budget
+
+
+@dataclass(frozen=True)
+class DriverCosts:
+    driver: str
+    label: str
+    committed: Decimal
+    invoiced: Decimal
+
+
+def get_budget_for_user(user: User, program: Program) -> Budget | None:
+    return Budget.objects.visible_to(user).filter(program=program).first()
+
+
+def cost_summary(user: User, program: Program) -> CostSummary:
+    """Four aggregate queries, whatever the number of lines, invoices and change orders."""
+    contract_value = (
+        Budget.objects.visible_to(user)
+        .filter(program=program)
+        .values_list("contract_value", flat=True)
+        .first()
+    )
+    orders = (
+        ChangeOrder.objects.visible_to(user)
+        .filter(program=program)
+        .aggregate(
+            approved=Sum("amount", filter=Q(status=ChangeOrder.Status.APPROVED)),
+            pending=Count("id", filter=Q(status=ChangeOrder.Status.PROPOSED)),
+            pending_value=Sum("amount", filter=Q(status=ChangeOrder.Status.PROPOSED)),
+        )
+    )
+    committed = (
+        CostLine.objects.visible_to(user).filter(program=program).aggregate(total=Sum("amount"))
+    )
+    invoiced = (
+        Invoice.objects.visible_to(user).filter(program=program).aggregate(total=Sum("amount"))
+    )
+    return CostSummary(
+        currency=program.currency,
+        contract_value=contract_value,
+        approved_change_orders=orders["approved"] or ZERO,
+        committed=committed["total"] or ZERO,
+        invoiced=invoiced["total"] or ZERO,
+        pending_change_orders=orders["pending"],
+        pending_change_orders_value=orders["pending_value"] or ZERO,
+    )
+
+
+def cost_by_driver(user: User, program: Program) -> list[DriverCosts]:
+    """Committed and invoiced per cost driver, every driver listed (zeros included)."""
+    committed = dict(
+        CostLine.objects.visible_to(user)
+        .filter(program=program)
+        .order_by()
+        .values("driver")
+        .annotate(total=Sum("amount"))
+        .values_list("driver", "total")
+    )
+    invoiced = dict(
+        Invoice.objects.visible_to(user)
+        .filter(program=program)
+        .order_by()
+        .values("driver")
+        .annotate(total=Sum("amount"))
+        .values_list("driver", "total")
+    )
+    return [
+        DriverCosts(
+            driver=driver,
+            label=label,
+            committed=committed.get(driver) or ZERO,
+            invoiced=invoiced.get(driver) or ZERO,
+        )
+        for driver, label in CostDriver.choices
+    ]
+
+
+def change_order_list(user: User, program: Program) -> QuerySet[ChangeOrder]:
+    return (
+        ChangeOrder.objects.visible_to(user)
+        .filter(program=program)
+        .select_related("program", "proposed_by", "decided_by")
+        .order_by("-proposed_at", "-id")
+    )
+
+
+def get_change_order_for_user(user: User, program: Program, reference: str) -> ChangeOrder:
+    """By its reference; a string that cannot be one is a 404 before it reaches the database."""
+    if not CHANGE_ORDER_REFERENCE.fullmatch(reference):
+        raise Http404("No such change order.")
+    change_order = change_order_list(user, program).filter(reference=reference).first()
+    if change_order is None:
+        raise Http404("No such change order.")
+    change_order.program = program
+    return change_order
+
+
+def cost_line_list(user: User, program: Program) -> QuerySet[CostLine]:
+    return (
+        CostLine.objects.visible_to(user)
+        .filter(program=program)
+        .select_related("milestone", "change_order")
+        .order_by("-created_at", "-id")
+    )
+
+
+def invoice_list(user: User, program: Program) -> QuerySet[Invoice]:
+    return (
+        Invoice.objects.visible_to(user)
+        .filter(program=program)
+        .select_related("milestone")
+        .order_by("-issued_on", "-id")
     )

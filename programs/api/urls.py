@@ -1,8 +1,34 @@
 from django.urls import path
 
-from programs.api import views
+from programs.api import costs, timeline, views
 
 urlpatterns = [
     path("programs/", views.ProgramListView.as_view(), name="api-program-list"),
     path("programs/<str:code>/", views.ProgramDetailView.as_view(), name="api-program-detail"),
+    path(
+        "programs/<str:code>/workstreams/",
+        timeline.WorkstreamListView.as_view(),
+        name="api-program-workstreams",
+    ),
+    path(
+        "programs/<str:code>/milestones/",
+        timeline.MilestoneListView.as_view(),
+        name="api-program-milestones",
+    ),
+    path(
+        "programs/<str:code>/milestones/<int:pk>/reschedule/",
+        timeline.MilestoneRescheduleView.as_view(),
+        name="api-milestone-reschedule",
+    ),
+    path(
+        "programs/<str:code>/change-orders/",
+        costs.ChangeOrderListView.as_view(),
+        name="api-program-change-orders",
+    ),
+    path(
+        "programs/<str:code>/change-orders/<str:reference>/decision/",
+        costs.ChangeOrderDecisionView.as_view(),
+        name="api-change-order-decision",
+    ),
+    path("programs/<str:code>/costs/", costs.CostSummaryView.as_view(), name="api-program-costs"),
 ]

@@ -1,0 +1,83 @@
+# CDMO Partnership Portal: set up, run, test and lint.
+#
+#   make run     embedded mode (SQLite, filesystem broker), demo data, http://$(HOST):$(PORT)/
+#   make test    the test suite on both cores; DATABASE_URL/REDIS_URL select real services
+#   make lint    ruff, mypy and the migrations check
+#   make format  apply ruff's fixes and formatting
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ALLOWED_HOSTS ?= 127.0.0.1,localhost,[::1],$(HOST)
+SITE_URL ?= http://$(HOST):$(PORT)
+PYTEST_ARGS ?=
+TYPED_PACKAGES := portal programs comms governance deviations
+
+# The virtualenv's tools come first, so that the Procfile's `uvicorn` and `celery` resolve.
+VENV_PATH := PATH="$(abspath $(BIN)):$$PATH"
+
+# honcho sends SIGKILL 5 s after SIGTERM, about as long as a Celery worker's warm shutdown on the
+# filesystem broker takes (it checks for shutdown between 2 s polls): it gets 20 s instead.
+HONCHO := $(BIN)/python -c 'import honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 20; honcho.command.main()'
+
+# `make run` is always the embedded mode: variables that would point it at external services
+# are removed, and DEBUG=1 means no SECRET_KEY is needed.
+EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u PORTAL_TESTING \
+	$(VENV_PATH) DEBUG=1 ALLOWED_HOSTS='$(ALLOWED_HOSTS)' SITE_URL='$(SITE_URL)'
+
+.PHONY: help venv install run test lint format
+
+help:
+	@echo "make run     start the portal in embedded mode on http://$(HOST):$(PORT)/ (HOST, PORT)"
+	@echo "make test    run the test suite (set DATABASE_URL and REDIS_URL for the service tests)"
+	@echo "make lint    ruff check, ruff format --check, mypy, makemigrations --check"
+	@echo "make format  apply ruff fixes and formatting"
+	@echo "make install create $(VENV) and install the project with its dev tools"
+
+venv install: $(STAMP)
+
+# Reinstalls only when the dependency declarations change (or the virtualenv is gone).
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: $(STAMP)
+	@$(EMBEDDED) $(BIN)/python manage.py migrate --noinput
+	@$(EMBEDDED) $(BIN)/python manage.py seed_demo
+	@$(EMBEDDED) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo
+	@echo "CDMO Partnership Portal (embedded mode): http://$(HOST):$(PORT)/"
+	@echo
+	@echo "Demo logins, all with the password portal-demo:"
+	@printf '  %-28s %s\n' \
+		"pm@northbridge.example"     "CDMO project manager" \
+		"qa@northbridge.example"     "CDMO staff (QA)" \
+		"leader@northbridge.example" "CDMO leadership" \
+		"sponsor@helix.example"      "sponsor lead, Helix Therapeutics" \
+		"viewer@helix.example"       "sponsor viewer, Helix Therapeutics" \
+		"sponsor@borealis.example"   "sponsor lead, Borealis Pharma" \
+		"admin@northbridge.example"  "administrator (superuser)"
+	@echo
+	@$(EMBEDDED) PORTAL_HOST='$(HOST)' PORTAL_PORT='$(PORT)' \
+		$(HONCHO) start --procfile Procfile --env /dev/null
+
+test: $(STAMP)
+	$(VENV_PATH) PORTAL_TESTING=1 $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PORTAL_TESTING=1 $(BIN)/mypy $(TYPED_PACKAGES)
+	PORTAL_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -1,0 +1,185 @@
+"""Forms for the timeline and the cost page. They validate input; the services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from portal.models import User
+from programs import services
+from programs.models import ChangeOrder, CostDriver, CostLine, Invoice, Milestone, Workstream
+
+
+class DateInput(forms.DateInput):
+    """A native date picker: it wants ISO dates, whatever the locale's display format."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def _reason_field(*, required: bool, help_text: str, label: str = "Reason") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+        error_messages={"required": services.REASON_REQUIRED},
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} ({obj.email})"
+
+
+class NameChoiceField(forms.ModelChoiceField):
+    """Options labelled by name: the program is the page's, and `str()` would fetch it."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class WorkstreamForm(forms.Form):
+    name = forms.CharField(max_length=Workstream._meta.get_field("name").max_length)
+    kind = forms.ChoiceField(choices=Workstream.Kind.choices, initial=Workstream.Kind.OTHER)
+    cdmo_owner = PersonChoiceField(queryset=User.objects.none(), required=False)
+    sponsor_owner = PersonChoiceField(queryset=User.objects.none(), required=False)
+    status = forms.ChoiceField(
+        choices=Workstream.Status.choices, initial=Workstream.Status.NOT_STARTED
+    )
+    start_date = forms.DateField(required=False, widget=DateInput)
+    end_date = forms.DateField(required=False, widget=DateInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        cdmo_people: QuerySet[User],
+        sponsor_people: QuerySet[User],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cdmo_owner"].queryset = cdmo_people  # type: ignore[attr-defined]
+        self.fields["sponsor_owner"].queryset = sponsor_people  # type: ignore[attr-defined]
+        self.fields["cdmo_owner"].label = "CDMO owner"
+        self.fields["sponsor_owner"].help_text = "Someone at the sponsor; needed before kick-off."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", services.WORKSTREAM_DATES_ORDER)
+        return data
+
+    @classmethod
+    def initial_for(cls, workstream: Workstream) -> dict[str, Any]:
+        return {
+            "name": workstream.name,
+            "kind": workstream.kind,
+            "cdmo_owner": workstream.cdmo_owner_id,
+            "sponsor_owner": workstream.sponsor_owner_id,
+            "status": workstream.status,
+            "start_date": workstream.start_date,
+            "end_date": workstream.end_date,
+        }
+
+
+class MilestoneForm(forms.Form):
+    name = forms.CharField(max_length=Milestone._meta.get_field("name").max_length)
+    workstream = NameChoiceField(
+        queryset=Workstream.objects.none(), required=False, empty_label="Program-wide"
+    )
+    baseline_date = forms.DateField(
+        widget=DateInput, help_text="The agreed date; the forecast starts here."
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, workstreams: QuerySet[Workstream], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["workstream"].queryset = workstreams  # type: ignore[attr-defined]
+
+
+class RescheduleForm(forms.Form):
+    forecast_date = forms.DateField(widget=DateInput, label="New forecast")
+    reason = _reason_field(
+        required=True, help_text="Why it moves; the sponsor sees this in the history."
+    )
+
+
+class RebaselineForm(forms.Form):
+    baseline_date = forms.DateField(widget=DateInput, label="New baseline")
+    reason = _reason_field(
+        required=False, help_text="Required once the kick-off has frozen the baselines."
+    )
+
+
+class CompleteForm(forms.Form):
+    actual_date = forms.DateField(widget=DateInput, label="Completed on")
+    reason = _reason_field(required=False, help_text="Optional, for the record.", label="Note")
+
+
+class BudgetForm(forms.Form):
+    contract_value = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = _reason_field(
+        required=False, help_text="Needed to change a contract value already set."
+    )
+
+
+class ChangeOrderForm(forms.Form):
+    title = forms.CharField(max_length=ChangeOrder._meta.get_field("title").max_length)
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": services.RATIONALE_REQUIRED},
+        help_text="Why the change is needed; the sponsor decides on this.",
+    )
+    amount = forms.DecimalField(
+        help_text="Negative for a reduction.",
+        max_digits=14,
+        decimal_places=2,
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[
+            (ChangeOrder.Status.APPROVED, "Approve"),
+            (ChangeOrder.Status.REJECTED, "Reject"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": services.CO_COMMENT_REQUIRED},
+    )
+
+
+class CostLineForm(forms.Form):
+    driver = forms.ChoiceField(choices=CostDriver.choices)
+    description = forms.CharField(max_length=CostLine._meta.get_field("description").max_length)
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    milestone = NameChoiceField(
+        queryset=Milestone.objects.none(), required=False, empty_label="None"
+    )
+
+    def __init__(self, *args: Any, milestones: QuerySet[Milestone], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["milestone"].queryset = milestones  # type: ignore[attr-defined]
+
+
+class InvoiceForm(forms.Form):
+    number = forms.CharField(max_length=Invoice._meta.get_field("number").max_length)
+    driver = forms.ChoiceField(choices=CostDriver.choices)
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    issued_on = forms.DateField(widget=DateInput)
+    milestone = NameChoiceField(
+        queryset=Milestone.objects.none(), required=False, empty_label="None"
+    )
+
+    def __init__(self, *args: Any, milestones: QuerySet[Milestone], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["milestone"].queryset = milestones  # type: ignore[attr-defined]
