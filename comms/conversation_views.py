@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +30,7 @@ from comms.services import CommentTarget
 from comms.templatetags.conversation import thread_url
 from portal import policy
 from portal.errors import ServiceError
+from portal.http import PortalRequest
 from portal.models import User
 from programs.models import Audience, Program
 from programs.selectors import get_program_for_user
@@ -68,7 +69,7 @@ def _id_param(value: str | None) -> int | None:
     return int(value) if value is not None and _ID.fullmatch(value) else None
 
 
-def _target(request: HttpRequest, program: Program) -> CommentTarget:
+def _target(request: PortalRequest, program: Program) -> CommentTarget:
     """The one update, milestone or meeting named in the query string, or a 404."""
     named = [kind for kind in selectors.TARGET_KINDS if kind in request.GET]
     if len(named) != 1:
@@ -80,7 +81,7 @@ def _target(request: HttpRequest, program: Program) -> CommentTarget:
 
 
 def _comment_form(
-    request: HttpRequest,
+    request: PortalRequest,
     target: CommentTarget,
     data: Any = None,
     initial: dict[str, Any] | None = None,
@@ -96,7 +97,7 @@ def _comment_form(
 
 
 def _thread_context(
-    request: HttpRequest,
+    request: PortalRequest,
     program: Program,
     target: CommentTarget,
     form: CommentForm | None = None,
@@ -150,7 +151,7 @@ def _shown_fields(user: User, program: Program, target: CommentTarget) -> set[st
 
 
 def _post_comment(
-    request: HttpRequest, program: Program, target: CommentTarget, form: CommentForm
+    request: PortalRequest, program: Program, target: CommentTarget, form: CommentForm
 ) -> Comment | None:
     """Hand a valid form to the service that fits; a broken rule becomes a form error."""
     if not form.is_valid():
@@ -179,7 +180,7 @@ def _post_comment(
 @login_required
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
-def comment_thread(request: HttpRequest, code: str) -> HttpResponse:
+def comment_thread(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     target = _target(request, program)
     if request.method == "GET":
@@ -210,7 +211,7 @@ def comment_thread(request: HttpRequest, code: str) -> HttpResponse:
     return trigger_client_event(response, "comment-posted")
 
 
-def _question_stats_context(request: HttpRequest, program: Program) -> dict[str, Any]:
+def _question_stats_context(request: PortalRequest, program: Program) -> dict[str, Any]:
     user = request.user
     return {
         "program": program,
@@ -228,7 +229,7 @@ def _question_stats_context(request: HttpRequest, program: Program) -> dict[str,
 
 @login_required
 @vary_on_headers("HX-Request")
-def program_questions(request: HttpRequest, code: str) -> HttpResponse:
+def program_questions(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     template = QUESTIONS_TEMPLATE
     if request.htmx and request.GET.get("fragment") == "questions":
@@ -238,7 +239,7 @@ def program_questions(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @vary_on_headers("HX-Request")
-def open_questions(request: HttpRequest) -> HttpResponse:
+def open_questions(request: PortalRequest) -> HttpResponse:
     """Every open question on the programs the CDMO user answers for, longest-waiting first."""
     if not policy.is_cdmo(request.user):
         raise PermissionDenied(NOT_FOR_SPONSORS)
@@ -258,7 +259,7 @@ def open_questions(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: PortalRequest, pk: int) -> HttpResponse:
     """Follow a notification: it is read, so is the update it announced; then go to it."""
     notification = selectors.get_notification_for_user(request.user, pk)
     services.notification_open(user=request.user, notification=notification)

@@ -32,7 +32,7 @@ class Assessment:
     reasons: list[str] = field(default_factory=list)
 
     def flag(self, level: str, reason: str) -> None:
-        order = [Health.GREEN, Health.AMBER, Health.RED]
+        order: list[str] = [Health.GREEN, Health.AMBER, Health.RED]
         if order.index(level) > order.index(self.health):
             self.health = level
         self.reasons.append(reason)

@@ -13,15 +13,18 @@ from collections.abc import Iterator
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
 from comms.filters import HistoryFilter
 from portal import audit, policy
+from portal.http import PortalRequest
 from portal.models import AuditEntry
-from programs.models import Event
+from programs.models import Event, Program
 from programs.selectors import event_list, get_program_for_user
 
 PAGE_SIZE = 50
@@ -33,7 +36,7 @@ class _Echo:
         return value
 
 
-def _in_chunks(events, size: int = 1000) -> Iterator[Event]:  # type: ignore[no-untyped-def]
+def _in_chunks(events: QuerySet[Event], size: int = 1000) -> Iterator[Event]:
     """Keyset pages by id: the response streams after the view returns, when a server-side
     cursor's transaction is gone, so each page is its own short query."""
     last = 0
@@ -60,7 +63,7 @@ def _rows(events: Iterator[Event], site: str) -> Iterator[list[str]]:
 
 @login_required
 @vary_on_headers("HX-Request")
-def program_history(request: HttpRequest, code: str) -> HttpResponse:
+def program_history(request: PortalRequest, code: str) -> HttpResponseBase:
     program = get_program_for_user(request.user, code)
     filters = HistoryFilter(
         request.GET or None, queryset=event_list(user=request.user, program=program)
@@ -83,10 +86,12 @@ def program_history(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, template, context, status=200 if valid else 422)
 
 
-def _export(request: HttpRequest, program, events) -> StreamingHttpResponse:  # type: ignore[no-untyped-def]
+def _export(
+    request: PortalRequest, program: Program, events: QuerySet[Event]
+) -> StreamingHttpResponse:
     with transaction.atomic():
         audit.record(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             action=AuditEntry.Action.ACCESS,
             instance=program,
             changes={"export": [None, "history.csv"], "filters": [None, request.GET.urlencode()]},

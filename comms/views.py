@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -22,6 +22,7 @@ from comms.dashboard import pm_workspace, program_overview
 from comms.forms import HealthOverrideForm, UpdateForm
 from portal import policy
 from portal.errors import ServiceError
+from portal.http import PortalRequest
 from programs.selectors import event_list, get_program_for_user
 from programs.services import program_override_health
 
@@ -29,7 +30,7 @@ FEED_LENGTH = 12
 FRAGMENTS = {"program-rows", "feed", "updates", "overview"}
 
 
-def _fragment(request: HttpRequest) -> str | None:
+def _fragment(request: PortalRequest) -> str | None:
     """The partial an HTMX request asked for with `?fragment=`, if it is one we serve."""
     name = request.GET.get("fragment")
     return name if request.htmx and name in FRAGMENTS else None
@@ -37,7 +38,7 @@ def _fragment(request: HttpRequest) -> str | None:
 
 @login_required
 @vary_on_headers("HX-Request")
-def program_list(request: HttpRequest) -> HttpResponse:
+def program_list(request: PortalRequest) -> HttpResponse:
     context = {"programs": selectors.portfolio(user=request.user)}
     template = "comms/program_list.html"
     if fragment := _fragment(request):
@@ -45,7 +46,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _program_context(request: HttpRequest, code: str) -> dict[str, object]:
+def _program_context(request: PortalRequest, code: str) -> dict[str, object]:
     program = get_program_for_user(request.user, code)
     return {
         "program": program,
@@ -58,7 +59,7 @@ def _program_context(request: HttpRequest, code: str) -> dict[str, object]:
 
 @login_required
 @vary_on_headers("HX-Request")
-def program_detail(request: HttpRequest, code: str) -> HttpResponse:
+def program_detail(request: PortalRequest, code: str) -> HttpResponse:
     context = _program_context(request, code)
     template = "comms/program_detail.html"
     if fragment := _fragment(request):
@@ -71,7 +72,7 @@ def program_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def update_create(request: HttpRequest, code: str) -> HttpResponse:
+def update_create(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     if not policy.can_post_update(request.user, program):
         raise PermissionDenied(services.NOT_PROGRAM_TEAM)
@@ -101,7 +102,7 @@ def update_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def update_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def update_publish(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     update = selectors.get_update_for_user(request.user, program, pk)
     if not policy.can_post_update(request.user, program):
@@ -118,7 +119,7 @@ def update_publish(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: PortalRequest) -> HttpResponse:
     notifications = list(selectors.notification_list(user=request.user)[:50])
     response = render(request, "comms/notification_list.html", {"notifications": notifications})
     services.notifications_mark_read(user=request.user, ids=[n.pk for n in notifications])
@@ -127,7 +128,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def program_health(request: HttpRequest, code: str) -> HttpResponse:
+def program_health(request: PortalRequest, code: str) -> HttpResponse:
     """The PM overrides the health rule (or returns to it), with a reason."""
     program = get_program_for_user(request.user, code)
     if not policy.can_edit_program(request.user, program):
@@ -153,7 +154,7 @@ def program_health(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def workspace(request: HttpRequest) -> HttpResponse:
+def workspace(request: PortalRequest) -> HttpResponse:
     """The PM's morning: their programs and what needs them today."""
     if not policy.is_cdmo(request.user):
         return redirect("program-list")

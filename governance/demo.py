@@ -132,7 +132,7 @@ def _kickoff(
     for item in confirm:
         services.kickoff_confirm(actor=pm, program=program, item=item)
     if complete:
-        program.__dict__.pop("active_members", None)
+        program.forget_members()
         services.kickoff_complete(actor=pm, program=program)
 
 

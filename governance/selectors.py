@@ -275,7 +275,7 @@ def feed_meetings(user: User) -> QuerySet[Meeting]:
             Prefetch(
                 "program__members",
                 queryset=ProgramMember.objects.active().select_related("user"),
-                to_attr="active_members",
+                to_attr=Program.PREFETCHED_MEMBERS,
             ),
         )
         .distinct()

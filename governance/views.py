@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import BaseForm, Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from governance.forms import (
 from governance.models import Meeting
 from portal import policy
 from portal.errors import ServiceError
+from portal.http import PortalRequest
 from programs.models import Program
 from programs.selectors import get_program_for_user
 
@@ -46,7 +47,7 @@ ACTION_LIMIT = 200
 _FEED_SECRET = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
-def _fragment(request: HttpRequest, allowed: set[str]) -> str | None:
+def _fragment(request: PortalRequest, allowed: set[str]) -> str | None:
     name = request.GET.get("fragment")
     return name if request.htmx and name in allowed else None
 
@@ -66,7 +67,7 @@ def _require(allowed: bool, message: str = services.NOT_PROGRAM_TEAM) -> None:
 KICKOFF_FRAGMENTS = {"progress", "checklist", "record"}
 
 
-def _kickoff_context(request: HttpRequest, program: Program, **extra: Any) -> dict[str, Any]:
+def _kickoff_context(request: PortalRequest, program: Program, **extra: Any) -> dict[str, Any]:
     progress = selectors.kickoff_progress(program)
     context: dict[str, Any] = {
         "program": program,
@@ -93,7 +94,7 @@ def _record_form(program: Program, kickoff: Any) -> KickoffRecordForm:
 
 @login_required
 @vary_on_headers("HX-Request")
-def kickoff(request: HttpRequest, code: str) -> HttpResponse:
+def kickoff(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     context = _kickoff_context(request, program)
     template = "governance/kickoff.html"
@@ -106,7 +107,7 @@ def kickoff(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def kickoff_record(request: HttpRequest, code: str) -> HttpResponse:
+def kickoff_record(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     _require(policy.can_edit_program(request.user, program))
     form = KickoffRecordForm(request.POST, program=program)
@@ -129,7 +130,7 @@ def kickoff_record(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _checklist_answer(
-    request: HttpRequest, program: Program, error: str | None, success: str
+    request: PortalRequest, program: Program, error: str | None, success: str
 ) -> HttpResponse:
     if not request.htmx:
         if error:
@@ -146,7 +147,7 @@ def _checklist_answer(
 
 @require_POST
 @login_required
-def kickoff_confirm(request: HttpRequest, code: str) -> HttpResponse:
+def kickoff_confirm(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     _require(policy.can_confirm_kickoff(request.user, program), services.NOT_KICKOFF_OWNER)
     form = KickoffConfirmForm(request.POST)
@@ -163,7 +164,7 @@ def kickoff_confirm(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def kickoff_complete(request: HttpRequest, code: str) -> HttpResponse:
+def kickoff_complete(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     _require(policy.can_confirm_kickoff(request.user, program), services.NOT_KICKOFF_OWNER)
     error = None
@@ -181,7 +182,7 @@ def kickoff_complete(request: HttpRequest, code: str) -> HttpResponse:
 MEETING_LIST_FRAGMENTS = {"meetings", "cadence-form", "meeting-form"}
 
 
-def _meetings_context(request: HttpRequest, program: Program, **extra: Any) -> dict[str, Any]:
+def _meetings_context(request: PortalRequest, program: Program, **extra: Any) -> dict[str, Any]:
     now = timezone.now()
     meetings = selectors.meeting_list(user=request.user, program=program)
     context: dict[str, Any] = {
@@ -205,7 +206,7 @@ def _meetings_context(request: HttpRequest, program: Program, **extra: Any) -> d
 
 @login_required
 @vary_on_headers("HX-Request")
-def meeting_list(request: HttpRequest, code: str) -> HttpResponse:
+def meeting_list(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     context = _meetings_context(request, program)
     template = "governance/meeting_list.html"
@@ -221,7 +222,7 @@ def meeting_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _form_answer(
-    request: HttpRequest,
+    request: PortalRequest,
     *,
     program: Program,
     template: str,
@@ -246,7 +247,7 @@ def _form_answer(
 
 @require_POST
 @login_required
-def cadence_create(request: HttpRequest, code: str) -> HttpResponse:
+def cadence_create(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     _require(policy.can_edit_program(request.user, program))
     form = CadenceForm(request.POST, program=program)
@@ -278,7 +279,7 @@ def cadence_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def cadence_end(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def cadence_end(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     schedule = selectors.get_cadence_for_user(request.user, program, pk)
     _require(policy.can_edit_program(request.user, program))
@@ -295,7 +296,7 @@ def cadence_end(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def meeting_create(request: HttpRequest, code: str) -> HttpResponse:
+def meeting_create(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     _require(policy.can_edit_program(request.user, program))
     form = MeetingForm(request.POST, program=program)
@@ -342,7 +343,7 @@ def _write_up_forms(
 
 
 def _meeting_context(
-    request: HttpRequest, program: Program, meeting: Meeting, **extra: Any
+    request: PortalRequest, program: Program, meeting: Meeting, **extra: Any
 ) -> dict[str, Any]:
     can_edit = policy.can_edit_program(request.user, program)
     written_up = meeting.written_up_at is not None
@@ -373,7 +374,7 @@ def _meeting_context(
 
 @login_required
 @vary_on_headers("HX-Request")
-def meeting_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def meeting_detail(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     meeting = selectors.get_meeting_for_user(request.user, program, pk)
     fragment = _fragment(request, MEETING_FRAGMENTS)
@@ -391,7 +392,7 @@ def meeting_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _action_row(request: HttpRequest, program: Program) -> HttpResponse:
+def _action_row(request: PortalRequest, program: Program) -> HttpResponse:
     """One more empty action item row for the write-up form, and the formset's new count."""
     _require(policy.can_edit_program(request.user, program))
     try:
@@ -417,7 +418,7 @@ def _attach_write_up_error(form: WriteUpForm, rows: Any, exc: ServiceError) -> N
 
 @require_POST
 @login_required
-def meeting_write_up(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def meeting_write_up(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     meeting = selectors.get_meeting_for_user(request.user, program, pk)
     _require(policy.can_edit_program(request.user, program))
@@ -456,7 +457,7 @@ def meeting_write_up(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 def _manage_answer(
-    request: HttpRequest,
+    request: PortalRequest,
     program: Program,
     meeting: Meeting,
     forms: dict[str, Form],
@@ -475,7 +476,7 @@ def _manage_answer(
 
 @require_POST
 @login_required
-def meeting_reschedule(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def meeting_reschedule(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     meeting = selectors.get_meeting_for_user(request.user, program, pk)
     _require(policy.can_edit_program(request.user, program))
@@ -497,7 +498,7 @@ def meeting_reschedule(request: HttpRequest, code: str, pk: int) -> HttpResponse
 
 @require_POST
 @login_required
-def meeting_cancel(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def meeting_cancel(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     meeting = selectors.get_meeting_for_user(request.user, program, pk)
     _require(policy.can_edit_program(request.user, program))
@@ -527,7 +528,7 @@ def _ics_response(body: bytes, filename: str, method: str | None = None) -> Http
 
 @require_GET
 @login_required
-def meeting_invite(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def meeting_invite(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     meeting = selectors.get_meeting_for_user(request.user, program, pk)
     filename = f"{program.code}-{services.local_start(meeting):%Y-%m-%d}.ics"
@@ -539,7 +540,7 @@ def meeting_invite(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 ACTION_FRAGMENTS = {"actions", "action-form"}
 
 
-def _actions_context(request: HttpRequest, program: Program, **extra: Any) -> dict[str, Any]:
+def _actions_context(request: PortalRequest, program: Program, **extra: Any) -> dict[str, Any]:
     state = request.POST.get("state") or request.GET.get("state") or "open"
     if state not in selectors.ACTION_FILTERS:
         state = "open"
@@ -559,7 +560,7 @@ def _actions_context(request: HttpRequest, program: Program, **extra: Any) -> di
 
 @login_required
 @vary_on_headers("HX-Request")
-def action_list(request: HttpRequest, code: str) -> HttpResponse:
+def action_list(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     context = _actions_context(request, program)
     template = "governance/action_list.html"
@@ -572,7 +573,7 @@ def action_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def action_create(request: HttpRequest, code: str) -> HttpResponse:
+def action_create(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     _require(policy.can_edit_program(request.user, program))
     form = ActionItemForm(request.POST, program=program)
@@ -600,7 +601,7 @@ def action_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def action_done(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def action_done(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     item = selectors.get_action_item_for_user(request.user, program, pk)
     _require(policy.can_complete_action_item(request.user, item), services.NOT_OWNER_OR_TEAM)
@@ -630,7 +631,7 @@ def action_done(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 RISK_FRAGMENTS = {"register", "risk-form"}
 
 
-def _risks_context(request: HttpRequest, program: Program, **extra: Any) -> dict[str, Any]:
+def _risks_context(request: PortalRequest, program: Program, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "program": program,
         "risks": list(selectors.risk_list(user=request.user, program=program)),
@@ -644,7 +645,7 @@ def _risks_context(request: HttpRequest, program: Program, **extra: Any) -> dict
 
 @login_required
 @vary_on_headers("HX-Request")
-def risk_list(request: HttpRequest, code: str) -> HttpResponse:
+def risk_list(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     context = _risks_context(request, program)
     template = "governance/risk_list.html"
@@ -657,7 +658,7 @@ def risk_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def risk_create(request: HttpRequest, code: str) -> HttpResponse:
+def risk_create(request: PortalRequest, code: str) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     _require(policy.can_edit_program(request.user, program))
     form = RiskForm(request.POST, program=program)
@@ -684,7 +685,7 @@ def risk_create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def risk_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def risk_edit(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = get_program_for_user(request.user, code)
     risk = selectors.get_risk_for_user(request.user, program, pk)
     _require(policy.can_edit_program(request.user, program))
@@ -714,7 +715,7 @@ def risk_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: PortalRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             services.calendar_feed_rotate(user=request.user)
@@ -736,7 +737,7 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @never_cache
-def calendar_feed(request: HttpRequest, secret: str) -> HttpResponse:
+def calendar_feed(request: PortalRequest, secret: str) -> HttpResponse:
     """The user's meetings for a calendar client. The secret is the only credential a client
     can send; a wrong or rotated one is a 404."""
     if not _FEED_SECRET.match(secret):

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from portal.models import ApiToken, AuditEntry, Membership, Organisation, User
@@ -46,11 +47,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ["action", "model"]
     search_fields = ["object_repr", "actor_label", "request_id"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False

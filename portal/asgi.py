@@ -26,7 +26,7 @@ EVENTS_PATH = "/events/"
 WEB_THREADS = env_int("WEB_THREADS", 16)
 
 live_streams = LiveStreams()
-django_app = WSGIMiddleware(django_application, workers=WEB_THREADS)  # type: ignore[arg-type]
+django_app = WSGIMiddleware(django_application, workers=WEB_THREADS)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

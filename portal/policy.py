@@ -72,11 +72,7 @@ def can_edit_program(user: User, program: Any) -> bool:
 def can_decide_change_order(user: Any, program: Any) -> bool:
     """Only a lead of the program's own sponsor approves or rejects a change order."""
     m = membership(user)
-    return (
-        m is not None
-        and m.role == Role.SPONSOR_LEAD
-        and m.organisation_id == program.sponsor_id
-    )
+    return m is not None and m.role == Role.SPONSOR_LEAD and m.organisation_id == program.sponsor_id
 
 
 def can_comment(user: Any, program: Any) -> bool:

@@ -14,10 +14,11 @@ from portal import policy, selectors, services
 from portal.celery import app as celery_app
 from portal.errors import ServiceError
 from portal.forms import TokenCreateForm
+from portal.http import PortalRequest
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: PortalRequest) -> HttpResponse:
     """Project managers start on their workspace; everyone else on their programs."""
     membership = policy.membership(request.user)
     if membership is not None and membership.role == membership.Role.PM:
@@ -55,7 +56,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: PortalRequest) -> HttpResponse:
     if not policy.can_manage_tokens(request.user):
         return render(request, "portal/forbidden.html", status=403)
     form = TokenCreateForm(request.POST or None)
@@ -76,7 +77,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: PortalRequest, pk: int) -> HttpResponse:
     token = selectors.get_token_for_user(request.user, pk)
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked. Clients using it now get 401.")

@@ -8,6 +8,8 @@ own handler serves them straight from the app folders.
 
 import os
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles.handlers import StaticFilesHandler
@@ -19,7 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 _HASHED = re.compile(r"\.[0-9a-f]{12}\.\w+$")
 
 
-def _build():  # type: ignore[no-untyped-def]
+def _build() -> Callable[..., Any]:
     django_app = get_wsgi_application()
     if settings.DEBUG or settings.TESTING:
         return StaticFilesHandler(django_app)

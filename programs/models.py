@@ -92,7 +92,9 @@ class Program(models.Model):
     )
     currency = models.CharField(max_length=3, default="USD")
     baseline_frozen_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the kick-off completes; baselines then need a reason."
+        null=True,
+        blank=True,
+        help_text="Set when the kick-off completes; baselines then need a reason.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -116,10 +118,20 @@ class Program(models.Model):
     def live_event_name(self) -> str:
         return f"program-{self.code}"
 
+    PREFETCHED_MEMBERS = "prefetched_active_members"
+
     @cached_property
     def active_members(self) -> list[ProgramMember]:
-        """Current people on the program; selectors prefetch this under the same name."""
+        """Current people on the program, from the selectors' prefetch when there is one."""
+        prefetched = self.__dict__.get(self.PREFETCHED_MEMBERS)
+        if prefetched is not None:
+            return list(prefetched)
         return list(self.members.active().select_related("user"))
+
+    def forget_members(self) -> None:
+        """Drop the cached people after a change to them."""
+        self.__dict__.pop("active_members", None)
+        self.__dict__.pop(self.PREFETCHED_MEMBERS, None)
 
     @property
     def dedicated_pm(self) -> ProgramMember | None:
@@ -292,7 +304,7 @@ class Workstream(models.Model):
 
 class Milestone(models.Model):
     """A dated commitment. The baseline is agreed at kick-off and then frozen; the forecast
-    moves, each move audited with a reason; slip = forecast (or actual) − baseline."""
+    moves, each move audited with a reason; slip = forecast (or actual) minus baseline."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="milestones")
     workstream = models.ForeignKey(

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from django.db import models
 
 if TYPE_CHECKING:
-    from portal.models import User
+    from portal.models import Membership, User
 
 
-def _membership(user: User):  # type: ignore[no-untyped-def]
+def _membership(user: User) -> Membership | None:
     if not user.is_authenticated:
         return None
     return getattr(user, "membership", None)

@@ -28,11 +28,13 @@ from programs.models import (
 
 
 def with_people(queryset: QuerySet[Program]) -> QuerySet[Program]:
+    """Programs with their sponsor and current people. The prefetch fills the model's
+    `active_members` (a cached property) for every row in one query."""
     return queryset.select_related("sponsor").prefetch_related(
         Prefetch(
             "members",
             queryset=ProgramMember.objects.active().select_related("user"),
-            to_attr="active_members",
+            to_attr=Program.PREFETCHED_MEMBERS,
         )
     )
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from portal import audit, live, policy
 from portal.errors import ServiceError
-from portal.queue import enqueue_on_commit
 from portal.models import Organisation, User
+from portal.queue import enqueue_on_commit
 from programs.models import (
     Audience,
     Budget,
@@ -155,13 +155,11 @@ def program_member_assign(
                 actor=actor,
                 significance="notable" if predecessors else "info",
             )
-        program.__dict__.pop("active_members", None)
+        program.forget_members()
     return member
 
 
-def program_override_health(
-    *, actor: User, program: Program, health: str, reason: str
-) -> Program:
+def program_override_health(*, actor: User, program: Program, health: str, reason: str) -> Program:
     """The PM overrides the rule's verdict (or, with `health=""`, returns to it). Either way
     the reason is required and audited: sponsors read it next to the health badge."""
     if not policy.is_program_team(actor, program):
@@ -220,7 +218,10 @@ def program_health_apply_rule(*, program_id: int, health: str, reasons: list[str
         program.health_reason = shown_reason
         program.save(update_fields=HEALTH_FIELDS)
         audit.record_update(
-            actor=None, instance=program, before=before, program_id=program.pk,
+            actor=None,
+            instance=program,
+            before=before,
+            program_id=program.pk,
             reason="Health rule re-evaluated.",
         )
         if changed_verdict:

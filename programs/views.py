@@ -19,18 +19,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.validators import RegexValidator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
 from portal import policy
 from portal.errors import ServiceError
-from portal.models import AuditEntry, User
+from portal.http import PortalRequest
+from portal.models import AuditEntry
 from programs import selectors, services, svg
 from programs.forms import (
     BudgetForm,
@@ -45,14 +45,6 @@ from programs.forms import (
     WorkstreamForm,
 )
 from programs.models import ChangeOrder, Milestone, Program, Workstream
-
-
-class PortalRequest(HttpRequest):
-    """What these views receive: a signed-in user (`login_required`) and django-htmx's details."""
-
-    user: User
-    htmx: HtmxDetails
-
 
 TIMELINE_CHANGED = "timeline-changed"
 COSTS_CHANGED = "costs-changed"

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from comms import selectors, services
 from comms.models import Comment, Update
 from portal import policy
+from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
 from programs.api.views import CODE_PARAMETER, program_from_url
@@ -176,9 +177,9 @@ class ProgramCommentListView(generics.GenericAPIView):
         responses={200: CommentSerializer(many=True), **error_responses(400, 401, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
+        program = program_from_url(api_user(request), code)
         comments = (
-            selectors.comment_list(user=request.user, program=program)
+            selectors.comment_list(user=api_user(request), program=program)
             .select_related(*_THREAD_RELATED)
             .order_by("created_at", "id")
         )
@@ -198,20 +199,20 @@ class ProgramCommentListView(generics.GenericAPIView):
         responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
+        program = program_from_url(api_user(request), code)
         serializer = CommentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if not policy.can_comment(request.user, program):
+        if not policy.can_comment(api_user(request), program):
             raise exceptions.PermissionDenied(services.NOT_ALLOWED_TO_COMMENT)
         if data["audience"] == Audience.INTERNAL and not policy.can_post_internal_note(
-            request.user, program
+            api_user(request), program
         ):
             raise exceptions.PermissionDenied(services.SPONSOR_COMMENTS_ARE_SHARED)
-        if data["is_question"] and not policy.can_ask_question(request.user, program):
+        if data["is_question"] and not policy.can_ask_question(api_user(request), program):
             raise exceptions.PermissionDenied(services.ONLY_SPONSORS_ASK)
         target = selectors.get_comment_target(
-            request.user, program, data["target_type"], data["target_id"]
+            api_user(request), program, data["target_type"], data["target_id"]
         )
         if (
             isinstance(target, Update)
@@ -220,7 +221,7 @@ class ProgramCommentListView(generics.GenericAPIView):
         ):
             raise Conflict(services.DRAFT_COMMENTS_STAY_INTERNAL)
         comment = services.comment_post(
-            actor=request.user,
+            actor=api_user(request),
             target=target,
             body=data["body"],
             audience=data["audience"],
@@ -255,14 +256,14 @@ class CommentAnswerView(generics.GenericAPIView):
         responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request, code: str, id: int) -> Response:
-        program = program_from_url(request.user, code)
-        question = selectors.get_question_for_user(request.user, program, id)
-        if not policy.can_answer_question(request.user, program):
+        program = program_from_url(api_user(request), code)
+        question = selectors.get_question_for_user(api_user(request), program, id)
+        if not policy.can_answer_question(api_user(request), program):
             raise exceptions.PermissionDenied(services.ONLY_TEAM_ANSWERS)
         serializer = AnswerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         answer = services.question_answer(
-            actor=request.user, question=question, body=serializer.validated_data["body"]
+            actor=api_user(request), question=question, body=serializer.validated_data["body"]
         )
         answer.update, answer.milestone, answer.meeting = (
             question.update,
@@ -288,8 +289,8 @@ class ProgramQuestionListView(generics.GenericAPIView):
         responses={200: CommentSerializer(many=True), **error_responses(400, 401, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
-        questions = selectors.question_list(user=request.user, program=program).order_by(
+        program = program_from_url(api_user(request), code)
+        questions = selectors.question_list(user=api_user(request), program=program).order_by(
             "created_at", "id"
         )
         page = self.paginate_queryset(self.filter_queryset(questions))

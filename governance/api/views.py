@@ -33,6 +33,7 @@ from governance.api.serializers import (
 )
 from governance.models import ActionItem, Kickoff, Meeting
 from portal import policy
+from portal.api.authentication import api_user
 from portal.api.schema import ERROR_DESCRIPTIONS, error_responses
 from portal.api.serializers import ErrorSerializer
 from portal.models import User
@@ -83,7 +84,7 @@ class MeetingListView(generics.ListAPIView):
     filterset_class = MeetingFilter
 
     def get_queryset(self) -> QuerySet[Meeting]:
-        return selectors.meeting_list(user=self.request.user).order_by("starts_at", "id")
+        return selectors.meeting_list(user=api_user(self.request)).order_by("starts_at", "id")
 
 
 class MeetingDetailView(generics.GenericAPIView):
@@ -99,13 +100,13 @@ class MeetingDetailView(generics.GenericAPIView):
         responses={200: MeetingDetailSerializer, **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, uid: str) -> Response:
-        meeting = selectors.get_meeting_by_uid(request.user, uid)
+        meeting = selectors.get_meeting_by_uid(api_user(request), uid)
         agenda = (
             sections_from_snapshot(meeting.agenda)
             if meeting.written_up_at
             else compose_agenda(meeting.program, meeting)
         )
-        items = selectors.action_item_list(user=request.user, program=meeting.program).filter(
+        items = selectors.action_item_list(user=api_user(request), program=meeting.program).filter(
             meeting=meeting
         )
         context = {
@@ -137,7 +138,7 @@ class ActionItemListView(generics.ListAPIView):
     filterset_class = ActionItemFilter
 
     def get_queryset(self) -> QuerySet[ActionItem]:
-        return selectors.action_item_list(user=self.request.user).order_by("due_date", "id")
+        return selectors.action_item_list(user=api_user(self.request)).order_by("due_date", "id")
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": timezone.localdate()}
@@ -166,27 +167,27 @@ class ActionItemListView(generics.ListAPIView):
         serializer = ActionItemCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        program = program_from_url(request.user, data["program"])
-        if not policy.can_edit_program(request.user, program):
+        program = program_from_url(api_user(request), data["program"])
+        if not policy.can_edit_program(api_user(request), program):
             raise exceptions.PermissionDenied(services.NOT_PROGRAM_TEAM)
         meeting = None
         if data["meeting"] is not None:
             meeting = (
-                selectors.meeting_list(user=request.user, program=program)
+                selectors.meeting_list(user=api_user(request), program=program)
                 .filter(uid=data["meeting"])
                 .first()
             )
             if meeting is None:
                 raise exceptions.NotFound(NO_SUCH_MEETING)
         item = services.action_item_create(
-            actor=request.user,
+            actor=api_user(request),
             program=program,
             title=data["title"],
             owner=_person(program, data["owner"]),
             due_date=data["due_date"],
             meeting=meeting,
         )
-        item = selectors.get_action_item_by_id(request.user, item.pk)
+        item = selectors.get_action_item_by_id(api_user(request), item.pk)
         context = {"today": timezone.localdate()}
         return Response(
             ActionItemSerializer(item, context=context).data, status=status.HTTP_201_CREATED
@@ -208,11 +209,11 @@ class ActionItemCompleteView(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         if pk > MAX_ID:
             raise exceptions.NotFound("No such action item.")
-        item = selectors.get_action_item_by_id(request.user, pk)
-        if not policy.can_complete_action_item(request.user, item):
+        item = selectors.get_action_item_by_id(api_user(request), pk)
+        if not policy.can_complete_action_item(api_user(request), item):
             raise exceptions.PermissionDenied(services.NOT_OWNER_OR_TEAM)
-        services.action_item_complete(actor=request.user, item=item)
-        item = selectors.get_action_item_by_id(request.user, pk)
+        services.action_item_complete(actor=api_user(request), item=item)
+        item = selectors.get_action_item_by_id(api_user(request), pk)
         context = {"today": timezone.localdate()}
         return Response(ActionItemSerializer(item, context=context).data)
 
@@ -229,8 +230,8 @@ class ProgramRiskListView(generics.GenericAPIView):
         responses={200: RiskSerializer(many=True), **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
-        page = self.paginate_queryset(selectors.risk_list(user=request.user, program=program))
+        program = program_from_url(api_user(request), code)
+        page = self.paginate_queryset(selectors.risk_list(user=api_user(request), program=program))
         return self.get_paginated_response(RiskSerializer(page, many=True).data)
 
     @extend_schema(
@@ -246,15 +247,15 @@ class ProgramRiskListView(generics.GenericAPIView):
         },
     )
     def post(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
-        if not policy.can_edit_program(request.user, program):
+        program = program_from_url(api_user(request), code)
+        if not policy.can_edit_program(api_user(request), program):
             raise exceptions.PermissionDenied(services.NOT_PROGRAM_TEAM)
         serializer = RiskCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         email = data.pop("owner", None)
-        owner = _person(program, email) if email else request.user
-        risk = services.risk_create(actor=request.user, program=program, owner=owner, **data)
+        owner = _person(program, email) if email else api_user(request)
+        risk = services.risk_create(actor=api_user(request), program=program, owner=owner, **data)
         return Response(RiskSerializer(risk).data, status=status.HTTP_201_CREATED)
 
 
@@ -271,7 +272,7 @@ class ProgramKickoffView(generics.GenericAPIView):
         responses={200: KickoffSerializer, **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
-        program = program_from_url(request.user, code)
+        program = program_from_url(api_user(request), code)
         progress = selectors.kickoff_progress(program)
         kickoff = progress.kickoff or Kickoff(program=program)
         context = {"program": program, "checklist": [asdict(i) for i in progress.items]}

@@ -7,9 +7,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.urls import Resolver404, resolve
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import APIView, exception_handler
 
 from portal.errors import ServiceError
 
@@ -30,8 +34,10 @@ def _body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict
 
 def handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
+        # Well-formed input that a business rule refuses (a date in the past, a decision
+        # already taken, a state that does not allow it): 409, naming the field at fault.
         fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response(_body("invalid", exc.message, fields), status=status.HTTP_400_BAD_REQUEST)
+        return Response(_body("conflict", exc.message, fields), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         # A model's full_clean() in a service: the serializer should have caught it first,
         # but if it didn't the client still gets a 400 naming the field, never a 500.
@@ -56,3 +62,30 @@ def handler(exc: Exception, context: dict[str, Any]) -> Response | None:
         code = codes if isinstance(codes, str) else "error"
         response.data = _body(code, str(exc.detail))
     return response
+
+
+NO_SUCH_ENDPOINT = "No such API endpoint."
+
+
+@extend_schema(exclude=True)
+class EndpointNotFound(APIView):
+    """The last route under /api/v1/: an unknown path (or a path parameter of the wrong type,
+    such as `comments/abc/`) gets the JSON error shape, not Django's HTML 404 page."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    def refuse(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        message = NO_SUCH_ENDPOINT
+        if not request.path.endswith("/") and _resolves(request.path + "/"):
+            message = f"{NO_SUCH_ENDPOINT} API paths end with a slash: {request.path}/"
+        raise exceptions.NotFound(message)
+
+    get = post = put = patch = delete = options = refuse
+
+
+def _resolves(path: str) -> bool:
+    try:
+        return getattr(resolve(path).func, "view_class", None) is not EndpointNotFound
+    except Resolver404:
+        return False

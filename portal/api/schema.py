@@ -9,14 +9,15 @@ from drf_spectacular.extensions import (
     OpenApiSerializerExtension,
 )
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
 
 from portal.api.serializers import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `error.fields` names each field at fault.",
     401: "No credentials, or an invalid or revoked token.",
-    403: "You can see this program but may not do this.",
-    404: "No such program, or not one of yours.",
+    403: "You can see this record but may not do this.",
+    404: "No such record or page, or not one you may see.",
     429: "Too many requests; retry after the `Retry-After` header's seconds.",
 }
 
@@ -41,14 +42,24 @@ class HashedTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+# Some character that is neither whitespace nor NUL: what a non-blank text field accepts.
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
 class StrictSerializerScheme(OpenApiSerializerExtension):
-    """Input serializers refuse unknown fields, so their schema says so."""
+    """Input serializers refuse unknown fields and blank or NUL-bearing text; the schema says
+    so, so that a client (or the fuzzer) can know a valid body from an invalid one."""
 
     target_class = "portal.api.serializers.StrictSerializer"
     match_subclasses = True
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        properties = schema.get("properties", {})
+        for name, field in self.target.fields.items():
+            text = isinstance(field, serializers.CharField) and not field.allow_blank
+            if text and name in properties and "pattern" not in properties[name]:
+                properties[name]["pattern"] = NOT_BLANK_PATTERN
         return {**schema, "additionalProperties": False}
 
 

@@ -11,21 +11,14 @@ UNKNOWN_FIELD = "Unknown field. Accepted fields: {accepted}."
 
 
 class StrictCharField(serializers.CharField):
-    """A string and nothing else: no silent coercion of numbers, no text the database can't
-    store (NUL is refused by DRF's own validator, lone surrogates here)."""
+    """A string and nothing else: DRF would turn `123` into "123". (DRF itself already refuses
+    NUL and lone surrogates, which PostgreSQL cannot store.)"""
 
-    default_error_messages = {
-        "invalid": "Not a valid string.",
-        "encoding": "Contains characters that are not valid Unicode.",
-    }
+    default_error_messages = {"invalid": "Not a valid string."}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:
-            self.fail("encoding")
         return super().to_internal_value(data)
 
 
@@ -65,7 +58,8 @@ class OrganisationSerializer(serializers.Serializer):
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable, e.g. `invalid`, `not_found`.")
     message = serializers.CharField(help_text="For people; may change wording.")
-    fields = serializers.DictField(
+    # The wire name is `fields`; the metaclass moves it out of the way of `Serializer.fields`.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Input field name → its problems. Empty unless the input was at fault.",
     )

@@ -18,9 +18,8 @@ from portal import policy
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
-from portal.errors import ServiceError
 from programs import selectors, services
-from programs.api.timeline import CONFLICT, conflict, max_length, require_editor
+from programs.api.timeline import CONFLICT, max_length, require_editor
 from programs.api.views import CODE_PARAMETER, program_from_url
 from programs.models import ChangeOrder, CostDriver
 
@@ -151,12 +150,9 @@ class ChangeOrderListView(generics.GenericAPIView):
         require_editor(user, program)
         serializer = ChangeOrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            change_order = services.change_order_propose(
-                actor=user, program=program, **serializer.validated_data
-            )
-        except ServiceError as exc:
-            return conflict(exc)
+        change_order = services.change_order_propose(
+            actor=user, program=program, **serializer.validated_data
+        )
         return Response(ChangeOrderSerializer(change_order).data, status=status.HTTP_201_CREATED)
 
 
@@ -186,12 +182,9 @@ class ChangeOrderDecisionView(generics.GenericAPIView):
             raise exceptions.PermissionDenied(services.CO_NOT_DECIDER)
         serializer = ChangeOrderDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            change_order = services.change_order_decide(
-                actor=user, change_order=change_order, **serializer.validated_data
-            )
-        except ServiceError as exc:
-            return conflict(exc)
+        change_order = services.change_order_decide(
+            actor=user, change_order=change_order, **serializer.validated_data
+        )
         return Response(ChangeOrderSerializer(change_order).data)
 
 

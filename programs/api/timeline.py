@@ -47,15 +47,6 @@ def max_length(model: type[models.Model], field: str) -> int:
     return int(getattr(model._meta.get_field(field), "max_length", None) or 0)
 
 
-def conflict(exc: ServiceError) -> Response:
-    """A service's refusal, in the one error shape, as 409."""
-    fields = {exc.field: [exc.message]} if exc.field else {}
-    return Response(
-        {"error": {"code": "conflict", "message": exc.message, "fields": fields}},
-        status=status.HTTP_409_CONFLICT,
-    )
-
-
 def require_editor(user: User, program: Program) -> None:
     if not policy.can_edit_program(user, program):
         raise exceptions.PermissionDenied(services.NOT_ALLOWED)
@@ -190,12 +181,9 @@ class WorkstreamListView(generics.GenericAPIView):
         serializer = WorkstreamCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            data["cdmo_owner"] = _owner(program, data.get("cdmo_owner"), "cdmo")
-            data["sponsor_owner"] = _owner(program, data.get("sponsor_owner"), "sponsor")
-            workstream = services.workstream_create(actor=user, program=program, **data)
-        except ServiceError as exc:
-            return conflict(exc)
+        data["cdmo_owner"] = _owner(program, data.get("cdmo_owner"), "cdmo")
+        data["sponsor_owner"] = _owner(program, data.get("sponsor_owner"), "sponsor")
+        workstream = services.workstream_create(actor=user, program=program, **data)
         return Response(WorkstreamSerializer(workstream).data, status=status.HTTP_201_CREATED)
 
 
@@ -247,17 +235,14 @@ class MilestoneListView(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         name = data.pop("workstream", None)
-        try:
-            workstream = None
-            if name:
-                workstream = selectors.find_workstream(user, program, name)
-                if workstream is None:
-                    raise ServiceError(NO_SUCH_WORKSTREAM, field="workstream")
-            milestone = services.milestone_create(
-                actor=user, program=program, workstream=workstream, **data
-            )
-        except ServiceError as exc:
-            return conflict(exc)
+        workstream = None
+        if name:
+            workstream = selectors.find_workstream(user, program, name)
+            if workstream is None:
+                raise ServiceError(NO_SUCH_WORKSTREAM, field="workstream")
+        milestone = services.milestone_create(
+            actor=user, program=program, workstream=workstream, **data
+        )
         return Response(MilestoneSerializer(milestone).data, status=status.HTTP_201_CREATED)
 
 
@@ -289,10 +274,7 @@ class MilestoneRescheduleView(generics.GenericAPIView):
         require_editor(user, program)
         serializer = MilestoneRescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            milestone = services.milestone_reschedule(
-                actor=user, milestone=milestone, **serializer.validated_data
-            )
-        except ServiceError as exc:
-            return conflict(exc)
+        milestone = services.milestone_reschedule(
+            actor=user, milestone=milestone, **serializer.validated_data
+        )
         return Response(MilestoneSerializer(milestone).data)

@@ -59,7 +59,7 @@ def escalation_contacts(world: World, *, sponsor_role=ProgramMember.Role.SPONSOR
     )
     rank = ProgramMember.Rank.PRIMARY if sponsor_role == ProgramMember.Role.SPONSOR_CONTACT else ""
     ProgramMember.objects.create(program=program, user=world.lead_a, role=sponsor_role, rank=rank)
-    program.__dict__.pop("active_members", None)
+    program.forget_members()
 
 
 def weekly_cadence(world: World, **fields):

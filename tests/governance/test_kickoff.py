@@ -51,13 +51,13 @@ def test_escalation_contacts_need_a_cdmo_executive_and_a_sponsor_executive(world
     ProgramMember.objects.create(
         program=world.program, user=world.leader, role=ProgramMember.Role.CDMO_EXECUTIVE
     )
-    world.program.__dict__.pop("active_members", None)
+    world.program.forget_members()
     assert not _items(world.program)["escalation"].done
 
     ProgramMember.objects.create(
         program=world.program, user=world.lead_a, role=ProgramMember.Role.SPONSOR_EXECUTIVE
     )
-    world.program.__dict__.pop("active_members", None)
+    world.program.forget_members()
     assert _items(world.program)["escalation"].done
 
 
