@@ -15,7 +15,8 @@ from tests.conftest import client_for
 from tests.factories import ProgramFactory, UpdateFactory, member
 
 
-def _fill(world, program, pm, n: int) -> None:
+def fill_program(world, program, pm, n: int) -> None:
+    """Give a program n of everything the dashboards and status read."""
     today = timezone.localdate()
     for i in range(n):
         update = UpdateFactory(program=program, author=pm)
@@ -46,8 +47,8 @@ def _grow(world, programs: int, per_program: int) -> None:
         pm = member(world.cdmo, Membership.Role.PM)
         ProgramMember.objects.create(program=program, user=pm, role="dedicated_pm")
         ProgramMember.objects.create(program=program, user=world.pm, role="workstream_owner")
-        _fill(world, program, pm, per_program)
-    _fill(world, world.program, world.pm, per_program)
+        fill_program(world, program, pm, per_program)
+    fill_program(world, world.program, world.pm, per_program)
 
 
 def _queries(client, url: str) -> int:

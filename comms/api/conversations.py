@@ -196,7 +196,7 @@ class ProgramCommentListView(generics.GenericAPIView):
         ),
         parameters=[CODE_PARAMETER],
         request=CommentCreateSerializer,
-        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
         program = program_from_url(api_user(request), code)
@@ -253,7 +253,7 @@ class CommentAnswerView(generics.GenericAPIView):
             ),
         ],
         request=AnswerCreateSerializer,
-        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, code: str, id: int) -> Response:
         program = program_from_url(api_user(request), code)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from comms import selectors, services
 from comms.api.serializers import ProgramStatusSerializer, UpdateCreateSerializer, UpdateSerializer
+from comms.dashboard import program_overview
 from portal import policy
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
@@ -27,7 +28,9 @@ class ProgramStatusView(generics.GenericAPIView):
         summary="Get a program's status",
         description=(
             "One call that answers “how is my program doing”: phase, status, health and its "
-            "reason, the dedicated PM, and the latest updates you may see."
+            "reason, the dedicated PM, the next milestones and the slips, open questions, the "
+            "next meeting, action items, top risks, budget against committed and invoiced, "
+            "kick-off progress, and the latest updates you may see."
         ),
         parameters=[CODE_PARAMETER],
         responses={200: ProgramStatusSerializer, **error_responses(401, 404, 429)},
@@ -36,7 +39,11 @@ class ProgramStatusView(generics.GenericAPIView):
         user = api_user(request)
         program = program_from_url(user, code)
         latest = list(selectors.update_list(user=user, program=program)[:LATEST_UPDATES])
-        serializer = ProgramStatusSerializer(program, context={"latest_updates": latest})
+        context = {
+            "latest_updates": latest,
+            "overview": program_overview(user=user, program=program),
+        }
+        serializer = ProgramStatusSerializer(program, context=context)
         return Response(serializer.data)
 
 
@@ -66,7 +73,7 @@ class ProgramUpdateListView(generics.GenericAPIView):
         ),
         parameters=[CODE_PARAMETER],
         request=UpdateCreateSerializer,
-        responses={201: UpdateSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={201: UpdateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
         user = api_user(request)

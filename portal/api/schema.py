@@ -18,6 +18,11 @@ ERROR_DESCRIPTIONS = {
     401: "No credentials, or an invalid or revoked token.",
     403: "You can see this record but may not do this.",
     404: "No such record or page, or not one you may see.",
+    409: (
+        "Well formed, but a rule refused it (`error.code` is `conflict`): a date in the past, "
+        "a decision already taken, a state that does not allow it; `error.fields` names the "
+        "field when one is at fault."
+    ),
     429: "Too many requests; retry after the `Retry-After` header's seconds.",
 }
 

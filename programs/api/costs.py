@@ -19,7 +19,7 @@ from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
 from programs import selectors, services
-from programs.api.timeline import CONFLICT, max_length, require_editor
+from programs.api.timeline import max_length, require_editor
 from programs.api.views import CODE_PARAMETER, program_from_url
 from programs.models import ChangeOrder, CostDriver
 
@@ -140,8 +140,7 @@ class ChangeOrderListView(generics.GenericAPIView):
         request=ChangeOrderCreateSerializer,
         responses={
             201: ChangeOrderSerializer,
-            409: CONFLICT,
-            **error_responses(400, 401, 403, 404, 429),
+            **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
     def post(self, request: Request, code: str) -> Response:
@@ -170,8 +169,7 @@ class ChangeOrderDecisionView(generics.GenericAPIView):
         request=ChangeOrderDecisionSerializer,
         responses={
             200: ChangeOrderSerializer,
-            409: CONFLICT,
-            **error_responses(400, 401, 403, 404, 429),
+            **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
     def post(self, request: Request, code: str, reference: str) -> Response:

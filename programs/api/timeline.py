@@ -9,7 +9,7 @@ formed, the program's state refused it.
 from __future__ import annotations
 
 from django.db import models
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +18,6 @@ from portal import policy
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import (
-    ErrorSerializer,
     PersonSerializer,
     StrictCharField,
     StrictSerializer,
@@ -32,12 +31,6 @@ from programs.models import Milestone, Program, Workstream
 MAX_ID = 2**63 - 1
 NO_SUCH_MILESTONE = "No such milestone."
 NO_SUCH_WORKSTREAM = "No such workstream in this program."
-CONFLICT = OpenApiResponse(
-    ErrorSerializer,
-    description="Well formed, but a rule of the program refused it (`error.code` is "
-    "`conflict`; `error.fields` names the field): e.g. a forecast in the past, a complete "
-    "milestone, dates in the wrong order, an owner who is not on the right side.",
-)
 MILESTONE_ID = OpenApiParameter(
     "id", int, OpenApiParameter.PATH, description="The milestone's id (from the list)."
 )
@@ -170,8 +163,7 @@ class WorkstreamListView(generics.GenericAPIView):
         request=WorkstreamCreateSerializer,
         responses={
             201: WorkstreamSerializer,
-            409: CONFLICT,
-            **error_responses(400, 401, 403, 404, 429),
+            **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
     def post(self, request: Request, code: str) -> Response:
@@ -223,8 +215,7 @@ class MilestoneListView(generics.GenericAPIView):
         request=MilestoneCreateSerializer,
         responses={
             201: MilestoneSerializer,
-            409: CONFLICT,
-            **error_responses(400, 401, 403, 404, 429),
+            **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
     def post(self, request: Request, code: str) -> Response:
@@ -261,8 +252,7 @@ class MilestoneRescheduleView(generics.GenericAPIView):
         request=MilestoneRescheduleSerializer,
         responses={
             200: MilestoneSerializer,
-            409: CONFLICT,
-            **error_responses(400, 401, 403, 404, 429),
+            **error_responses(400, 401, 403, 404, 409, 429),
         },
     )
     def post(self, request: Request, code: str, pk: int) -> Response:

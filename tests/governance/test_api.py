@@ -128,7 +128,7 @@ def test_the_owner_marks_their_action_item_done_once(world, api_as):
 
     assert done.status_code == 200
     assert done.json()["status"] == "done"
-    assert_error(again, 400, "invalid")
+    assert_error(again, 409, "conflict")
 
 
 def test_a_huge_action_item_id_is_simply_not_found(world, api_as):
