@@ -32,13 +32,14 @@ HONCHO := $(BIN)/python -c 'import honcho.command, honcho.manager; honcho.manage
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u PORTAL_TESTING \
 	$(VENV_PATH) DEBUG=1 ALLOWED_HOSTS='$(ALLOWED_HOSTS)' SITE_URL='$(SITE_URL)'
 
-.PHONY: help venv install run test lint format
+.PHONY: help venv install run test lint format bench
 
 help:
 	@echo "make run     start the portal in embedded mode on http://$(HOST):$(PORT)/ (HOST, PORT)"
 	@echo "make test    run the test suite (set DATABASE_URL and REDIS_URL for the service tests)"
 	@echo "make lint    ruff check, ruff format --check, mypy, makemigrations --check"
 	@echo "make format  apply ruff fixes and formatting"
+	@echo "make bench   benchmark dashboard, timeline and status on PostgreSQL (BENCH_DATABASE_URL)"
 	@echo "make install create $(VENV) and install the project with its dev tools"
 
 venv install: $(STAMP)
@@ -81,3 +82,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Benchmark (not a test): seeds a large portfolio into its own PostgreSQL database and reports
+# server time and queries per request. BENCH_ARGS passes options (--programs, --requests …).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH_ARGS ?=
+bench: $(STAMP)
+	@createdb "$(BENCH_DATABASE_URL)" 2>/dev/null || true
+	DATABASE_URL='$(BENCH_DATABASE_URL)' PORTAL_TESTING=1 $(BIN)/python manage.py migrate -v0
+	DATABASE_URL='$(BENCH_DATABASE_URL)' PORTAL_TESTING=1 $(BIN)/python manage.py bench_portal $(BENCH_ARGS)

@@ -18,12 +18,28 @@ from programs.selectors import program_list
 
 
 def portfolio(*, user: User) -> QuerySet[Program]:
-    """The user's programs, each with the newest update they may see."""
+    """The user's programs, each with the newest update they may see, the next milestone and
+    the number of open questions: one query, however many programs."""
     latest = Update.objects.visible_to(user).filter(program=OuterRef("pk")).order_by("-created_at")
+    upcoming = Milestone.objects.filter(program=OuterRef("pk"), actual_date__isnull=True).order_by(
+        "forecast_date", "id"
+    )
+    questions = (
+        Comment.objects.filter(program=OuterRef("pk"), is_question=True, answered_at__isnull=True)
+        .order_by()
+        .values("program")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return program_list(user=user).annotate(
         latest_update_title=Subquery(latest.values("title")[:1]),
         latest_update_at=Subquery(latest.values("created_at")[:1]),
         latest_update_significance=Subquery(latest.values("significance")[:1]),
+        latest_update_audience=Subquery(latest.values("audience")[:1]),
+        next_milestone_name=Subquery(upcoming.values("name")[:1]),
+        next_milestone_forecast=Subquery(upcoming.values("forecast_date")[:1]),
+        next_milestone_baseline=Subquery(upcoming.values("baseline_date")[:1]),
+        open_question_count=Coalesce(Subquery(questions), 0),
     )
 
 

@@ -1,23 +1,10 @@
 """Read-only admin views: governance records change through the services (permission checks,
 audit trail, events and calendar updates), never by editing rows here."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from governance.models import ActionItem, CadenceSchedule, Kickoff, Meeting, Risk
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from governance.models import ActionItem, CadenceSchedule, CalendarFeed, Kickoff, Meeting, Risk
+from portal.admin import ReadOnlyAdmin
 
 
 @admin.register(Kickoff)
@@ -53,3 +40,11 @@ class RiskAdmin(ReadOnlyAdmin):
     list_display = ["program", "title", "likelihood", "impact", "status", "review_date"]
     list_filter = ["status"]
     search_fields = ["program__code", "title"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdmin):
+    """The secret is a credential: it is not shown here."""
+
+    list_display = ["user", "created_at"]
+    fields = ["user", "created_at"]

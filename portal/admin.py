@@ -1,12 +1,67 @@
+"""The admin site, for the superuser. Edits made here are audited like any other change, and
+records that have services (updates, milestones, meetings …) are read-only here: they change
+through the portal, where permission checks, events and notifications happen."""
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models, transaction
 from django.http import HttpRequest
 
+from portal import audit
 from portal.models import ApiToken, AuditEntry, Membership, Organisation, User
+
+ADMIN_REASON = "Changed in the admin site."
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Look, don't touch: these records change through their services."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Adds and changes are written to the audit trail; nothing is deleted from here."""
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        program_id = getattr(obj, "program_id", None) or (
+            obj.pk if obj._meta.label_lower == "programs.program" else None
+        )
+        with transaction.atomic():
+            if change:
+                before = audit.snapshot(type(obj).objects.get(pk=obj.pk))
+                super().save_model(request, obj, form, change)
+                audit.record_update(
+                    actor=actor,
+                    instance=obj,
+                    before=before,
+                    program_id=program_id,
+                    reason=ADMIN_REASON,
+                )
+            else:
+                super().save_model(request, obj, form, change)
+                program_id = program_id or (
+                    obj.pk if obj._meta.label_lower == "programs.program" else None
+                )
+                audit.record_create(
+                    actor=actor, instance=obj, program_id=program_id, reason=ADMIN_REASON
+                )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdmin):
     list_display = ["name", "kind", "slug"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -33,25 +88,16 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
     search_fields = ["name", "prefix", "user__email"]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read only: the database refuses changes to audit rows anyway."""
 
     list_display = ["at", "actor_label", "action", "model", "object_repr", "request_id"]
     list_filter = ["action", "model"]
     search_fields = ["object_repr", "actor_label", "request_id"]
-
-    def has_add_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
-        return False

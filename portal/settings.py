@@ -134,7 +134,9 @@ else:
 EVENTS_CHANNEL = env_str("EVENTS_CHANNEL", "portal:events")
 # Live stream (/events/) timings; see portal/streams.py.
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
-LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 2)
+# Without Redis (embedded mode) streams poll the Event table: half a second keeps a sponsor's
+# page within a second of the PM's commit, at one small indexed query per open tab.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_MS", 500) / 1000
 
 if REDIS_URL:
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

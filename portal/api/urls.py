@@ -11,5 +11,5 @@ urlpatterns = [
     path("", include("governance.api.urls")),
     path("", include("comms.api.urls")),
     # Last: whatever matched nothing above answers in the API's error shape.
-    re_path(r"^.*$", EndpointNotFound.as_view(), name="api-not-found"),
+    re_path(r"(?s)^.*$", EndpointNotFound.as_view(), name="api-not-found"),  # newlines too
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django import template
@@ -31,3 +32,11 @@ def slip(days: int) -> str:
     if days < 0:
         return f"{MINUS}{-days} d"
     return "0"
+
+
+@register.filter
+def days_after(later: date | None, earlier: date | None) -> int:
+    """`{{ forecast|days_after:baseline }}`: whole days from `earlier` to `later` (0 if unset)."""
+    if later is None or earlier is None:
+        return 0
+    return (later - earlier).days

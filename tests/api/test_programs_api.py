@@ -171,3 +171,10 @@ def test_a_missing_trailing_slash_is_pointed_out(world):
 
     error = assert_error(response, 404, "not_found")
     assert error["message"].endswith("end with a slash: /api/v1/programs/HLX-101/updates/")
+
+
+def test_an_unknown_path_with_a_newline_still_answers_json(world, api_as):
+    response = api_as(world.lead_a).post("/api/v1/action-items/a%0Ab/complete/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"

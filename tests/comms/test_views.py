@@ -132,3 +132,29 @@ def test_notifications_page_lists_and_marks_read(world):
     client = client_for(world, "viewer_a")
     assert "HLX-101: Shipped" in client.get("/notifications/").content.decode()
     assert world.viewer_a.notifications.filter(read_at__isnull=True).count() == 0
+
+
+def test_the_portfolio_shows_each_programs_next_milestone_and_open_questions(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from comms.models import Comment
+    from programs.models import Milestone
+    from tests.factories import UpdateFactory
+
+    today = timezone.localdate()
+    Milestone.objects.create(
+        program=world.program,
+        name="GMP batch 1",
+        baseline_date=today + timedelta(days=10),
+        forecast_date=today + timedelta(days=24),
+    )
+    update = UpdateFactory(program=world.program, author=world.pm)
+    Comment.objects.create(
+        program=world.program, update=update, author=world.lead_a, body="?", is_question=True
+    )
+    body = client_for(world, "lead_a").get("/programs/").content.decode()
+    assert "GMP batch 1" in body
+    assert '<span class="slip over">+14 d</span>' in body
+    assert '<a href="/programs/HLX-101/questions/">1</a>' in body
