@@ -38,7 +38,7 @@ class AuditedAdmin(admin.ModelAdmin):
         )
         with transaction.atomic():
             if change:
-                before = audit.snapshot(type(obj).objects.get(pk=obj.pk))
+                before = audit.snapshot(type(obj)._default_manager.get(pk=obj.pk))
                 super().save_model(request, obj, form, change)
                 audit.record_update(
                     actor=actor,
