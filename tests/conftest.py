@@ -7,6 +7,7 @@ sponsor B lead, CDMO staff (not on the program), the program's PM, CDMO leadersh
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -45,6 +46,15 @@ def pytest_sessionfinish(session, exitstatus):
     if REQUIRE_SERVICES and reporter and reporter.stats.get("skipped"):
         reporter.write_line("REQUIRE_SERVICES=1: skipped tests count as failures", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_namespace(monkeypatch):
+    """Each test counts its own throttles and sign-in failures: user ids repeat across tests and
+    xdist workers share one Redis, so counters would otherwise leak from test to test."""
+    from django.core.cache import caches
+
+    monkeypatch.setattr(caches["default"], "key_prefix", f"test-{uuid.uuid4().hex}")
 
 
 @dataclass
