@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import math
 import secrets
-import uuid
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -81,14 +80,6 @@ def _participants(program: Program, users: Iterable[User], field: str) -> list[U
         if pk not in allowed:
             raise ServiceError(NOT_ON_PROGRAM.format(name=user.display_name), field=field)
     return list(wanted.values())
-
-
-def _snapshot(instance: Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """`audit.snapshot`, with UUIDs (a meeting's calendar UID) as text."""
-    return {
-        name: str(value) if isinstance(value, uuid.UUID) else value
-        for name, value in audit.snapshot(instance, fields).items()
-    }
 
 
 def _ids(users: Iterable[User]) -> list[int]:
@@ -440,7 +431,7 @@ def cadence_generate_meetings(
             except IntegrityError:
                 continue  # another generator filled the slot first
             meeting.attendees.set(attendee_ids)
-            after = _snapshot(meeting)
+            after = audit.snapshot(meeting)
             after["attendees"] = sorted(attendee_ids)
             _audit(
                 actor=actor, instance=meeting, program=schedule.program, before=None, after=after
@@ -529,7 +520,7 @@ def meeting_schedule(
     with transaction.atomic():
         meeting.save()
         meeting.attendees.set(people)
-        after = _snapshot(meeting)
+        after = audit.snapshot(meeting)
         after["attendees"] = _ids(people)
         _audit(actor=actor, instance=meeting, program=program, before=None, after=after)
         event_append(

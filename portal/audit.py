@@ -11,6 +11,7 @@ import datetime
 import decimal
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ _CHAIN_LOCK_KEY = 7_310_201  # pg_advisory_xact_lock key that serialises chain a
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
-    if isinstance(value, decimal.Decimal):
+    if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, models.Model):
         return value.pk
