@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from comms.models import Comment
+from deviations.models import Deviation
 from governance.models import ActionItem, Risk
 from programs.models import Milestone, Program
 
@@ -80,4 +81,26 @@ def assess(program: Program) -> Assessment:
     ).count()
     if overdue:
         result.flag(Health.AMBER, f"{overdue} action item(s) overdue by more than a week")
+
+    _assess_deviations(program, result)
     return result
+
+
+def _assess_deviations(program: Program, result: Assessment) -> None:
+    """An open critical deviation or a missed notification window is red; an open major one
+    is amber."""
+    open_deviations = Deviation.objects.filter(program=program, status__in=Deviation.OPEN_STATUSES)
+    counts = {
+        row["classification"]: row["n"]
+        for row in open_deviations.order_by().values("classification").annotate(n=Count("id"))
+    }
+    late = open_deviations.filter(
+        Q(sponsor_notified_at__isnull=True, notification_due__lt=timezone.now())
+        | Q(sponsor_notified_at__gt=F("notification_due"))
+    ).count()
+    if counts.get(Deviation.Classification.CRITICAL):
+        result.flag(Health.RED, f"{counts['critical']} open critical deviation(s)")
+    if late:
+        result.flag(Health.RED, f"{late} deviation(s) not notified within the agreed window")
+    if counts.get(Deviation.Classification.MAJOR):
+        result.flag(Health.AMBER, f"{counts['major']} open major deviation(s)")

@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 
 from portal import audit
-from portal.models import ApiToken, AuditEntry, Membership, Organisation, User
+from portal.models import ApiToken, AuditEntry, Membership, Organisation, Signature, User
 
 ADMIN_REASON = "Changed in the admin site."
 
@@ -101,3 +101,13 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor_label", "action", "model", "object_repr", "request_id"]
     list_filter = ["action", "model"]
     search_fields = ["object_repr", "actor_label", "request_id"]
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    """Read only: signatures are given with a password in the portal; the database refuses edits."""
+
+    list_display = ["signed_at", "printed_name", "meaning", "model", "object_repr", "program"]
+    list_filter = ["meaning", "model"]
+    search_fields = ["printed_name", "object_repr", "record_version"]
+    list_select_related = ["program"]

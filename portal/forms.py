@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from portal import throttle
+from portal.models import Signature
+from portal.signatures import MEANING_REQUIRED
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -35,3 +37,35 @@ class TokenCreateForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What the token is for, e.g. 'LIMS nightly sync'."
     )
+
+
+class SignatureForm(forms.Form):
+    """An electronic signature: the password again, what the signature means, an optional note."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Signing needs your password each time, even when you are signed in.",
+    )
+    meaning = forms.ChoiceField(
+        label="This signature means",
+        choices=[("", "Choose…"), *Signature.Meaning.choices],
+        error_messages={"required": MEANING_REQUIRED},
+    )
+    statement = forms.CharField(
+        label="Statement",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional: what you confirm by signing.",
+    )
+
+    def __init__(self, *args: Any, meanings: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if meanings is not None:
+            allowed = [(v, label) for v, label in Signature.Meaning.choices if v in meanings]
+            field = cast(forms.ChoiceField, self.fields["meaning"])
+            field.choices = [("", "Choose…"), *allowed]
+            if len(allowed) == 1:
+                field.initial = allowed[0][0]

@@ -163,6 +163,8 @@ class AuditEntry(models.Model):
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
         ACCESS = "access", "Access"
+        SIGN = "sign", "Signed"
+        SIGN_FAILED = "sign_fail", "Signature refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -194,3 +196,60 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class Signature(models.Model):
+    """An electronic signature on one version of one record (21 CFR 11.50, 11.70, 11.200).
+
+    Given by re-entering the password (`portal.signatures.signature_sign`). It names the record
+    by model label and primary key and stores the SHA-256 of the record's auditable fields at the
+    moment of signing, so a later change to the record shows the signature as superseded.
+    Append only: the database refuses UPDATE and DELETE on this table (see the migration).
+    """
+
+    class Meaning(models.TextChoices):
+        AUTHORED = "authored", "Authored"
+        REVIEWED = "reviewed", "Reviewed"
+        APPROVED = "approved", "Approved"
+        RESPONSIBLE = "responsible", "Responsible"
+
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures"
+    )
+    printed_name = models.CharField(max_length=150, help_text="The signer's name as printed.")
+    signed_at = models.DateTimeField(default=timezone.now)
+    meaning = models.CharField(max_length=12, choices=Meaning.choices)
+    statement = models.TextField(blank=True, help_text="What the signer adds to the meaning.")
+    model = models.CharField(max_length=100, help_text="app_label.model of the signed record")
+    object_pk = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    record_version = models.CharField(max_length=64, help_text="SHA-256 of the signed content.")
+    program = models.ForeignKey(
+        "programs.Program",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures",
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        indexes = [models.Index(fields=["model", "object_pk"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(meaning__in=["authored", "reviewed", "approved", "responsible"]),
+                name="portal_signature_meaning_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(printed_name=""), name="portal_signature_printed_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.signed_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.get_meaning_display()} by {self.printed_name} at {when}"
+
+    @property
+    def short_version(self) -> str:
+        return self.record_version[:12]

@@ -116,3 +116,21 @@ def can_see_read_receipts(user: User, program: Any) -> bool:
     """The program team sees who of the sponsor has read an update; sponsors never see
     each other's receipts."""
     return is_program_team(user, program)
+
+
+def is_qa(user: Any) -> bool:
+    """CDMO quality assurance: the staff role. QA triages, investigates and closes deviations
+    for every program of the site."""
+    m = membership(user)
+    return m is not None and m.role == Role.STAFF
+
+
+def can_log_deviation(user: User, program: Any) -> bool:
+    """The program's CDMO team, or QA, records a deviation the moment it is known."""
+    return is_program_team(user, program) or is_qa(user)
+
+
+def can_acknowledge_deviation(user: Any, program: Any) -> bool:
+    """A user of the program's own sponsor confirms they were told."""
+    m = membership(user)
+    return m is not None and m.is_sponsor and m.organisation_id == program.sponsor_id

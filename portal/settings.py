@@ -183,6 +183,10 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The CDMO site's calendar: business-day windows (deviations, escalations, action items) count
+# its working days (Monday to Friday) in its time zone and skip its holidays (ISO dates).
+SITE_TIME_ZONE = env_str("SITE_TIME_ZONE", "Europe/London")
+SITE_HOLIDAYS = env_list("SITE_HOLIDAYS", [])
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -284,6 +288,13 @@ SPECTACULAR_SETTINGS = {
         "RiskStatusEnum": "governance.models.Risk.Status",
         "WorkstreamStatusEnum": "programs.models.Workstream.Status",
         "ChangeOrderStatusEnum": "programs.models.ChangeOrder.Status",
+        "DeviationStatusEnum": "deviations.models.Deviation.Status",
+        "DeviationClassificationEnum": "deviations.models.Deviation.Classification",
+        "CAPAStatusEnum": "deviations.models.CAPA.Status",
+        "CAPAKindEnum": "deviations.models.CAPA.Kind",
+        "RootCauseCategoryEnum": "deviations.models.RootCause.Category",
+        "WorkstreamKindEnum": "programs.models.Workstream.Kind",
+        "UpdateCategoryEnum": "comms.models.Update.Category",
     },
 }
 

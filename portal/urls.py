@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path("", include("programs.urls")),
     path("", include("governance.urls")),
+    path("", include("deviations.urls")),
     path("", include("comms.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("admin/", admin.site.urls),

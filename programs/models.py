@@ -208,6 +208,7 @@ class Event(models.Model):
         COMMENT = "comment", "Comment or question"
         RISK = "risk", "Risk"
         COST = "cost", "Costs"
+        DEVIATION = "deviation", "Deviation"
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("programs.api.urls")),
     path("", include("governance.api.urls")),
+    path("", include("deviations.api.urls")),
     path("", include("comms.api.urls")),
     # Last: whatever matched nothing above answers in the API's error shape.
     # [\s\S] rather than a (?s) flag: Django's reverse() cannot parse inline flags.

@@ -86,3 +86,35 @@ def test_refresh_stores_the_verdict_with_its_reasons(world):
     world.program.refresh_from_db()
     assert world.program.health == "amber"
     assert world.program.health_reason == "“Slip 10” is 10 days behind baseline"
+
+
+def _deviation(world, classification, *, late=False):
+    from deviations.services import deviation_log
+
+    aware = timezone.now() - timedelta(hours=100 if late else 1)
+    return deviation_log(
+        actor=world.pm,
+        program=world.program,
+        title="Deviation",
+        description="x",
+        classification=classification,
+        occurred_at=aware,
+        aware_at=aware,
+    )
+
+
+@pytest.mark.parametrize(
+    ("classification", "health"), [("critical", "red"), ("major", "amber"), ("minor", "green")]
+)
+def test_open_deviations_count_by_class(world, classification, health):
+    _deviation(world, classification)
+    assert assess(world.program).health == health
+
+
+def test_a_missed_notification_window_turns_it_red(world):
+    _deviation(world, "minor", late=True)  # minor: 7 days; logged 100 h late is within
+    assert assess(world.program).health == "green"
+    _deviation(world, "major", late=True)  # major: 72 h, missed
+    verdict = assess(world.program)
+    assert verdict.health == "red"
+    assert "1 deviation(s) not notified within the agreed window" in verdict.reasons

@@ -150,7 +150,7 @@ class Demo:
 
 
 # Apps that add their own demo rows, in dependency order; each module has `seed(demo: Demo)`.
-APP_SEEDS: list[str] = ["programs.demo", "governance.demo", "comms.demo"]
+APP_SEEDS: list[str] = ["programs.demo", "governance.demo", "deviations.demo", "comms.demo"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,172 @@
+"""Deviations over REST: addressed by reference, never by database id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from deviations import services
+from deviations.models import CAPA, Deviation, RootCause
+from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+
+
+class RootCauseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RootCause
+        fields = ["category", "description"]
+
+
+class CAPASerializer(serializers.ModelSerializer):
+    owner = PersonSerializer(read_only=True)
+
+    class Meta:
+        model = CAPA
+        fields = [
+            "number",
+            "kind",
+            "description",
+            "owner",
+            "due_date",
+            "status",
+            "effectiveness_check",
+            "effectiveness_checked_on",
+        ]
+
+
+class DeviationSerializer(serializers.ModelSerializer):
+    program = serializers.CharField(source="program.code", read_only=True)
+    sponsor_acknowledged_by = PersonSerializer(read_only=True, allow_null=True)
+    notification_window_met = serializers.SerializerMethodField()
+    seconds_to_notify = serializers.IntegerField(read_only=True, allow_null=True)
+    seconds_to_acknowledge = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Deviation
+        fields = [
+            "reference",
+            "program",
+            "batch",
+            "title",
+            "description",
+            "classification",
+            "status",
+            "version",
+            "occurred_at",
+            "aware_at",
+            "notification_due",
+            "sponsor_notified_at",
+            "notification_window_met",
+            "seconds_to_notify",
+            "sponsor_acknowledged_at",
+            "sponsor_acknowledged_by",
+            "seconds_to_acknowledge",
+            "investigation_due",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    def get_notification_window_met(self, deviation: Deviation) -> bool | None:
+        """True or false once the sponsor was notified; null while the clock runs."""
+        if deviation.sponsor_notified_at is None:
+            return None if deviation.notification_due > timezone.now() else False
+        return deviation.sponsor_notified_at <= deviation.notification_due
+
+
+class DeviationDetailSerializer(DeviationSerializer):
+    root_causes = RootCauseSerializer(many=True, read_only=True)
+    capas = CAPASerializer(many=True, read_only=True)
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta(DeviationSerializer.Meta):
+        fields = [
+            *DeviationSerializer.Meta.fields,
+            "impact_product_quality",
+            "impact_other_batches",
+            "impact_timeline",
+            "impact_cost",
+            "no_capa_rationale",
+            "closure_reason",
+            "root_causes",
+            "capas",
+            "allowed_transitions",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_transitions(self, deviation: Deviation) -> list[str]:
+        """The statuses you may move it to now."""
+        user = self.context.get("user")
+        return services.allowed_targets(user, deviation) if user else []
+
+
+class DeviationCreateSerializer(StrictSerializer):
+    program = StrictCharField(max_length=20, help_text="The program's code.")
+    title = StrictCharField(max_length=200)
+    description = StrictCharField()
+    classification = serializers.ChoiceField(choices=Deviation.Classification.choices)
+    batch = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField()
+    aware_at = serializers.DateTimeField(help_text="The notification clock starts here.")
+
+
+class DeviationTransitionSerializer(StrictSerializer):
+    to = serializers.ChoiceField(choices=Deviation.Status.choices)
+    expected_version = serializers.IntegerField(
+        min_value=1, help_text="The `version` you read: a changed deviation is a 409."
+    )
+    reason = StrictCharField(required=False, allow_blank=True, default="")
+    no_capa_rationale = StrictCharField(required=False, allow_blank=True, default="")
+    password = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        help_text="Signing steps (close, cancel) need the signer's password, in a signed-in "
+        "session only: a token cannot sign.",
+    )
+
+
+class AuditChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class AuditRowSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_label")
+    action = serializers.CharField()
+    record = serializers.CharField(source="object_repr")
+    reason = serializers.CharField()
+    request_id = serializers.CharField()
+    changes = AuditChangeSerializer(many=True)
+    signature = serializers.SerializerMethodField()
+
+    def get_signature(self, row: Any) -> dict[str, str] | None:
+        """The signature manifestation (printed name, time, meaning, version) of a signing."""
+        signature = row.signature
+        if signature is None:
+            return None
+        return {
+            "printed_name": signature.printed_name,
+            "signed_at": signature.signed_at.isoformat(),
+            "meaning": signature.meaning,
+            "record_version": signature.record_version,
+        }
+
+
+class RootCauseCreateSerializer(StrictSerializer):
+    category = serializers.ChoiceField(choices=RootCause.Category.choices)
+    description = StrictCharField()
+
+
+class CAPACreateSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=CAPA.Kind.choices)
+    description = StrictCharField()
+    owner = serializers.EmailField(help_text="The email of the CDMO person who owns it.")
+    due_date = serializers.DateField()
+
+
+class CAPACompleteSerializer(StrictSerializer):
+    effectiveness_check = StrictCharField(required=False, allow_blank=True, default="")

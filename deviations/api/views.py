@@ -1,0 +1,315 @@
+"""Deviations over REST: list and filter, one by reference, log (CDMO program team),
+acknowledge (the sponsor), lifecycle moves (same table as the pages) and the audit trail."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from deviations import selectors, services
+from deviations.api.serializers import (
+    AuditRowSerializer,
+    CAPACompleteSerializer,
+    CAPACreateSerializer,
+    CAPASerializer,
+    DeviationCreateSerializer,
+    DeviationDetailSerializer,
+    DeviationSerializer,
+    DeviationTransitionSerializer,
+    RootCauseCreateSerializer,
+    RootCauseSerializer,
+)
+from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
+from portal import policy
+from portal.api.authentication import api_user
+from portal.api.schema import error_responses
+from portal.models import ApiToken
+from portal.record_audit import audit_trail_for
+from programs.api.views import program_from_url
+from programs.selectors import cdmo_people
+
+REFERENCE_PARAMETER = OpenApiParameter(
+    "reference",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The deviation's reference, e.g. `DEV-2025-0001`.",
+    pattern=r"^DEV-\d{4}-\d{4,}$",
+)
+NO_SUCH_DEVIATION = "No such deviation."
+
+
+class DeviationFilter(django_filters.FilterSet):
+    program = django_filters.CharFilter(
+        field_name="program__code", help_text="A program's code, e.g. `HLX-101`."
+    )
+    status = django_filters.ChoiceFilter(choices=Deviation.Status.choices)
+    classification = django_filters.ChoiceFilter(choices=Deviation.Classification.choices)
+
+    class Meta:
+        model = Deviation
+        fields = ["program", "status", "classification"]
+
+
+def _deviation(user: object, reference: str) -> Deviation:
+    if len(reference) > 16 or not reference.isprintable():
+        raise exceptions.NotFound(NO_SUCH_DEVIATION)
+    return selectors.get_deviation_for_user(user, reference)  # type: ignore[arg-type]
+
+
+def _by_token(request: Request) -> bool:
+    return isinstance(request.auth, ApiToken)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List deviations",
+        tags=["deviations"],
+        description="The deviations you may see, most recent awareness first. A sponsor sees "
+        "its own programs' only.",
+        responses={200: DeviationSerializer(many=True), **error_responses(400, 401, 404, 429)},
+    )
+)
+class DeviationListView(generics.ListCreateAPIView):
+    serializer_class = DeviationSerializer
+    filterset_class = DeviationFilter
+
+    def get_queryset(self) -> QuerySet[Deviation]:
+        if getattr(self, "swagger_fake_view", False):
+            return Deviation.objects.none()
+        return selectors.deviation_list(user=api_user(self.request))
+
+    @extend_schema(
+        summary="Log a deviation",
+        tags=["deviations"],
+        description="For the program's CDMO team (or QA). The sponsor is notified at once and "
+        "the notification clock runs from `aware_at`.",
+        request=DeviationCreateSerializer,
+        responses={
+            201: DeviationDetailSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        user = api_user(request)
+        serializer = DeviationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        program = program_from_url(user, data.pop("program"))
+        if not policy.can_log_deviation(user, program):
+            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        deviation = services.deviation_log(actor=user, program=program, **data)
+        deviation = selectors.get_deviation_for_user(user, deviation.reference)
+        body = DeviationDetailSerializer(deviation, context={"user": user}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DeviationDetailView(generics.GenericAPIView):
+    serializer_class = DeviationDetailSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Get a deviation",
+        tags=["deviations"],
+        parameters=[REFERENCE_PARAMETER],
+        responses={200: DeviationDetailSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        user = api_user(request)
+        deviation = _deviation(user, reference)
+        return Response(DeviationDetailSerializer(deviation, context={"user": user}).data)
+
+
+class DeviationAcknowledgeView(generics.GenericAPIView):
+    serializer_class = DeviationDetailSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Acknowledge a deviation",
+        tags=["deviations"],
+        description="For a user of the program's own sponsor, once. A second one is a 409.",
+        parameters=[REFERENCE_PARAMETER],
+        request=None,
+        responses={
+            200: DeviationDetailSerializer,
+            **error_responses(401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        user = api_user(request)
+        deviation = _deviation(user, reference)
+        if not policy.can_acknowledge_deviation(user, deviation.program):
+            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        services.deviation_acknowledge(actor=user, deviation=deviation)
+        deviation = selectors.get_deviation_for_user(user, reference)
+        return Response(DeviationDetailSerializer(deviation, context={"user": user}).data)
+
+
+class DeviationTransitionView(generics.GenericAPIView):
+    serializer_class = DeviationDetailSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Move a deviation along its lifecycle",
+        tags=["deviations"],
+        description=(
+            "The same table of moves and roles as the portal: open → investigating (QA or the "
+            "program team), investigating → pending CAPA (QA), pending CAPA → closed (QA, "
+            "signed), any open status → cancelled (QA, reason, signed). Signing steps need the "
+            "password of a signed-in session: with a token they are a 403. A stale "
+            "`expected_version`, a move the table does not allow, or open CAPA actions are a "
+            "409."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+        request=DeviationTransitionSerializer,
+        responses={
+            200: DeviationDetailSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        user = api_user(request)
+        deviation = _deviation(user, reference)
+        if not services.roles_of(user, deviation.program):
+            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        serializer = DeviationTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if _by_token(request) and services.needs_signature(deviation, data["to"]):
+            raise exceptions.PermissionDenied(services.TOKEN_CANNOT_SIGN)
+        services.deviation_transition(
+            actor=user, deviation=deviation, via_token=_by_token(request), **data
+        )
+        deviation = selectors.get_deviation_for_user(user, reference)
+        return Response(DeviationDetailSerializer(deviation, context={"user": user}).data)
+
+
+class DeviationAuditView(generics.GenericAPIView):
+    serializer_class = AuditRowSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Get a deviation's audit trail",
+        tags=["deviations"],
+        description="Every change to the deviation, its root causes, CAPA and extensions, "
+        "oldest first: who, when, old and new values, why, and signatures.",
+        parameters=[REFERENCE_PARAMETER],
+        responses={200: AuditRowSerializer(many=True), **error_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        user = api_user(request)
+        deviation = _deviation(user, reference)
+        related = [
+            *((RootCause, cause.pk) for cause in deviation.root_causes.all()),
+            *((CAPA, capa.pk) for capa in deviation.capas.all()),
+            *((ExtensionRequest, ext.pk) for ext in deviation.extensions.all()),
+        ]
+        rows = audit_trail_for(deviation, user=user, related=related)
+        return Response(AuditRowSerializer(rows, many=True).data)
+
+
+NO_SUCH_CAPA = "No such CAPA action."
+NO_SUCH_OWNER = "No CDMO person with that email."
+NUMBER_PARAMETER = OpenApiParameter(
+    "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The CAPA's number, 1, 2, …"
+)
+
+
+class DeviationCAPAListView(generics.GenericAPIView):
+    serializer_class = CAPASerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="List a deviation's CAPA actions",
+        tags=["deviations"],
+        parameters=[REFERENCE_PARAMETER],
+        responses={200: CAPASerializer(many=True), **error_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        deviation = _deviation(api_user(request), reference)
+        return Response(CAPASerializer(deviation.capas.all(), many=True).data)
+
+    @extend_schema(
+        summary="Add a CAPA action",
+        tags=["deviations"],
+        description="For QA or the program's CDMO team, while the deviation is open.",
+        parameters=[REFERENCE_PARAMETER],
+        request=CAPACreateSerializer,
+        responses={201: CAPASerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        user = api_user(request)
+        deviation = _deviation(user, reference)
+        if not services.roles_of(user, deviation.program):
+            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        serializer = CAPACreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        owner = cdmo_people().filter(email__iexact=data.pop("owner")).first()
+        if owner is None:
+            raise exceptions.ValidationError({"owner": [NO_SUCH_OWNER]})
+        capa = services.capa_add(actor=user, deviation=deviation, owner=owner, **data)
+        return Response(CAPASerializer(capa).data, status=status.HTTP_201_CREATED)
+
+
+class DeviationCAPACompleteView(generics.GenericAPIView):
+    serializer_class = CAPASerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Mark a CAPA action done",
+        tags=["deviations"],
+        description="For its owner, QA or the program's CDMO team, once; with how its "
+        "effectiveness was checked.",
+        parameters=[REFERENCE_PARAMETER, NUMBER_PARAMETER],
+        request=CAPACompleteSerializer,
+        responses={200: CAPASerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request: Request, reference: str, number: int) -> Response:
+        user = api_user(request)
+        deviation = _deviation(user, reference)
+        capa = next((c for c in deviation.capas.all() if c.number == number), None)
+        if capa is None:
+            raise exceptions.NotFound(NO_SUCH_CAPA)
+        if capa.owner_id != user.pk and not services.roles_of(user, deviation.program):
+            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        serializer = CAPACompleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        capa = services.capa_complete(actor=user, capa=capa, **serializer.validated_data)
+        return Response(CAPASerializer(capa).data)
+
+
+class DeviationRootCauseListView(generics.GenericAPIView):
+    serializer_class = RootCauseSerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Add a root cause",
+        tags=["deviations"],
+        description="For QA or the program's CDMO team, while the deviation is open.",
+        parameters=[REFERENCE_PARAMETER],
+        request=RootCauseCreateSerializer,
+        responses={201: RootCauseSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        user = api_user(request)
+        deviation = _deviation(user, reference)
+        if not services.roles_of(user, deviation.program):
+            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        serializer = RootCauseCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cause = services.root_cause_add(
+            actor=user, deviation=deviation, **serializer.validated_data
+        )
+        return Response(RootCauseSerializer(cause).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,105 @@
+"""Reads for deviations, always starting from what the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
+from portal.models import User
+from programs.models import Event, Program
+
+
+@dataclass(frozen=True)
+class DeviationFilters:
+    program: str = ""
+    status: str = ""
+    classification: str = ""
+    overdue: bool = False
+
+
+def _base(user: User) -> QuerySet[Deviation]:
+    return Deviation.objects.visible_to(user).select_related(
+        "program", "program__sponsor", "sponsor_acknowledged_by"
+    )
+
+
+def deviation_list(*, user: User, filters: DeviationFilters | None = None) -> QuerySet[Deviation]:
+    deviations = _base(user)
+    filters = filters or DeviationFilters()
+    if filters.program:
+        deviations = deviations.filter(program__code=filters.program)
+    if filters.status:
+        deviations = deviations.filter(status=filters.status)
+    if filters.classification:
+        deviations = deviations.filter(classification=filters.classification)
+    if filters.overdue:
+        now = timezone.now()
+        deviations = deviations.filter(
+            Q(sponsor_notified_at__isnull=True, notification_due__lt=now)
+            | Q(sponsor_notified_at__gt=F("notification_due"))
+            | Q(status__in=Deviation.OPEN_STATUSES, investigation_due__lt=now)
+        )
+    return deviations
+
+
+def counts_by_class(deviations: QuerySet[Deviation]) -> dict[str, int]:
+    """Open deviations by class, in one query."""
+    rows = (
+        deviations.filter(status__in=Deviation.OPEN_STATUSES)
+        .order_by()
+        .values("classification")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(Deviation.Classification.values, 0)
+    counts.update({row["classification"]: row["n"] for row in rows})
+    return counts
+
+
+def triage_queue(*, user: User) -> QuerySet[Deviation]:
+    """Open and investigating deviations, oldest awareness first: what QA looks at next."""
+    return (
+        _base(user)
+        .filter(status__in=[Deviation.Status.OPEN, Deviation.Status.INVESTIGATING])
+        .order_by("aware_at", "id")
+    )
+
+
+def get_deviation_for_user(user: User, reference: str) -> Deviation:
+    """The deviation with everything its page shows, or 404 if the user may not see it."""
+    deviation = (
+        _base(user)
+        .select_related("logged_by")
+        .prefetch_related(
+            Prefetch("root_causes", queryset=RootCause.objects.order_by("id")),
+            Prefetch("capas", queryset=CAPA.objects.select_related("owner")),
+            Prefetch(
+                "extensions",
+                queryset=ExtensionRequest.objects.select_related("requested_by", "decided_by"),
+            ),
+            "affected_milestones",
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if deviation is None:
+        raise Http404("No such deviation.")
+    return deviation
+
+
+def deviation_events(*, user: User, deviation: Deviation, limit: int = 50) -> list[Event]:
+    """The deviation's own entries in its program's stream (they link to its page)."""
+    return list(
+        Event.objects.visible_to(user)
+        .filter(program_id=deviation.program_id, kind=Event.Kind.DEVIATION)
+        .filter(url__endswith=f"/deviations/{deviation.reference}/")
+        .select_related("actor")
+        .order_by("id")[:limit]
+    )
+
+
+def programs_for_filter(*, user: User) -> QuerySet[Program]:
+    return Program.objects.visible_to(user).order_by("code").only("code", "name")

@@ -1,0 +1,330 @@
+"""Deviation pages: the list, QA's triage queue, a deviation with its clocks, the PM's logging
+form, the sponsor's acknowledgement and the lifecycle buttons. One view serves each page and
+its live fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from deviations import selectors, services
+from deviations.forms import (
+    CAPACompleteForm,
+    CAPAForm,
+    DeviationLogForm,
+    ExtensionApproveForm,
+    ExtensionRequestForm,
+    ImpactForm,
+    RootCauseForm,
+    TransitionForm,
+)
+from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
+from portal import clock, policy
+from portal.errors import ServiceError
+from portal.http import PortalRequest
+from portal.record_audit import audit_csv_response, audit_trail_for
+from portal.signatures import SignatureStatus, signatures_with_status
+from programs.selectors import cdmo_people, get_program_for_user, milestone_list
+
+FRAGMENTS = {"rows", "body"}
+WORK_STEPS = ("impact", "root-cause", "capa", "capa-complete", "extension", "extension-approve")
+QUEUE_ONLY_CDMO = "The triage queue is for the CDMO's quality team."
+
+
+def _fragment(request: PortalRequest) -> str | None:
+    name = request.GET.get("fragment")
+    return name if request.htmx and name in FRAGMENTS else None
+
+
+def _filters(request: PortalRequest) -> selectors.DeviationFilters:
+    get = request.GET
+    return selectors.DeviationFilters(
+        program=get.get("program", "")[:20],
+        status=get.get("status", "") if get.get("status") in Deviation.Status.values else "",
+        classification=(
+            get.get("classification", "")
+            if get.get("classification") in Deviation.Classification.values
+            else ""
+        ),
+        overdue=get.get("overdue") == "1",
+    )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def deviation_list(request: PortalRequest) -> HttpResponse:
+    filters = _filters(request)
+    deviations = selectors.deviation_list(user=request.user, filters=filters)
+    context = {
+        "deviations": deviations,
+        "counts": selectors.counts_by_class(deviations),
+        "filters": filters,
+        "programs": selectors.programs_for_filter(user=request.user),
+        "statuses": Deviation.Status.choices,
+        "classes": Deviation.Classification.choices,
+        "query": request.GET.urlencode(),
+    }
+    template = "deviations/list.html"
+    if fragment := _fragment(request):
+        template += f"#{fragment}"
+    return render(request, template, context)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def triage_queue(request: PortalRequest) -> HttpResponse:
+    if not policy.is_cdmo(request.user):
+        raise PermissionDenied(QUEUE_ONLY_CDMO)
+    context = {"deviations": selectors.triage_queue(user=request.user)}
+    template = "deviations/queue.html"
+    if fragment := _fragment(request):
+        template += f"#{fragment}"
+    return render(request, template, context)
+
+
+def _detail_context(request: PortalRequest, deviation: Deviation) -> dict[str, object]:
+    user = request.user
+    notification = clock.clock_state(deviation.notification_due, deviation.sponsor_notified_at)
+    investigation = clock.clock_state(deviation.investigation_due, deviation.closed_at)
+    return {
+        "deviation": deviation,
+        "program": deviation.program,
+        "notification": notification,
+        "notification_left": clock.humanise(notification.remaining),
+        "investigation": investigation,
+        "investigation_left": clock.humanise(investigation.remaining),
+        "events": selectors.deviation_events(user=user, deviation=deviation),
+        "can_acknowledge": policy.can_acknowledge_deviation(user, deviation.program)
+        and deviation.sponsor_acknowledged_at is None,
+        "targets": [
+            (target, Deviation.Status(target).label, services.needs_signature(deviation, target))
+            for target in services.allowed_targets(user, deviation)
+        ],
+        "signatures": _signatures(deviation),
+        "is_qa": policy.is_qa(user),
+    }
+
+
+def _signatures(deviation: Deviation) -> list[SignatureStatus]:
+    return signatures_with_status(deviation)
+
+
+def _work_forms(request: PortalRequest, deviation: Deviation, data: Any = None) -> dict[str, Any]:
+    """The investigation forms of the page, bound to `data` for the one that was posted."""
+    if not services.roles_of(request.user, deviation.program) or not deviation.is_open:
+        return {}
+    impact_initial = {name: getattr(deviation, name) for name in services.EDITABLE_FIELDS}
+    impact_initial["expected_version"] = deviation.version
+    impact_initial["affected_milestones"] = list(deviation.affected_milestones.all())
+    milestones = milestone_list(request.user, deviation.program)
+    return {
+        "impact": ImpactForm(data, initial=impact_initial, milestones=milestones),
+        "root_cause": RootCauseForm(data),
+        "capa": CAPAForm(data, owners=cdmo_people()),
+        "capa_complete": CAPACompleteForm(data),
+        "extension": ExtensionRequestForm(data),
+        "extension_approve": ExtensionApproveForm(
+            data, initial={"expected_version": deviation.version}
+        ),
+    }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def deviation_detail(request: PortalRequest, reference: str) -> HttpResponse:
+    deviation = selectors.get_deviation_for_user(request.user, reference)
+    context = _detail_context(request, deviation)
+    context["transition_form"] = TransitionForm(initial={"expected_version": deviation.version})
+    context["work"] = _work_forms(request, deviation)
+    template = "deviations/detail.html"
+    if fragment := _fragment(request):
+        template += f"#{fragment}"
+    return render(request, template, context)
+
+
+@login_required
+def deviation_new(request: PortalRequest, code: str) -> HttpResponse:
+    program = get_program_for_user(request.user, code)
+    if not policy.can_log_deviation(request.user, program):
+        raise PermissionDenied(services.NOT_ALLOWED)
+    if request.method != "POST":
+        return render(
+            request, "deviations/new.html", {"program": program, "form": DeviationLogForm()}
+        )
+    form = DeviationLogForm(request.POST)
+    deviation = None
+    if form.is_valid():
+        try:
+            deviation = services.deviation_log(
+                actor=request.user, program=program, **form.cleaned_data
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+    if deviation is None:
+        template = "deviations/new.html#log-form" if request.htmx else "deviations/new.html"
+        return render(request, template, {"program": program, "form": form}, status=422)
+    url = reverse("deviation-detail", args=[deviation.reference])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    messages.success(request, f"{deviation.reference} logged; the sponsor has been notified.")
+    return redirect(url)
+
+
+@require_POST
+@login_required
+def deviation_acknowledge(request: PortalRequest, reference: str) -> HttpResponse:
+    deviation = selectors.get_deviation_for_user(request.user, reference)
+    if not policy.can_acknowledge_deviation(request.user, deviation.program):
+        raise PermissionDenied(services.NOT_ALLOWED)
+    error = ""
+    try:
+        deviation = services.deviation_acknowledge(actor=request.user, deviation=deviation)
+    except ServiceError as exc:
+        error = exc.message
+    deviation = selectors.get_deviation_for_user(request.user, reference)
+    if request.htmx:
+        context = _detail_context(request, deviation)
+        context["ack_error"] = error
+        return render(
+            request, "deviations/detail.html#acknowledge", context, status=422 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    return redirect("deviation-detail", reference=reference)
+
+
+@require_POST
+@login_required
+def deviation_transition(request: PortalRequest, reference: str) -> HttpResponse:
+    deviation = selectors.get_deviation_for_user(request.user, reference)
+    if not services.roles_of(request.user, deviation.program):
+        raise PermissionDenied(services.NOT_ALLOWED)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.deviation_transition(
+                actor=request.user,
+                deviation=deviation,
+                to=data["to"],
+                expected_version=data["expected_version"],
+                reason=data["reason"],
+                no_capa_rationale=data["no_capa_rationale"],
+                password=data["password"],
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    if form.errors:
+        context = _detail_context(request, deviation)
+        context["transition_form"] = form
+        template = "deviations/detail.html#transition" if request.htmx else "deviations/detail.html"
+        return render(request, template, context, status=422)
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("deviation-detail", args=[reference]))
+    return redirect("deviation-detail", reference=reference)
+
+
+@login_required
+def deviation_audit(request: PortalRequest, reference: str) -> HttpResponseBase:
+    """Every change to the deviation and its parts: who, when, old and new values, why; as a
+    page, a printable page (`?print=1`) or CSV (`?export=csv`) for the sponsor's inspectors."""
+    deviation = selectors.get_deviation_for_user(request.user, reference)
+    related = [
+        *((RootCause, cause.pk) for cause in deviation.root_causes.all()),
+        *((CAPA, capa.pk) for capa in deviation.capas.all()),
+        *((ExtensionRequest, ext.pk) for ext in deviation.extensions.all()),
+    ]
+    rows = audit_trail_for(deviation, user=request.user, related=related)
+    if request.GET.get("export") == "csv":
+        return audit_csv_response(rows, f"{deviation.reference}-audit.csv")
+    context = {
+        "record_label": f"{deviation.reference} {deviation.title}",
+        "rows": rows,
+        "back_url": reverse("deviation-detail", args=[deviation.reference]),
+        "csv_url": "?export=csv",
+        "signatures": _signatures(deviation),
+    }
+    return render(request, "portal/record_audit.html", context)
+
+
+def _do(step: str, request: PortalRequest, deviation: Deviation, data: dict[str, Any]) -> None:
+    """Call the service for one investigation step with a valid form's data."""
+    user = request.user
+    if step == "impact":
+        changes = {name: data[name] for name in services.EDITABLE_FIELDS if name in data}
+        services.deviation_update(
+            actor=user,
+            deviation=deviation,
+            expected_version=data["expected_version"],
+            reason=data["reason"],
+            affected_milestones=list(data["affected_milestones"]),
+            password=data["password"] or None,
+            **changes,
+        )
+    elif step == "root-cause":
+        services.root_cause_add(actor=user, deviation=deviation, **data)
+    elif step == "capa":
+        services.capa_add(actor=user, deviation=deviation, **data)
+    elif step == "capa-complete":
+        capa = next((c for c in deviation.capas.all() if c.pk == data["capa"]), None)
+        if capa is None:
+            raise Http404("No such CAPA action.")
+        services.capa_complete(
+            actor=user, capa=capa, effectiveness_check=data["effectiveness_check"]
+        )
+    elif step == "extension":
+        services.extension_request(actor=user, deviation=deviation, **data)
+    elif step == "extension-approve":
+        extension = next((e for e in deviation.extensions.all() if e.pk == data["extension"]), None)
+        if extension is None:
+            raise Http404("No such extension request.")
+        services.extension_approve(
+            actor=user,
+            extension=extension,
+            expected_version=data["expected_version"],
+            password=data["password"],
+        )
+
+
+@require_POST
+@login_required
+def deviation_work(request: PortalRequest, reference: str, step: str) -> HttpResponse:
+    """One investigation step (impact, root cause, CAPA, extension) posted from the page."""
+    deviation = selectors.get_deviation_for_user(request.user, reference)
+    if not services.roles_of(request.user, deviation.program):
+        raise PermissionDenied(services.NOT_ALLOWED)
+    forms = _work_forms(request, deviation, request.POST)
+    if step not in WORK_STEPS:
+        raise Http404("No such step.")
+    if not forms:
+        raise PermissionDenied(services.NOT_OPEN)
+    key = step.replace("-", "_")
+    form = forms[key]
+    if form.is_valid():
+        try:
+            _do(step, request, deviation, form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    if form.errors:
+        unbound = _work_forms(request, deviation)
+        unbound[key] = form
+        context = _detail_context(request, deviation)
+        context["work"] = unbound
+        context["transition_form"] = TransitionForm(initial={"expected_version": deviation.version})
+        context["failed_step"] = step
+        template = "deviations/detail.html#work" if request.htmx else "deviations/detail.html"
+        return render(request, template, context, status=422)
+    url = reverse("deviation-detail", args=[reference])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

@@ -1,0 +1,251 @@
+"""Deviation pages: the permission matrix for every URL, the logging form's inline errors,
+the sponsor's acknowledgement, lifecycle buttons and the audit trail."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from deviations.models import Deviation
+from tests.conftest import PERSONAS, client_for
+from tests.deviations.conftest import log_deviation, move
+
+LOGIN, OK, FORBIDDEN, NOT_FOUND, DONE = 302, 200, 403, 404, 302
+
+
+def _log_form(**overrides) -> dict[str, str]:
+    now = timezone.localtime()
+    data = {
+        "title": "Matrix",
+        "classification": "major",
+        "batch": "L-1",
+        "description": "Something happened",
+        "occurred_at": (now - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "aware_at": (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    data.update(overrides)
+    return data
+
+
+# (method, url, data, expected per persona: anonymous, lead_a, viewer_a, lead_b, staff, pm, leader)
+MATRIX = [
+    ("get", "/deviations/", None, [LOGIN, OK, OK, OK, OK, OK, OK]),
+    (
+        "get",
+        "/deviations/?status=open&classification=major&overdue=1&program=HLX-101",
+        None,
+        [LOGIN, OK, OK, OK, OK, OK, OK],
+    ),
+    ("get", "/deviations/queue/", None, [LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK, OK]),
+    ("get", "/deviations/{ref}/", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
+    ("get", "/deviations/{ref}/audit/", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
+    ("get", "/deviations/{ref}/audit/?export=csv", None, [LOGIN, OK, OK, NOT_FOUND, OK, OK, OK]),
+    (
+        "get",
+        "/programs/HLX-101/deviations/new/",
+        None,
+        [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, OK, OK, OK],
+    ),
+    (
+        "post",
+        "/programs/HLX-101/deviations/new/",
+        "LOG",
+        [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, DONE, DONE, DONE],
+    ),
+    (
+        "post",
+        "/deviations/{ref}/acknowledge/",
+        {},
+        [LOGIN, DONE, DONE, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN],
+    ),
+    (
+        "post",
+        "/deviations/{ref}/work/root-cause/",
+        {"category": "method", "description": "SOP unclear"},
+        [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, DONE, DONE, DONE],
+    ),
+    (
+        "post",
+        "/deviations/{ref}/work/impact/",
+        {"expected_version": "1", "classification": "major", "reason": "Assessed"},
+        [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, DONE, DONE, DONE],
+    ),
+    (
+        "post",
+        "/deviations/{ref}/transition/",
+        {"to": "investigating", "expected_version": "1"},
+        [LOGIN, FORBIDDEN, FORBIDDEN, NOT_FOUND, DONE, DONE, DONE],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _, _ in MATRIX]
+)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_permission_matrix(world, persona, method, url, data, expected):
+    deviation = log_deviation(world)
+    url = url.format(ref=deviation.reference)
+    data = _log_form() if data == "LOG" else data
+    response = getattr(client_for(world, persona), method)(url, data)
+    assert response.status_code == expected[PERSONAS.index(persona)], response.content[:300]
+    if response.status_code in (FORBIDDEN, NOT_FOUND):
+        deviation.refresh_from_db()
+        assert (deviation.status, deviation.version) == ("open", 1)
+        assert deviation.sponsor_acknowledged_at is None
+        assert not Deviation.objects.filter(title="Matrix").exists()
+
+
+def test_the_logging_form_answers_422_with_inline_errors_and_saves_nothing(world):
+    client = client_for(world, "pm")
+    data = _log_form(
+        aware_at=(timezone.localtime() - datetime.timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")
+    )
+    response = client.post(
+        "/programs/HLX-101/deviations/new/", data, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 422
+    assert "Awareness cannot be before the deviation occurred." in response.content.decode()
+    assert 'id="log-form"' in response.content.decode()
+    assert not Deviation.objects.exists()
+
+
+def test_a_logged_deviation_redirects_htmx_to_its_page(world):
+    response = client_for(world, "pm").post(
+        "/programs/HLX-101/deviations/new/", _log_form(), headers={"HX-Request": "true"}
+    )
+    deviation = Deviation.objects.get()
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == f"/deviations/{deviation.reference}/"
+
+
+def test_the_sponsor_sees_the_clock_and_acknowledges_with_htmx(world):
+    deviation = log_deviation(world, classification="critical")
+    client = client_for(world, "lead_a")
+    page = client.get(f"/deviations/{deviation.reference}/").content.decode()
+    assert "Window met" in page
+    assert "Acknowledge" in page
+    response = client.post(
+        f"/deviations/{deviation.reference}/acknowledge/", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "Acknowledged by" in response.content.decode()
+    again = client.post(
+        f"/deviations/{deviation.reference}/acknowledge/", headers={"HX-Request": "true"}
+    )
+    assert again.status_code == 422
+
+
+def test_a_missed_window_shows_as_missed(world):
+    aware = timezone.now() - datetime.timedelta(hours=80)
+    deviation = log_deviation(world, occurred_at=aware, aware_at=aware)
+    page = client_for(world, "viewer_a").get(f"/deviations/{deviation.reference}/").content.decode()
+    assert "Window missed" in page
+
+
+def test_a_stale_transition_form_answers_422_and_changes_nothing(world, password):
+    deviation = move(world, log_deviation(world), "investigating")
+    response = client_for(world, "staff").post(
+        f"/deviations/{deviation.reference}/transition/",
+        {"to": "cancelled", "expected_version": "1", "reason": "dup", "password": password},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert "Someone else changed this deviation" in response.content.decode()
+    deviation.refresh_from_db()
+    assert deviation.status == "investigating"
+
+
+def test_qa_closes_with_a_signature_and_the_audit_trail_shows_it(world, password):
+    deviation = move(world, log_deviation(world), "investigating", "pending_capa")
+    client = client_for(world, "staff")
+    response = client.post(
+        f"/deviations/{deviation.reference}/transition/",
+        {
+            "to": "closed",
+            "expected_version": str(deviation.version),
+            "no_capa_rationale": "Isolated event",
+            "password": password,
+        },
+    )
+    assert response.status_code == 302
+    deviation.refresh_from_db()
+    assert deviation.status == "closed"
+    trail = client_for(world, "lead_a").get(f"/deviations/{deviation.reference}/audit/")
+    body = trail.content.decode()
+    assert "Isolated event" in body
+    assert "Approved" in body
+    csv = client_for(world, "lead_a").get(f"/deviations/{deviation.reference}/audit/?export=csv")
+    assert deviation.reference in b"".join(csv.streaming_content).decode()
+
+
+def test_the_list_filters_and_counts_by_class(world):
+    log_deviation(world, classification="critical")
+    log_deviation(world, classification="minor")
+    client = client_for(world, "lead_a")
+    page = client.get("/deviations/?classification=critical").content.decode()
+    assert "Critical 1" in page
+    assert "Minor 0" in page
+    assert client.get("/deviations/", headers={"HX-Request": "true"}).status_code == 200
+    assert "No deviations here" in client_for(world, "lead_b").get("/deviations/").content.decode()
+
+
+def test_the_team_adds_causes_and_capa_and_edits_impact_from_the_page(world):
+    deviation = log_deviation(world)
+    client = client_for(world, "staff")
+    url = f"/deviations/{deviation.reference}/work/"
+    htmx = {"HX-Request": "true"}
+    response = client.post(
+        url + "root-cause/", {"category": "equipment", "description": "Gasket"}, headers=htmx
+    )
+    assert response.headers["HX-Redirect"] == f"/deviations/{deviation.reference}/"
+    client.post(
+        url + "capa/",
+        {
+            "kind": "corrective",
+            "description": "Replace gasket",
+            "owner": world.pm.pk,
+            "due_date": "2030-01-01",
+        },
+        headers=htmx,
+    )
+    capa = deviation.capas.get()
+    client.post(url + "capa-complete/", {"capa": capa.pk, "effectiveness_check": "OK"})
+    capa.refresh_from_db()
+    assert capa.status == "done"
+    no_reason = client.post(
+        url + "impact/",
+        {"expected_version": "1", "classification": "critical", "reason": ""},
+        headers=htmx,
+    )
+    assert no_reason.status_code == 422
+    assert 'id="work"' in no_reason.content.decode()
+    client.post(
+        url + "impact/",
+        {"expected_version": "1", "classification": "critical", "reason": "Reassessed"},
+    )
+    deviation.refresh_from_db()
+    assert (deviation.classification, deviation.version) == ("critical", 2)
+    page = client.get(f"/deviations/{deviation.reference}/").content.decode()
+    assert "Gasket" in page
+    assert "Replace gasket" in page
+
+
+def test_qa_approves_an_extension_with_a_signature_from_the_page(world, password):
+    deviation = log_deviation(world)
+    new_due = (deviation.investigation_due + datetime.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M")
+    url = f"/deviations/{deviation.reference}/work/"
+    client_for(world, "pm").post(url + "extension/", {"new_due": new_due, "reason": "Lab delay"})
+    extension = deviation.extensions.get()
+    wrong = client_for(world, "staff").post(
+        url + "extension-approve/",
+        {"extension": extension.pk, "expected_version": "1", "password": "nope"},
+        headers={"HX-Request": "true"},
+    )
+    assert wrong.status_code == 422
+    client_for(world, "staff").post(
+        url + "extension-approve/",
+        {"extension": extension.pk, "expected_version": "1", "password": password},
+    )
+    extension.refresh_from_db()
+    assert extension.status == "approved"
