@@ -325,7 +325,13 @@ def _events_since(user: Any, after_id: int) -> list[Message]:
     for _ in range(CATCH_UP_PAGES):
         batch = events_after(user=user, after_id=after_id, limit=PAGE_SIZE)
         rows.extend(
-            {"id": e.id, "program": e.program.code, "kind": e.kind, "summary": e.summary}
+            {
+                "id": e.id,
+                "program": e.program.code,
+                "kind": e.kind,
+                "significance": e.significance,
+                "summary": e.summary,
+            }
             for e in batch
         )
         if len(batch) < PAGE_SIZE:
@@ -357,9 +363,10 @@ class _SentIds:
 
 
 def _frame(message: Message) -> bytes:
-    data = json.dumps(
-        {k: message[k] for k in ("id", "program", "kind", "summary")}, separators=(",", ":")
-    )
+    fields = {k: message[k] for k in ("id", "program", "kind", "summary")}
+    # Critical items are announced prominently on every open page of the program.
+    fields["significance"] = message.get("significance", "info")
+    data = json.dumps(fields, separators=(",", ":"))
     return f"id: {message['id']}\nevent: program-{message['program']}\ndata: {data}\n\n".encode()
 
 

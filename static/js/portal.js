@@ -48,12 +48,17 @@
       return;
     }
 
+    // A critical item (a critical deviation, say) is an alert that stays until dismissed.
+    var critical = message.significance === "critical";
     var toast = document.createElement("div");
-    toast.className = "toast";
+    toast.className = critical ? "toast toast-critical" : "toast";
+    if (critical) {
+      toast.setAttribute("role", "alert");
+    }
 
     var head = document.createElement("p");
     head.className = "toast-head";
-    head.textContent = "Live";
+    head.textContent = critical ? "Critical" : "Live";
     if (message.program) {
       var code = document.createElement("span");
       code.className = "code";
@@ -84,6 +89,9 @@
       removeToast(live[i]);
     }
 
+    if (critical) {
+      return;
+    }
     // Hold the toast while the pointer or keyboard focus is on it, so it can be read.
     var timer = window.setTimeout(removeToast, TOAST_LIFETIME_MS, toast);
     function hold() {

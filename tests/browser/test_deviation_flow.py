@@ -35,6 +35,8 @@ def test_a_critical_deviation_from_logging_to_signed_closure(world, browser: Bro
     reference = pm.url.rstrip("/").rsplit("/", 1)[-1]
 
     expect(sponsor.locator("#feed")).to_contain_text(reference, timeout=1000)
+    alert = sponsor.locator("#toasts .toast-critical[role=alert]")
+    expect(alert).to_contain_text("Bioburden over action limit")
 
     sponsor.goto(f"{portal_url}/deviations/{reference}/")
     expect(sponsor.get_by_text("Window met")).to_be_visible()

@@ -108,7 +108,8 @@ def test_a_committed_update_reaches_the_sponsor_within_a_second(world, stream_se
     assert event.event == "program-HLX-101"
     assert event.json["program"] == "HLX-101"
     assert event.json["kind"] == "update"
-    assert set(event.json) == {"id", "program", "kind", "summary"}
+    assert set(event.json) == {"id", "program", "kind", "significance", "summary"}
+    assert event.json["significance"] == "info"
     assert event.id == str(event.json["id"])
     assert reader.retry == 3000
 
