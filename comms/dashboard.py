@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 
 from comms import selectors as comms_selectors
 from comms.models import Comment
+from deviations import selectors as deviation_selectors
+from deviations.models import Deviation
 from governance import selectors as governance_selectors
 from governance.models import ActionItem, Meeting, Risk
 from portal.models import User
@@ -33,6 +35,11 @@ class Overview:
     top_risks: list[Risk]
     costs: program_selectors.CostSummary
     kickoff: governance_selectors.KickoffProgress
+    open_deviations: dict[str, int]
+
+    @property
+    def open_deviation_count(self) -> int:
+        return sum(self.open_deviations.values())
 
 
 def program_overview(*, user: User, program: Program) -> Overview:
@@ -50,6 +57,9 @@ def program_overview(*, user: User, program: Program) -> Overview:
         top_risks=governance_selectors.top_risks(user, program, limit=3),
         costs=program_selectors.cost_summary(user, program),
         kickoff=governance_selectors.kickoff_progress(program),
+        open_deviations=deviation_selectors.counts_by_class(
+            Deviation.objects.visible_to(user).filter(program=program)
+        ),
     )
 
 

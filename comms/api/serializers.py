@@ -96,6 +96,12 @@ class StatusKickoffSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+class StatusDeviationsSerializer(serializers.Serializer):
+    critical = serializers.IntegerField()
+    major = serializers.IntegerField()
+    minor = serializers.IntegerField()
+
+
 class ProgramStatusSerializer(ProgramSerializer):
     """How is my program doing: the program at a glance, its timeline, meetings, risks, costs
     and what it said most recently. A fixed number of queries, whatever the data."""
@@ -117,6 +123,9 @@ class ProgramStatusSerializer(ProgramSerializer):
     top_risks = serializers.SerializerMethodField(help_text="Open risks by score (at most 3).")
     costs = serializers.SerializerMethodField()
     kickoff = serializers.SerializerMethodField()
+    open_deviations = serializers.SerializerMethodField(
+        help_text="Deviations not yet closed or cancelled, by classification."
+    )
 
     class Meta(ProgramSerializer.Meta):
         fields = [
@@ -130,6 +139,7 @@ class ProgramStatusSerializer(ProgramSerializer):
             "top_risks",
             "costs",
             "kickoff",
+            "open_deviations",
         ]
         read_only_fields = fields
 
@@ -177,3 +187,7 @@ class ProgramStatusSerializer(ProgramSerializer):
     @extend_schema_field(StatusKickoffSerializer)
     def get_kickoff(self, program: Program) -> Any:
         return StatusKickoffSerializer(self._overview.kickoff).data
+
+    @extend_schema_field(StatusDeviationsSerializer)
+    def get_open_deviations(self, program: Program) -> Any:
+        return StatusDeviationsSerializer(self._overview.open_deviations).data

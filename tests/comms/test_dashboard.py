@@ -65,6 +65,26 @@ def test_the_dashboard_answers_how_is_my_program_doing(world):
         assert expected in body, expected
 
 
+def test_the_dashboard_counts_open_deviations_by_class(world):
+    from deviations.services import deviation_log
+
+    now = timezone.now()
+    deviation_log(
+        actor=world.pm,
+        program=world.program,
+        title="Bioburden over limit",
+        description="Batch on hold.",
+        classification="critical",
+        occurred_at=now - timedelta(hours=3),
+        aware_at=now - timedelta(hours=2),
+    )
+    body = client_for(world, "lead_a").get("/programs/HLX-101/").content.decode()
+    assert "1 critical · 0 major · 0 minor" in body
+    assert "tile-alert" in body
+    status = client_for(world, "lead_a").get("/api/v1/programs/HLX-101/status/").json()
+    assert status["open_deviations"] == {"critical": 1, "major": 0, "minor": 0}
+
+
 def test_the_overview_fragment_refreshes_alone(world):
     response = client_for(world, "lead_a").get(
         "/programs/HLX-101/?fragment=overview", HTTP_HX_REQUEST="true"
