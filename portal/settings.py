@@ -5,7 +5,9 @@ DEBUG=0 and must then provide SECRET_KEY and ALLOWED_HOSTS; DATABASE_URL and RED
 to PostgreSQL and Redis.
 """
 
+import datetime
 import sys
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -186,7 +188,16 @@ USE_TZ = True
 # The CDMO site's calendar: business-day windows (deviations, escalations, action items) count
 # its working days (Monday to Friday) in its time zone and skip its holidays (ISO dates).
 SITE_TIME_ZONE = env_str("SITE_TIME_ZONE", "Europe/London")
+if SITE_TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"SITE_TIME_ZONE must be an IANA time zone, got {SITE_TIME_ZONE!r}.")
 SITE_HOLIDAYS = env_list("SITE_HOLIDAYS", [])
+for _day in SITE_HOLIDAYS:
+    try:
+        datetime.date.fromisoformat(_day)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SITE_HOLIDAYS must be comma-separated YYYY-MM-DD dates, got {_day!r}."
+        ) from None
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -78,3 +78,12 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         PORTAL_VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("SITE_TIME_ZONE", "Mars/Olympus"), ("SITE_HOLIDAYS", "2026-12-25,25/12")]
+)
+def test_a_bad_site_calendar_refuses_to_start(tmp_path, name, value):
+    result = _manage("check", DEBUG="1", PORTAL_VAR_DIR=str(tmp_path), **{name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
