@@ -1,7 +1,8 @@
-"""Two-way conversation pages: threads on updates, milestones and meetings, the questions
-pages, and the link a notification follows.
+"""Two-way conversation pages: threads on updates, milestones, meetings and deviations, the
+questions pages, and the link a notification follows.
 
-A thread lives at `/programs/<code>/comments/?update=<id>` (or `?milestone=` / `?meeting=`):
+A thread lives at `/programs/<code>/comments/?update=<id>` (or `?milestone=` / `?meeting=` /
+`?deviation=`):
 the full page without htmx, the `comments` partial (list and form) for an htmx request, and
 just the `comment-list` partial with `?fragment=comment-list` (what the list re-fetches on the
 program's live event, so that a half-written comment in the form survives).
@@ -70,10 +71,10 @@ def _id_param(value: str | None) -> int | None:
 
 
 def _target(request: PortalRequest, program: Program) -> CommentTarget:
-    """The one update, milestone or meeting named in the query string, or a 404."""
+    """The one update, milestone, meeting or deviation named in the query string, or a 404."""
     named = [kind for kind in selectors.TARGET_KINDS if kind in request.GET]
     if len(named) != 1:
-        raise Http404("Name one update, milestone or meeting.")
+        raise Http404("Name one update, milestone, meeting or deviation.")
     pk = _id_param(request.GET.get(named[0]))
     if pk is None:
         raise Http404("No such thread.")

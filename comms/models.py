@@ -156,8 +156,8 @@ class UpdateRead(models.Model):
 
 
 class Comment(models.Model):
-    """A message on an update, milestone or meeting. A sponsor question stays open until the
-    CDMO answers it; the time it took is stored."""
+    """A message on an update, milestone, meeting or deviation. A sponsor question stays open
+    until the CDMO answers it; the time it took is stored."""
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="comments")
     update = models.ForeignKey(
@@ -173,6 +173,13 @@ class Comment(models.Model):
     meeting = models.ForeignKey(
         "governance.Meeting",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="comments",
+    )
+    deviation = models.ForeignKey(
+        "deviations.Deviation",
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="comments",
@@ -199,9 +206,30 @@ class Comment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(update__isnull=False, milestone__isnull=True, meeting__isnull=True)
-                    | Q(update__isnull=True, milestone__isnull=False, meeting__isnull=True)
-                    | Q(update__isnull=True, milestone__isnull=True, meeting__isnull=False)
+                    Q(
+                        update__isnull=False,
+                        milestone__isnull=True,
+                        meeting__isnull=True,
+                        deviation__isnull=True,
+                    )
+                    | Q(
+                        update__isnull=True,
+                        milestone__isnull=False,
+                        meeting__isnull=True,
+                        deviation__isnull=True,
+                    )
+                    | Q(
+                        update__isnull=True,
+                        milestone__isnull=True,
+                        meeting__isnull=False,
+                        deviation__isnull=True,
+                    )
+                    | Q(
+                        update__isnull=True,
+                        milestone__isnull=True,
+                        meeting__isnull=True,
+                        deviation__isnull=False,
+                    )
                 ),
                 name="comment_on_exactly_one_thing",
             ),
@@ -220,16 +248,21 @@ class Comment(models.Model):
 
     @property
     def target(self) -> models.Model | None:
-        """The update, milestone or meeting the comment is on (no query once selected)."""
-        return self.update or self.milestone or self.meeting
+        """The update, milestone, meeting or deviation the comment is on (no query once
+        selected)."""
+        return self.update or self.milestone or self.meeting or self.deviation
 
     @property
     def target_kind(self) -> str:
-        """`update`, `milestone` or `meeting`: the query parameter that names the thread."""
+        """`update`, `milestone`, `meeting` or `deviation`: the query parameter that names the
+        thread."""
         if self.update_id is not None:
             return "update"
-        return "milestone" if self.milestone_id is not None else "meeting"
+        if self.milestone_id is not None:
+            return "milestone"
+        return "meeting" if self.meeting_id is not None else "deviation"
 
     @property
     def target_id(self) -> int:
-        return self.update_id or self.milestone_id or self.meeting_id  # type: ignore[return-value]
+        pk = self.update_id or self.milestone_id or self.meeting_id or self.deviation_id
+        return pk  # type: ignore[return-value]

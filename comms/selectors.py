@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from comms.models import Comment, Notification, Update, UpdateRead
+from deviations.models import Deviation
 from governance.models import Meeting
 from portal import policy
 from portal.models import Membership, User
@@ -64,7 +65,7 @@ def unread_notification_count(*, user: User) -> int:
 
 # --- Conversations: comments, questions and read receipts ---------------------------------
 
-TARGET_KINDS = ("update", "milestone", "meeting")
+TARGET_KINDS = ("update", "milestone", "meeting", "deviation")
 RECEIPT_SIGNIFICANCE = (Update.Significance.NOTABLE, Update.Significance.CRITICAL)
 _QUESTION_RELATED = (
     "program",
@@ -72,6 +73,7 @@ _QUESTION_RELATED = (
     "update",
     "milestone",
     "meeting",
+    "deviation",
 )
 
 
@@ -165,12 +167,14 @@ def comment_list(*, user: User, program: Program) -> QuerySet[Comment]:
 
 def get_comment_target(
     user: User, program: Program, kind: str, pk: int
-) -> Update | Milestone | Meeting:
-    """The update, milestone or meeting a thread hangs on, if the user may see it; else 404."""
+) -> Update | Milestone | Meeting | Deviation:
+    """The update, milestone, meeting or deviation a thread hangs on, if the user may see it;
+    else 404."""
     targets: dict[str, QuerySet] = {
         "update": Update.objects.visible_to(user),
         "milestone": Milestone.objects.visible_to(user),
         "meeting": Meeting.objects.visible_to(user),
+        "deviation": Deviation.objects.visible_to(user),
     }
     if kind not in targets:
         raise Http404("No such thread.")
@@ -190,7 +194,7 @@ class Thread:
     size: int
 
 
-def comment_thread(*, user: User, target: Update | Milestone | Meeting) -> Thread:
+def comment_thread(*, user: User, target: Update | Milestone | Meeting | Deviation) -> Thread:
     """The comments on one target the user may see, in one query."""
     kind = str(target._meta.model_name)
     comments = list(comment_list(user=user, program=target.program).filter(**{kind: target}))
@@ -204,7 +208,9 @@ def comment_thread(*, user: User, target: Update | Milestone | Meeting) -> Threa
     return Thread(comments=top, size=len(comments))
 
 
-def thread_open_questions(*, user: User, target: Update | Milestone | Meeting) -> QuerySet[Comment]:
+def thread_open_questions(
+    *, user: User, target: Update | Milestone | Meeting | Deviation
+) -> QuerySet[Comment]:
     """The open questions on one target: what the CDMO team may answer from its thread."""
     kind = str(target._meta.model_name)
     return (

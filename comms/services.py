@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from comms.health import assess
 from comms.models import Comment, Notification, Update, UpdateRead
+from deviations.models import Deviation
 from governance.models import Meeting
 from portal import audit, policy
 from portal.errors import ServiceError
@@ -185,7 +186,7 @@ def notifications_mark_read(*, user: User, ids: list[int]) -> int:
 
 # --- Conversations: comments, questions and read receipts ---------------------------------
 
-CommentTarget = Update | Milestone | Meeting
+CommentTarget = Update | Milestone | Meeting | Deviation
 
 NOT_ALLOWED_TO_COMMENT = "You can't comment on this program."
 EMPTY_COMMENT = "Write something first."
@@ -209,6 +210,8 @@ def _target_fields(target: CommentTarget) -> dict[str, CommentTarget]:
         return {"update": target}
     if isinstance(target, Milestone):
         return {"milestone": target}
+    if isinstance(target, Deviation):
+        return {"deviation": target}
     return {"meeting": target}
 
 
@@ -217,6 +220,8 @@ def _target_label(target: CommentTarget) -> str:
         return f"the update “{target.title}”"
     if isinstance(target, Milestone):
         return f"the milestone “{target.name}”"
+    if isinstance(target, Deviation):
+        return f"the deviation {target.reference} “{target.title}”"
     return f"the meeting “{target.title}” of {target.starts_at:%d %b %Y}"
 
 
@@ -239,7 +244,8 @@ def comment_post(
     audience: str = Audience.SPONSOR,
     is_question: bool = False,
 ) -> Comment:
-    """Comment on an update, milestone or meeting, or (a sponsor user) ask a question.
+    """Comment on an update, milestone, meeting or deviation, or (a sponsor user) ask a
+    question.
 
     A sponsor user's comment is always shared with both sides; CDMO users may keep a note
     internal. A comment on an internal draft stays internal, or it would show the sponsor a
@@ -319,7 +325,7 @@ def question_answer(
     with transaction.atomic():
         locked = (
             Comment.objects.select_for_update(of=("self",))
-            .select_related("author", "update", "milestone", "meeting")
+            .select_related("author", "update", "milestone", "meeting", "deviation")
             .get(pk=question.pk)
         )
         answer = Comment(
@@ -327,6 +333,7 @@ def question_answer(
             update_id=locked.update_id,
             milestone_id=locked.milestone_id,
             meeting_id=locked.meeting_id,
+            deviation_id=locked.deviation_id,
             author=actor,
             body=body,
             audience=Audience.SPONSOR,
@@ -342,7 +349,7 @@ def question_answer(
             locked.answer_seconds = max(0, int(waited.total_seconds()))
             locked.save(update_fields=["answered_at", "answer_seconds"])
             audit.record_update(actor=actor, instance=locked, before=before, program_id=program.pk)
-        target = locked.update or locked.milestone or locked.meeting
+        target = locked.target
         assert target is not None  # the comment_on_exactly_one_thing constraint
         url = comment_thread_url(answer)
         Notification.objects.create(

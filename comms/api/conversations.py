@@ -1,7 +1,7 @@
 """Comments and questions over REST, by the same rules as the pages: anyone who sees the
 program reads its thread (a sponsor never an internal note), sponsor users ask, the program's
-CDMO team answers. Threads are named like the pages name them: `update`, `milestone` or
-`meeting` and the id of that record."""
+CDMO team answers. Threads are named like the pages name them: `update`, `milestone`,
+`meeting` or `deviation` and the id of that record."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from programs.models import Audience
 MAX_ID = 2**31 - 1
 NOT_BLANK = RegexValidator(r"\S", "Write something first.")
 TAGS = ["comments and questions"]
-_THREAD_RELATED = ("update", "milestone", "meeting")
+_THREAD_RELATED = ("update", "milestone", "meeting", "deviation")
 
 
 class Conflict(exceptions.APIException):
@@ -43,10 +43,10 @@ class CommentSerializer(serializers.ModelSerializer):
         selectors.TARGET_KINDS,
         source="target_kind",
         read_only=True,
-        help_text="What the thread is on: an update, a milestone or a meeting.",
+        help_text="What the thread is on: an update, a milestone, a meeting or a deviation.",
     )
     target_id = serializers.IntegerField(
-        read_only=True, help_text="The id of that update, milestone or meeting."
+        read_only=True, help_text="The id of that update, milestone, meeting or deviation."
     )
     target_title = serializers.SerializerMethodField(
         help_text="Its title (a milestone's name), for people reading the thread."
@@ -104,10 +104,13 @@ class CommentCreateSerializer(StrictSerializer):
     """Input only: `comms.services.comment_post` decides and writes."""
 
     target_type = serializers.ChoiceField(
-        selectors.TARGET_KINDS, help_text="What to comment on: an update, milestone or meeting."
+        selectors.TARGET_KINDS,
+        help_text="What to comment on: an update, milestone, meeting or deviation.",
     )
     target_id = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, help_text="The id of that update, milestone or meeting."
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="The id of that update, milestone, meeting or deviation.",
     )
     body = StrictCharField(validators=[NOT_BLANK])
     is_question = serializers.BooleanField(
@@ -155,6 +158,9 @@ class CommentFilter(QuestionFilter):
         field_name="milestone_id", min_value=1, max_value=MAX_ID, label="Milestone id."
     )
     meeting = IdFilter(field_name="meeting_id", min_value=1, max_value=MAX_ID, label="Meeting id.")
+    deviation = IdFilter(
+        field_name="deviation_id", min_value=1, max_value=MAX_ID, label="Deviation id."
+    )
     is_question = django_filters.BooleanFilter(label="Questions only (true) or none (false).")
 
 
@@ -171,7 +177,8 @@ class ProgramCommentListView(generics.GenericAPIView):
         tags=TAGS,
         description=(
             "Every comment, question and answer you may see on the program's updates, "
-            "milestones and meetings, oldest first. Sponsors never see CDMO internal notes."
+            "milestones, meetings and deviations, oldest first. Sponsors never see CDMO "
+            "internal notes."
         ),
         parameters=[CODE_PARAMETER],
         responses={200: CommentSerializer(many=True), **error_responses(400, 401, 404, 429)},
@@ -265,10 +272,11 @@ class CommentAnswerView(generics.GenericAPIView):
         answer = services.question_answer(
             actor=api_user(request), question=question, body=serializer.validated_data["body"]
         )
-        answer.update, answer.milestone, answer.meeting = (
+        answer.update, answer.milestone, answer.meeting, answer.deviation = (
             question.update,
             question.milestone,
             question.meeting,
+            question.deviation,
         )
         return Response(CommentSerializer(answer).data, status=status.HTTP_201_CREATED)
 

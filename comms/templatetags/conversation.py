@@ -44,7 +44,7 @@ def waited(since: datetime.datetime | None) -> str:
 
 @register.simple_tag
 def thread_url(program: Program | None, target: Model) -> str:
-    """The thread of an update, milestone or meeting: `/programs/<code>/comments/?meeting=<id>`.
+    """The thread of an update, milestone, meeting or deviation: `…/comments/?meeting=<id>`.
     Without a program (an include that was not given one) the target's own is read."""
     code = program.code if program else target.program.code  # type: ignore[attr-defined]
     base = reverse("comment-thread", args=[code])
@@ -58,4 +58,6 @@ def target_label(target: Model | None) -> str:
         return ""
     kind = str(target._meta.model_name)
     name = target.name if kind == "milestone" else target.title  # type: ignore[attr-defined]
+    if kind == "deviation":
+        name = f"{target.reference} {name}"  # type: ignore[attr-defined]
     return f"{kind.capitalize()} · {name}"

@@ -173,7 +173,7 @@ def test_bad_input_names_the_fields(world):
     response = post_json(
         api(world.lead_a),
         COMMENTS,
-        {"target_type": "deviation", "target_id": 0, "body": "  ", "colour": "red"},
+        {"target_type": "invoice", "target_id": 0, "body": "  ", "colour": "red"},
     )
 
     assert_error(response, 400, "invalid", fields={"target_type", "target_id", "body", "colour"})
