@@ -31,6 +31,7 @@ from comms.services import CommentTarget
 from comms.templatetags.conversation import thread_url
 from portal import policy
 from portal.errors import ServiceError
+from portal.forms import add_service_error
 from portal.http import PortalRequest
 from portal.models import User
 from programs.models import Audience, Program
@@ -174,7 +175,7 @@ def _post_comment(
         )
     except ServiceError as exc:
         shown = _shown_fields(request.user, program, target)
-        form.add_error(exc.field if exc.field in shown else None, exc.message)
+        add_service_error(form, exc, shown)
         return None
 
 

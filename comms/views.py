@@ -22,6 +22,7 @@ from comms.dashboard import pm_workspace, program_overview
 from comms.forms import HealthOverrideForm, UpdateForm
 from portal import policy
 from portal.errors import ServiceError
+from portal.forms import add_service_error
 from portal.http import PortalRequest
 from programs.selectors import event_list, get_program_for_user
 from programs.services import program_override_health
@@ -81,7 +82,7 @@ def update_create(request: PortalRequest, code: str) -> HttpResponse:
         try:
             services.update_post(actor=request.user, program=program, **form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(exc.field, exc.message)
+            add_service_error(form, exc)
     if form.errors:
         context = {"program": program, "form": form, "can_post": True}
         template = "comms/program_detail.html#update-form" if request.htmx else None
@@ -143,7 +144,7 @@ def program_health(request: PortalRequest, code: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ServiceError as exc:
-            form.add_error(exc.field, exc.message)
+            add_service_error(form, exc)
     if form.errors:
         context = {"program": program, "health_form": form, "can_post": True}
         return render(request, "comms/program_detail.html#health-form", context, status=422)

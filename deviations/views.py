@@ -31,6 +31,7 @@ from deviations.forms import (
 from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
 from portal import clock, policy
 from portal.errors import ServiceError
+from portal.forms import add_service_error
 from portal.http import PortalRequest
 from portal.record_audit import audit_csv_response, audit_trail_for
 from portal.signatures import SignatureStatus, signatures_with_status
@@ -169,7 +170,7 @@ def deviation_new(request: PortalRequest, code: str) -> HttpResponse:
                 actor=request.user, program=program, **form.cleaned_data
             )
         except ServiceError as exc:
-            form.add_error(exc.field, exc.message)
+            add_service_error(form, exc)
     if deviation is None:
         template = "deviations/new.html#log-form" if request.htmx else "deviations/new.html"
         return render(request, template, {"program": program, "form": form}, status=422)
@@ -223,7 +224,7 @@ def deviation_transition(request: PortalRequest, reference: str) -> HttpResponse
                 password=data["password"],
             )
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_service_error(form, exc)
     if form.errors:
         context = _detail_context(request, deviation)
         context["transition_form"] = form
@@ -314,7 +315,7 @@ def deviation_work(request: PortalRequest, reference: str, step: str) -> HttpRes
         try:
             _do(step, request, deviation, form.cleaned_data)
         except ServiceError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_service_error(form, exc)
     if form.errors:
         unbound = _work_forms(request, deviation)
         unbound[key] = form

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.forms import BaseForm, Form
+from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +37,7 @@ from governance.forms import (
 from governance.models import Meeting
 from portal import policy
 from portal.errors import ServiceError
+from portal.forms import add_service_error
 from portal.http import PortalRequest
 from programs.models import Program
 from programs.selectors import get_program_for_user
@@ -50,11 +51,6 @@ _FEED_SECRET = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 def _fragment(request: PortalRequest, allowed: set[str]) -> str | None:
     name = request.GET.get("fragment")
     return name if request.htmx and name in allowed else None
-
-
-def _add_service_error(form: BaseForm, exc: ServiceError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def _require(allowed: bool, message: str = services.NOT_PROGRAM_TEAM) -> None:
@@ -115,7 +111,7 @@ def kickoff_record(request: PortalRequest, code: str) -> HttpResponse:
         try:
             services.kickoff_record(actor=request.user, program=program, **form.cleaned_data)
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
     if form.errors:
         context = _kickoff_context(request, program, record_form=form)
         template = "governance/kickoff.html" + ("#record" if request.htmx else "")
@@ -255,7 +251,7 @@ def cadence_create(request: PortalRequest, code: str) -> HttpResponse:
         try:
             services.cadence_create(actor=request.user, program=program, **form.cleaned_data)
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
     ok = not form.errors
     context = _meetings_context(
         request,
@@ -304,7 +300,7 @@ def meeting_create(request: PortalRequest, code: str) -> HttpResponse:
         try:
             services.meeting_schedule(actor=request.user, program=program, **form.cleaned_data)
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
     ok = not form.errors
     context = _meetings_context(
         request,
@@ -413,7 +409,7 @@ def _attach_write_up_error(form: WriteUpForm, rows: Any, exc: ServiceError) -> N
         if index < len(filled):
             filled[index].add_error(field if field in filled[index].fields else None, exc.message)
             return
-    _add_service_error(form, exc)
+    add_service_error(form, exc)
 
 
 @require_POST
@@ -485,7 +481,7 @@ def meeting_reschedule(request: PortalRequest, code: str, pk: int) -> HttpRespon
         try:
             services.meeting_reschedule(actor=request.user, meeting=meeting, **form.cleaned_data)
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
     return _manage_answer(
         request,
         program,
@@ -507,7 +503,7 @@ def meeting_cancel(request: PortalRequest, code: str, pk: int) -> HttpResponse:
         try:
             services.meeting_cancel(actor=request.user, meeting=meeting, **form.cleaned_data)
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
     return _manage_answer(
         request,
         program,
@@ -581,7 +577,7 @@ def action_create(request: PortalRequest, code: str) -> HttpResponse:
         try:
             services.action_item_create(actor=request.user, program=program, **form.cleaned_data)
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
     ok = not form.errors
     context = _actions_context(
         request, program, form=form if not ok else ActionItemForm(program=program), saved=ok
@@ -666,7 +662,7 @@ def risk_create(request: PortalRequest, code: str) -> HttpResponse:
         try:
             services.risk_create(actor=request.user, program=program, **form.cleaned_data)
         except ServiceError as exc:
-            _add_service_error(form, exc)
+            add_service_error(form, exc)
     ok = not form.errors
     context = _risks_context(
         request, program, form=form if not ok else RiskForm(program=program), saved=ok
@@ -695,7 +691,7 @@ def risk_edit(request: PortalRequest, code: str, pk: int) -> HttpResponse:
             try:
                 services.risk_update(actor=request.user, risk=risk, **form.cleaned_data)
             except ServiceError as exc:
-                _add_service_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, "Risk updated.")
                 return redirect(reverse("risk-list", args=[program.code]) + f"#risk-{risk.pk}")

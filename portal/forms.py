@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from portal import throttle
+from portal.errors import ServiceError
 from portal.models import Signature
 from portal.signatures import MEANING_REQUIRED
 
@@ -69,3 +71,12 @@ class SignatureForm(forms.Form):
             field.choices = [("", "Choose…"), *allowed]
             if len(allowed) == 1:
                 field.initial = allowed[0][0]
+
+
+def add_service_error(
+    form: forms.BaseForm, exc: ServiceError, fields: Collection[str] | None = None
+) -> None:
+    """Show a service's refusal on the form: next to the field it names when the form shows
+    that field, otherwise at the top (Django raises for an unknown field name)."""
+    shown = form.fields if fields is None else fields
+    form.add_error(exc.field if exc.field in shown else None, exc.message)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal import policy, selectors, services
 from portal.celery import app as celery_app
 from portal.errors import ServiceError
-from portal.forms import TokenCreateForm
+from portal.forms import TokenCreateForm, add_service_error
 from portal.http import PortalRequest
 
 
@@ -67,7 +67,7 @@ def token_list(request: PortalRequest) -> HttpResponse:
                 actor=request.user, user=request.user, name=form.cleaned_data["name"]
             )
         except ServiceError as exc:
-            form.add_error(exc.field, exc.message)
+            add_service_error(form, exc)
         else:
             form = TokenCreateForm()
     context = {"tokens": selectors.token_list(user=request.user), "form": form, "new_key": new_key}

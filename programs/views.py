@@ -29,6 +29,7 @@ from django_htmx.http import trigger_client_event
 
 from portal import policy
 from portal.errors import ServiceError
+from portal.forms import add_service_error
 from portal.http import PortalRequest
 from portal.models import AuditEntry
 from programs import selectors, services, svg
@@ -74,10 +75,6 @@ def _require_editor(request: PortalRequest, program: Program) -> None:
         raise PermissionDenied(services.NOT_ALLOWED)
 
 
-def _service_error(form: forms.Form, exc: ServiceError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 def _run(form: forms.Form, action: Callable[..., Any], **kwargs: Any) -> Any:
     """Validate, then call the service; a broken rule becomes a form error."""
     if not form.is_valid():
@@ -85,7 +82,7 @@ def _run(form: forms.Form, action: Callable[..., Any], **kwargs: Any) -> Any:
     try:
         return action(**kwargs, **form.cleaned_data)
     except ServiceError as exc:
-        _service_error(form, exc)
+        add_service_error(form, exc)
         return None
 
 
