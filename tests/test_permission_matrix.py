@@ -62,6 +62,11 @@ MATRIX = [
     ("get", "/accounts/login/", None, [OK, 302, 302, 302, 302, 302, 302]),
     ("get", "/events/", None, [204, 204, 204, 204, 204, 204, 204]),
     ("get", "/healthz", None, [OK] * 7),
+    ("get", "/readyz", None, [OK] * 7),
+    ("post", "/accounts/logout/", {}, [302] * 7),
+    # The calendar feed's secret is its only credential (calendar clients send no cookie).
+    ("get", "/calendar/{feed}.ics", None, [OK] * 7),
+    ("get", "/calendar/not-the-secret.ics", None, [NOT_FOUND] * 7),
     ("get", "/admin/", None, [LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN]),
 ]
 
@@ -71,13 +76,15 @@ MATRIX = [
 )
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_permission_matrix(world, persona, method, url, data, expected):
+    from governance.services import calendar_feed_rotate
     from portal.services import api_token_create
 
     draft = UpdateFactory(
         program=world.program, audience="internal", published_at=None, author=world.pm
     )
     token, _ = api_token_create(actor=world.lead_a, user=world.lead_a, name="LIMS")
-    url = url.format(draft=draft.pk, token=token.pk)
+    feed = calendar_feed_rotate(user=world.lead_a)
+    url = url.format(draft=draft.pk, token=token.pk, feed=feed.secret)
 
     response = getattr(client_for(world, persona), method)(url, data)
 
