@@ -2,8 +2,9 @@
 #
 #   make run     embedded mode (SQLite, filesystem broker), demo data, http://$(HOST):$(PORT)/
 #   make test    the test suite on both cores; DATABASE_URL/REDIS_URL select real services
-#   make lint    ruff, mypy and the migrations check
+#   make lint    ruff, mypy, the migrations check and the import contracts (pyproject.toml)
 #   make format  apply ruff's fixes and formatting
+#   make manage  a manage.py command in the embedded mode: make manage ARGS="createsuperuser"
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -32,13 +33,14 @@ HONCHO := $(BIN)/python -c 'import honcho.command, honcho.manager; honcho.manage
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u PORTAL_TESTING \
 	$(VENV_PATH) DEBUG=1 ALLOWED_HOSTS='$(ALLOWED_HOSTS)' SITE_URL='$(SITE_URL)'
 
-.PHONY: help venv install run test lint format bench
+.PHONY: help venv install run manage test lint format bench
 
 help:
 	@echo "make run     start the portal in embedded mode on http://$(HOST):$(PORT)/ (HOST, PORT)"
 	@echo "make test    run the test suite (set DATABASE_URL and REDIS_URL for the service tests)"
-	@echo "make lint    ruff check, ruff format --check, mypy, makemigrations --check"
+	@echo "make lint    ruff check, ruff format --check, mypy, makemigrations --check, lint-imports"
 	@echo "make format  apply ruff fixes and formatting"
+	@echo "make manage  run manage.py in embedded mode: make manage ARGS=\"createsuperuser\""
 	@echo "make bench   benchmark dashboard, timeline and status on PostgreSQL (BENCH_DATABASE_URL)"
 	@echo "make install create $(VENV) and install the project with its dev tools"
 
@@ -70,6 +72,13 @@ run: $(STAMP)
 	@$(EMBEDDED) PORTAL_HOST='$(HOST)' PORTAL_PORT='$(PORT)' \
 		$(HONCHO) start --procfile Procfile --env /dev/null
 
+# Operator commands (createsuperuser, create_api_token, verify_audit …) against the database of
+# `make run`, with exactly its environment: a bare `python manage.py` would miss DEBUG=1 and stop
+# for want of a SECRET_KEY.
+ARGS ?=
+manage: $(STAMP)
+	@$(EMBEDDED) $(BIN)/python manage.py $(ARGS)
+
 test: $(STAMP)
 	$(VENV_PATH) PORTAL_TESTING=1 $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
@@ -78,6 +87,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	PORTAL_TESTING=1 $(BIN)/mypy $(TYPED_PACKAGES)
 	PORTAL_TESTING=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -87,7 +97,13 @@ format: $(STAMP)
 # server time and queries per request. BENCH_ARGS passes options (--programs, --requests …).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 BENCH_ARGS ?=
+# The database named in the URL is created through the server's `postgres` database (createdb
+# takes a name, not a URL) unless it exists already.
+BENCH_SPLIT_URL := import sys, urllib.parse as u; url = u.urlsplit(sys.argv[1]); \
+	print(url._replace(path="/postgres").geturl(), u.unquote(url.path.lstrip("/")))
 bench: $(STAMP)
-	@createdb "$(BENCH_DATABASE_URL)" 2>/dev/null || true
+	@read -r admin_url db_name < <($(BIN)/python -c '$(BENCH_SPLIT_URL)' '$(BENCH_DATABASE_URL)'); \
+	exists=$$(psql "$$admin_url" -tAc "SELECT 1 FROM pg_database WHERE datname = '$$db_name'"); \
+	if [ "$$exists" != 1 ]; then createdb --maintenance-db="$$admin_url" "$$db_name"; fi
 	DATABASE_URL='$(BENCH_DATABASE_URL)' PORTAL_TESTING=1 $(BIN)/python manage.py migrate -v0
 	DATABASE_URL='$(BENCH_DATABASE_URL)' PORTAL_TESTING=1 $(BIN)/python manage.py bench_portal $(BENCH_ARGS)

@@ -4,7 +4,7 @@ governance composes agendas but must not import comms, so comms hands it this fu
 from __future__ import annotations
 
 from comms.selectors import agenda_open_questions
-from comms.services import comment_thread_url
+from comms.services.conversations import comment_thread_url
 from comms.templatetags.conversation import waited
 from governance.agenda import AgendaItem
 from governance.models import Meeting

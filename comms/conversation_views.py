@@ -15,27 +15,29 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
-from comms import selectors, services
+from comms import selectors
 from comms.forms import CommentForm
 from comms.models import Comment, Update
-from comms.services import CommentTarget
+from comms.services import conversations
+from comms.services.conversations import CommentTarget
+from comms.services.updates import notification_open as open_notification
+from comms.services.updates import update_reads_record
 from comms.templatetags.conversation import thread_url
-from portal import policy
-from portal.errors import ServiceError
+from portal import access
+from portal.access import Audience, Can, Grant
+from portal.errors import NotAllowed, ServiceError
 from portal.forms import add_service_error
 from portal.http import PortalRequest
 from portal.models import User
-from programs.models import Audience, Program
-from programs.selectors import get_program_for_user
+from programs.models import Program
 
 THREAD_TEMPLATE = "comms/conversation/thread_page.html"
 QUESTIONS_TEMPLATE = "comms/conversation/questions.html"
@@ -54,7 +56,7 @@ def updates_seen(*, user: User, program: Program, limit: int) -> list[Update]:
             :limit
         ]
     )
-    services.update_reads_record(user=user, updates=updates)
+    update_reads_record(user=user, updates=updates)
     with_receipts = [
         update.pk
         for update in updates
@@ -100,16 +102,16 @@ def _comment_form(
 
 def _thread_context(
     request: PortalRequest,
-    program: Program,
+    grant: Grant[Program],
     target: CommentTarget,
     form: CommentForm | None = None,
     posted: str = "",
 ) -> dict[str, Any]:
-    user = request.user
+    user, program, can = request.user, grant.obj, grant.can
     kind = target._meta.model_name
     thread = selectors.comment_thread(user=user, target=target)
     draft = _is_draft(target)
-    can_answer = policy.can_answer_question(user, program) and any(
+    can_answer = can.answer_question and any(
         comment.is_open_question for comment in thread.comments
     )
     if form is None:
@@ -127,9 +129,10 @@ def _thread_context(
         "form": form,
         "posted": posted,
         "draft": draft,
-        "can_ask": policy.can_ask_question(user, program),
-        "can_note": policy.can_post_internal_note(user, program) and not draft,
+        "can_ask": can.ask_question,
+        "can_note": can.post_internal_note and not draft,
         "can_answer": can_answer,
+        "can_share": can.share and not draft,
         "thread_id": f"thread-{kind}-{target.pk}",
         "thread_url": url,
         "oob_count": bool(request.htmx) and kind == "update",
@@ -140,20 +143,20 @@ def _is_draft(target: CommentTarget) -> bool:
     return isinstance(target, Update) and target.audience == Audience.INTERNAL
 
 
-def _shown_fields(user: User, program: Program, target: CommentTarget) -> set[str]:
+def _shown_fields(can: Can, target: CommentTarget) -> set[str]:
     """The form fields this person's page shows; an error on any other goes on top."""
     shown = {"body"}
-    if policy.can_ask_question(user, program):
+    if can.ask_question:
         shown.add("is_question")
-    if policy.can_post_internal_note(user, program) and not _is_draft(target):
+    if can.post_internal_note and not _is_draft(target):
         shown.add("audience")
-    if policy.can_answer_question(user, program):
+    if can.answer_question:
         shown.add("answer_to")
     return shown
 
 
 def _post_comment(
-    request: PortalRequest, program: Program, target: CommentTarget, form: CommentForm
+    request: PortalRequest, grant: Grant[Program], target: CommentTarget, form: CommentForm
 ) -> Comment | None:
     """Hand a valid form to the service that fits; a broken rule becomes a form error."""
     if not form.is_valid():
@@ -162,11 +165,11 @@ def _post_comment(
     try:
         question: Comment | None = data["answer_to"]
         if question is not None:
-            question.program = program
-            return services.question_answer(
+            question.program = grant.obj
+            return conversations.question_answer(
                 actor=request.user, question=question, body=data["body"], audience=data["audience"]
             )
-        return services.comment_post(
+        return conversations.comment_post(
             actor=request.user,
             target=target,
             body=data["body"],
@@ -174,8 +177,8 @@ def _post_comment(
             is_question=data["is_question"],
         )
     except ServiceError as exc:
-        shown = _shown_fields(request.user, program, target)
-        add_service_error(form, exc, shown)
+        # A crafted post meets the service's rule and its message, a refusal included.
+        add_service_error(form, exc, _shown_fields(grant.can, target))
         return None
 
 
@@ -183,10 +186,11 @@ def _post_comment(
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 def comment_thread(request: PortalRequest, code: str) -> HttpResponse:
-    program = get_program_for_user(request.user, code)
+    grant = selectors.program_grant(request.user, code)
+    program = grant.obj
     target = _target(request, program)
     if request.method == "GET":
-        context = _thread_context(request, program, target)
+        context = _thread_context(request, grant, target)
         template = THREAD_TEMPLATE
         if request.htmx:
             fragment = request.GET.get("fragment")
@@ -194,9 +198,9 @@ def comment_thread(request: PortalRequest, code: str) -> HttpResponse:
         return render(request, template, context)
 
     form = _comment_form(request, target, data=request.POST)
-    comment = _post_comment(request, program, target, form)
+    comment = _post_comment(request, grant, target, form)
     if comment is None:
-        context = _thread_context(request, program, target, form)
+        context = _thread_context(request, grant, target, form)
         template = f"{THREAD_TEMPLATE}#comments" if request.htmx else THREAD_TEMPLATE
         return render(request, template, context, status=422)
     if comment.answer_to_id is not None:
@@ -208,13 +212,13 @@ def comment_thread(request: PortalRequest, code: str) -> HttpResponse:
     if not request.htmx:
         messages.success(request, done)
         return redirect(f"{thread_url(program, target)}#comment-{comment.pk}")
-    context = _thread_context(request, program, target, posted=done)
+    context = _thread_context(request, grant, target, posted=done)
     response = render(request, f"{THREAD_TEMPLATE}#comments", context)
     return trigger_client_event(response, "comment-posted")
 
 
-def _question_stats_context(request: PortalRequest, program: Program) -> dict[str, Any]:
-    user = request.user
+def _question_stats_context(request: PortalRequest, grant: Grant[Program]) -> dict[str, Any]:
+    user, program = request.user, grant.obj
     return {
         "program": program,
         "open_questions": list(selectors.open_questions(user, program)[:QUESTIONS_SHOWN]),
@@ -224,7 +228,7 @@ def _question_stats_context(request: PortalRequest, program: Program) -> dict[st
             ]
         ),
         "stats": selectors.question_stats(user, program),
-        "can_answer": policy.can_answer_question(user, program),
+        "can_answer": grant.can.answer_question,
         "shown": QUESTIONS_SHOWN,
     }
 
@@ -232,19 +236,19 @@ def _question_stats_context(request: PortalRequest, program: Program) -> dict[st
 @login_required
 @vary_on_headers("HX-Request")
 def program_questions(request: PortalRequest, code: str) -> HttpResponse:
-    program = get_program_for_user(request.user, code)
+    grant = selectors.program_grant(request.user, code)
     template = QUESTIONS_TEMPLATE
     if request.htmx and request.GET.get("fragment") == "questions":
         template += "#questions"
-    return render(request, template, _question_stats_context(request, program))
+    return render(request, template, _question_stats_context(request, grant))
 
 
 @login_required
 @vary_on_headers("HX-Request")
 def open_questions(request: PortalRequest) -> HttpResponse:
     """Every open question on the programs the CDMO user answers for, longest-waiting first."""
-    if not policy.is_cdmo(request.user):
-        raise PermissionDenied(NOT_FOR_SPONSORS)
+    if not access.is_cdmo(request.user):
+        raise NotAllowed(NOT_FOR_SPONSORS)
     waiting = selectors.questions_waiting_on_me(request.user)
     codes = selectors.team_program_codes(request.user)
     context = {
@@ -264,8 +268,29 @@ def open_questions(request: PortalRequest) -> HttpResponse:
 def notification_open(request: PortalRequest, pk: int) -> HttpResponse:
     """Follow a notification: it is read, so is the update it announced; then go to it."""
     notification = selectors.get_notification_for_user(request.user, pk)
-    services.notification_open(user=request.user, notification=notification)
+    open_notification(user=request.user, notification=notification)
     url = notification.url
     if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
         url = reverse("notification-list")
     return redirect(url)
+
+
+@require_POST
+@login_required
+def comment_share(request: PortalRequest, code: str, pk: int) -> HttpResponse:
+    """Share a CDMO internal note with the sponsor (the service decides who may: 403)."""
+    program = selectors.program_grant(request.user, code).obj
+    comment = selectors.get_comment_for_user(request.user, program, pk)
+    try:
+        conversations.comment_share(actor=request.user, comment=comment)
+    except NotAllowed:
+        raise
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Shared with the sponsor; their pages show it now.")
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    target = comment.target
+    assert target is not None  # the comment_on_exactly_one_thing constraint
+    return redirect(f"{thread_url(program, target)}#comment-{comment.pk}")

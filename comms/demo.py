@@ -15,12 +15,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from comms.models import Comment, Update
-from comms.services import comment_post, question_answer, update_reads_record
+from comms.services.conversations import comment_post, question_answer
+from comms.services.updates import update_reads_record
 from governance.models import Meeting
-from programs.models import Audience, Milestone
+from portal.access import Audience
+from programs.models import Milestone
 
 if TYPE_CHECKING:
-    from portal.management.commands.seed_demo import Demo
+    from programs.demo import Demo
 
 PM = "pm@northbridge.example"
 QA = "qa@northbridge.example"

@@ -6,8 +6,9 @@ from django import forms
 from django.db.models import QuerySet
 
 from comms.models import Comment, Update
-from comms.services import EMPTY_COMMENT
-from programs.models import Audience, Program
+from comms.services.conversations import EMPTY_COMMENT
+from portal.access import Audience
+from programs.models import Program
 
 
 class UpdateForm(forms.ModelForm):
@@ -19,6 +20,11 @@ class UpdateForm(forms.ModelForm):
             "significance": "Critical updates are flagged on every open page of the sponsor.",
             "audience": "CDMO internal stays a draft until you share it with the sponsor.",
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The model fails closed (internal); what a PM posts is usually meant for the sponsor.
+        self.fields["audience"].initial = Audience.SPONSOR
 
 
 class QuestionChoiceField(forms.ModelChoiceField):

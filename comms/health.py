@@ -1,14 +1,14 @@
 """The program health rule. It lives in comms because it reads every app's open items.
 
 Red or amber, with the reasons spelled out, so that a sponsor reading the badge knows why.
-The verdict is stored on the program by `programs.services.program_health_apply_rule`; the PM
+The verdict is stored on the program by `programs.services.health.program_health_apply_rule`; the PM
 can override it, with a reason.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -16,13 +16,14 @@ from django.utils import timezone
 from comms.models import Comment
 from deviations.models import Deviation
 from governance.models import ActionItem, Risk
+from portal import clock
+from portal.access import Audience
 from programs.models import Milestone, Program
 
 RED_SLIP_FACTOR = 3  # a slip of three times the program's threshold is off track
 RED_RISK_SCORE = 20
 AMBER_RISK_SCORE = 15
-QUESTION_WAIT = timedelta(hours=48)
-ACTION_GRACE_DAYS = 7
+ACTION_GRACE_DAYS = 7  # "overdue by more than a week", in site days
 
 Health = Program.Health
 
@@ -42,7 +43,7 @@ class Assessment:
 def assess(program: Program) -> Assessment:
     result = Assessment()
     threshold = program.slip_threshold_days
-    today = timezone.localdate()
+    today = clock.site_today()
 
     for milestone in Milestone.objects.filter(program=program, actual_date__isnull=True).only(
         "name", "baseline_date", "forecast_date", "actual_date"
@@ -57,27 +58,35 @@ def assess(program: Program) -> Assessment:
         Risk.objects.filter(program=program, status=Risk.Status.OPEN)
         .annotate(value=F("likelihood") * F("impact"))
         .order_by("-value")
-        .only("title", "likelihood", "impact")
+        .only("title", "likelihood", "impact", "audience")
         .first()
     )
-    if top_risk is not None and top_risk.score >= RED_RISK_SCORE:
-        result.flag(Health.RED, f"Open risk “{top_risk.title}” scores {top_risk.score}")
-    elif top_risk is not None and top_risk.score >= AMBER_RISK_SCORE:
-        result.flag(Health.AMBER, f"Open risk “{top_risk.title}” scores {top_risk.score}")
+    if top_risk is not None and top_risk.score >= AMBER_RISK_SCORE:
+        # The sponsor reads the reasons: an internal risk counts, but is not named.
+        named = (
+            f"Open risk “{top_risk.title}”"
+            if top_risk.audience == Audience.SPONSOR
+            else ("An open internal risk")
+        )
+        level = Health.RED if top_risk.score >= RED_RISK_SCORE else Health.AMBER
+        result.flag(level, f"{named} scores {top_risk.score}")
 
-    waiting = Comment.objects.filter(
-        program=program,
-        is_question=True,
-        answered_at__isnull=True,
-        created_at__lt=timezone.now() - QUESTION_WAIT,
-    ).count()
+    asked = Comment.objects.filter(
+        program=program, is_question=True, answered_at__isnull=True
+    ).values_list("created_at", flat=True)
+    now = timezone.now()
+    waiting = sum(1 for at in asked if Comment.answer_due_after(at) < now)
     if waiting:
-        result.flag(Health.AMBER, f"{waiting} sponsor question(s) unanswered for over 48 hours")
+        result.flag(
+            Health.AMBER,
+            f"{waiting} sponsor question(s) unanswered for over "
+            f"{Comment.ANSWER_WINDOW_HOURS} hours",
+        )
 
     overdue = ActionItem.objects.filter(
         program=program,
         status=ActionItem.Status.OPEN,
-        due_date__lt=today - timedelta(days=ACTION_GRACE_DAYS),
+        due_date__lt=today - datetime.timedelta(days=ACTION_GRACE_DAYS),
     ).count()
     if overdue:
         result.flag(Health.AMBER, f"{overdue} action item(s) overdue by more than a week")

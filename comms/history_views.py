@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -20,12 +19,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
+from comms import selectors
 from comms.filters import HistoryFilter
-from portal import audit, policy
+from comms.services import history
+from portal import access
 from portal.http import PortalRequest
-from portal.models import AuditEntry
 from programs.models import Event, Program
-from programs.selectors import event_list, get_program_for_user
+from programs.selectors import event_list
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ["time (UTC)", "kind", "what happened", "who", "visible to", "link"]
@@ -64,7 +64,7 @@ def _rows(events: Iterator[Event], site: str) -> Iterator[list[str]]:
 @login_required
 @vary_on_headers("HX-Request")
 def program_history(request: PortalRequest, code: str) -> HttpResponseBase:
-    program = get_program_for_user(request.user, code)
+    program = selectors.program_grant(request.user, code).obj
     filters = HistoryFilter(
         request.GET or None, queryset=event_list(user=request.user, program=program)
     )
@@ -79,7 +79,7 @@ def program_history(request: PortalRequest, code: str) -> HttpResponseBase:
         "program": program,
         "filters": filters,
         "page": page,
-        "show_audience": policy.sees_internal(request.user),
+        "show_audience": access.sees_internal(request.user),
         "query": request.GET.copy(),
     }
     template = "comms/history.html#results" if request.htmx else "comms/history.html"
@@ -89,14 +89,9 @@ def program_history(request: PortalRequest, code: str) -> HttpResponseBase:
 def _export(
     request: PortalRequest, program: Program, events: QuerySet[Event]
 ) -> StreamingHttpResponse:
-    with transaction.atomic():
-        audit.record(
-            actor=request.user,
-            action=AuditEntry.Action.ACCESS,
-            instance=program,
-            changes={"export": [None, "history.csv"], "filters": [None, request.GET.urlencode()]},
-            program_id=program.pk,
-        )
+    history.history_export_record(
+        actor=request.user, program=program, filters=request.GET.urlencode()
+    )
     writer = csv.writer(_Echo())
     site = request.build_absolute_uri("/").rstrip("/")
     rows = _rows(_in_chunks(events), site)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from programs.models import Audience, Program
+from portal import clock
+from portal.access import Audience
+from programs.models import Program
 from programs.querysets import AudienceQuerySet
 
 
@@ -33,7 +37,12 @@ class Update(models.Model):
     significance = models.CharField(
         max_length=10, choices=Significance.choices, default=Significance.INFO
     )
-    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.SPONSOR)
+    audience = models.CharField(
+        max_length=10,
+        choices=Audience.choices,
+        default=Audience.INTERNAL,
+        help_text="Internal until someone decides the sponsor should see it (fail closed).",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -157,7 +166,10 @@ class UpdateRead(models.Model):
 
 class Comment(models.Model):
     """A message on an update, milestone, meeting or deviation. A sponsor question stays open
-    until the CDMO answers it; the time it took is stored."""
+    until the CDMO answers it; the time it took is stored, and a question still open after
+    `ANSWER_WINDOW_HOURS` counts against the program's health."""
+
+    ANSWER_WINDOW_HOURS = 48
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="comments")
     update = models.ForeignKey(
@@ -188,7 +200,12 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
     body = models.TextField()
-    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.SPONSOR)
+    audience = models.CharField(
+        max_length=10,
+        choices=Audience.choices,
+        default=Audience.INTERNAL,
+        help_text="Internal until someone decides the sponsor should see it (fail closed).",
+    )
     is_question = models.BooleanField(default=False)
     answer_to = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
@@ -245,6 +262,21 @@ class Comment(models.Model):
     @property
     def is_open_question(self) -> bool:
         return self.is_question and self.answered_at is None
+
+    @classmethod
+    def answer_due_after(cls, asked_at: datetime.datetime) -> datetime.datetime:
+        """When a question asked at `asked_at` should have been answered, on the one clock."""
+        return clock.due_at(asked_at, cls.ANSWER_WINDOW_HOURS, clock.Unit.HOURS)
+
+    @property
+    def answer_due(self) -> datetime.datetime | None:
+        return self.answer_due_after(self.created_at) if self.is_question else None
+
+    @property
+    def is_waiting_too_long(self) -> bool:
+        """An open question past its answer window: what the CDMO team answers first."""
+        due = self.answer_due
+        return self.is_open_question and due is not None and clock.clock_state(due).overdue
 
     @property
     def target(self) -> models.Model | None:

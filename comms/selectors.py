@@ -9,13 +9,21 @@ from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from comms.models import Comment, Notification, Update, UpdateRead
+from comms.models import Comment, Notification, NotificationQuerySet, Update, UpdateRead
 from deviations.models import Deviation
 from governance.models import Meeting
-from portal import policy
-from portal.models import Membership, User
-from programs.models import Audience, Milestone, Program, ProgramMember
-from programs.selectors import program_list
+from portal import access
+from portal.access import Audience
+from portal.models import User
+from programs.models import Milestone, Program, ProgramMember
+from programs.selectors import get_program_for_user, program_list
+
+
+def program_grant(user: User, code: str) -> access.Grant[Program]:
+    """The program a page or API view names, with what the user may do to it (404 unless they
+    may see it), so that neither the view nor its template decides again."""
+    program = get_program_for_user(user, code)
+    return access.Grant(obj=program, held=access.capacities(user, program))
 
 
 def portfolio(*, user: User) -> QuerySet[Program]:
@@ -26,7 +34,8 @@ def portfolio(*, user: User) -> QuerySet[Program]:
         "forecast_date", "id"
     )
     questions = (
-        Comment.objects.filter(program=OuterRef("pk"), is_question=True, answered_at__isnull=True)
+        Comment.objects.visible_to(user)
+        .filter(program=OuterRef("pk"), is_question=True, answered_at__isnull=True)
         .order_by()
         .values("program")
         .annotate(n=Count("id"))
@@ -55,12 +64,21 @@ def get_update_for_user(user: User, program: Program, pk: int) -> Update:
     return update
 
 
+def notifications_visible(user: User) -> NotificationQuerySet:
+    """The user's own notifications about what the one door still lets them read: an update
+    or comment they no longer may see (moved to another organisation, say) drops out."""
+    return Notification.objects.for_recipient(user).filter(
+        Q(update__in=Update.objects.visible_to(user))
+        | Q(comment__in=Comment.objects.visible_to(user))
+    )
+
+
 def notification_list(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.for_recipient(user).select_related("update__program")
+    return notifications_visible(user).select_related("update__program")
 
 
 def unread_notification_count(*, user: User) -> int:
-    return Notification.objects.for_recipient(user).unread().count()
+    return notifications_visible(user).unread().count()
 
 
 # --- Conversations: comments, questions and read receipts ---------------------------------
@@ -101,16 +119,32 @@ def with_conversation(updates: QuerySet[Update], *, user: User) -> QuerySet[Upda
         .values("n")
     )
     updates = updates.annotate(comment_count=Coalesce(Subquery(thread), Value(0)))
-    if policy.is_sponsor(user):
+    if access.is_sponsor(user):
         mine = UpdateRead.objects.filter(update=OuterRef("pk"), user=user)
         updates = updates.annotate(read_by_me=Exists(mine))
     return updates
 
 
 def _team_programs(user: User) -> QuerySet:
-    """The programs on whose CDMO team the user is: the query twin of `policy.is_program_team`
-    for pages that span programs."""
+    """The programs on whose CDMO team the user is: the query twin of `Capacity.TEAM` for
+    pages that span programs."""
     return ProgramMember.objects.active().filter(user=user).values("program")
+
+
+def sponsor_people(sponsor_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The active sponsor-side people of each sponsor organisation, by name: the readers that
+    notifications and read receipts are about. One query."""
+    people = (
+        User.objects.filter(is_active=True, membership__organisation_id__in=set(sponsor_ids))
+        .select_related("membership")
+        .order_by("display_name", "email")
+    )
+    by_sponsor: dict[int, list[User]] = {}
+    for person in people:
+        who = access.viewer(person)
+        if who is not None and who.is_sponsor:
+            by_sponsor.setdefault(who.organisation_id, []).append(person)
+    return by_sponsor
 
 
 def read_receipts(user: User, update_ids: Iterable[int]) -> dict[int, ReadReceipt]:
@@ -118,34 +152,24 @@ def read_receipts(user: User, update_ids: Iterable[int]) -> dict[int, ReadReceip
     on the team of: who of the sponsor's active people has read it and who hasn't. Empty for
     everyone else (a sponsor never sees anyone's receipts). Three queries, however many."""
     ids = list(update_ids)
-    if not ids or not policy.is_cdmo(user):
+    if not ids or not access.is_cdmo(user):
         return {}
     updates = Update.objects.visible_to(user).filter(
         pk__in=ids, audience=Audience.SPONSOR, significance__in=RECEIPT_SIGNIFICANCE
     )
-    if not policy.is_leadership(user):
+    if not access.is_leadership(user):
         updates = updates.filter(program__in=_team_programs(user))
     sponsor_of = dict(updates.values_list("pk", "program__sponsor_id"))
     if not sponsor_of:
         return {}
-    people = list(
-        User.objects.filter(
-            is_active=True,
-            membership__organisation_id__in=set(sponsor_of.values()),
-            membership__role__in=Membership.SPONSOR_ROLES,
-        )
-        .select_related("membership")
-        .order_by("display_name", "email")
-    )
+    people = sponsor_people(sponsor_of.values())
     reads: dict[int, dict[int, UpdateRead]] = {pk: {} for pk in sponsor_of}
     for read in UpdateRead.objects.filter(update_id__in=sponsor_of).order_by("read_at"):
         reads[read.update_id][read.user_id] = read
     receipts: dict[int, ReadReceipt] = {}
     for pk, sponsor_id in sponsor_of.items():
         receipt = ReadReceipt()
-        for person in people:
-            if person.membership.organisation_id != sponsor_id:
-                continue
+        for person in people.get(sponsor_id, []):
             seen = reads[pk].get(person.pk)
             if seen is None:
                 receipt.unread.append(person)
@@ -305,28 +329,26 @@ def agenda_open_questions(*, program: Program) -> QuerySet[Comment]:
 def questions_waiting_on_me(user: User) -> QuerySet[Comment]:
     """Open sponsor questions on every program the user may answer on (their CDMO team's
     programs; all of them for leadership), the longest-waiting first. Empty for a sponsor."""
-    if not policy.is_cdmo(user):
+    if not access.is_cdmo(user):
         return Comment.objects.none()
     questions = Comment.objects.visible_to(user).filter(is_question=True, answered_at__isnull=True)
-    if not policy.is_leadership(user):
+    if not access.is_leadership(user):
         questions = questions.filter(program__in=_team_programs(user))
     return questions.select_related(*_QUESTION_RELATED).order_by("created_at", "id")
 
 
 def team_program_codes(user: User) -> list[str]:
     """Codes of the programs whose questions wait on the user: the live events to listen to."""
-    if not policy.is_cdmo(user):
+    if not access.is_cdmo(user):
         return []
     programs = Program.objects.visible_to(user)
-    if not policy.is_leadership(user):
+    if not access.is_leadership(user):
         programs = programs.filter(pk__in=_team_programs(user))
     return list(programs.order_by("code").values_list("code", flat=True))
 
 
 def get_notification_for_user(user: User, pk: int) -> Notification:
-    notification = (
-        Notification.objects.for_recipient(user).select_related("update").filter(pk=pk).first()
-    )
+    notification = notifications_visible(user).select_related("update").filter(pk=pk).first()
     if notification is None:
         raise Http404("No such notification.")
     return notification

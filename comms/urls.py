@@ -30,6 +30,11 @@ urlpatterns = [
         name="comment-thread",
     ),
     path(
+        "programs/<str:code>/comments/<int:pk>/share/",
+        conversation_views.comment_share,
+        name="comment-share",
+    ),
+    path(
         "programs/<str:code>/questions/",
         conversation_views.program_questions,
         name="program-questions",

@@ -8,24 +8,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
-from comms import selectors, services
+from comms import selectors
 from comms.conversation_views import updates_seen
 from comms.dashboard import pm_workspace, program_overview
 from comms.forms import HealthOverrideForm, UpdateForm
-from portal import policy
-from portal.errors import ServiceError
+from comms.services import updates
+from portal import access, clock
+from portal.errors import NotAllowed, ServiceError
 from portal.forms import add_service_error
 from portal.http import PortalRequest
-from programs.selectors import event_list, get_program_for_user
-from programs.services import program_override_health
+from programs.selectors import event_list
+from programs.services.health import program_override_health
 
 FEED_LENGTH = 12
 FRAGMENTS = {"program-rows", "feed", "updates", "overview"}
@@ -47,47 +46,55 @@ def program_list(request: PortalRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _program_context(request: PortalRequest, code: str) -> dict[str, object]:
-    program = get_program_for_user(request.user, code)
+def _program_context(request: PortalRequest, grant: access.Grant) -> dict[str, object]:
+    program = grant.obj
     return {
         "program": program,
+        "grant": grant,
         "overview": program_overview(user=request.user, program=program),
         "events": event_list(user=request.user, program=program)[:FEED_LENGTH],
         "updates": updates_seen(user=request.user, program=program, limit=10),
-        "can_post": policy.can_post_update(request.user, program),
     }
 
 
 @login_required
 @vary_on_headers("HX-Request")
 def program_detail(request: PortalRequest, code: str) -> HttpResponse:
-    context = _program_context(request, code)
+    grant = selectors.program_grant(request.user, code)
+    context = _program_context(request, grant)
     template = "comms/program_detail.html"
     if fragment := _fragment(request):
         template += f"#{fragment}"
-    elif context["can_post"]:
-        context["form"] = UpdateForm()
-        context["health_form"] = HealthOverrideForm()
+    else:
+        if grant.can.post_update:
+            context["form"] = UpdateForm()
+        if grant.can.override_health:
+            context["health_form"] = HealthOverrideForm()
     return render(request, template, context)
 
 
 @require_POST
 @login_required
 def update_create(request: PortalRequest, code: str) -> HttpResponse:
-    program = get_program_for_user(request.user, code)
-    if not policy.can_post_update(request.user, program):
-        raise PermissionDenied(services.NOT_PROGRAM_TEAM)
+    """Post an update. The service decides who may (a refusal is a 403); the form shows the
+    rest of what it refuses."""
+    grant = selectors.program_grant(request.user, code)
+    program = grant.obj
     form = UpdateForm(request.POST)
     if form.is_valid():
         try:
-            services.update_post(actor=request.user, program=program, **form.cleaned_data)
+            updates.update_post(actor=request.user, program=program, **form.cleaned_data)
+        except NotAllowed:
+            raise
         except ServiceError as exc:
             add_service_error(form, exc)
+    elif not grant.can.post_update:
+        raise NotAllowed(updates.NOT_PROGRAM_TEAM)
     if form.errors:
-        context = {"program": program, "form": form, "can_post": True}
+        context = {"program": program, "form": form, "grant": grant}
         template = "comms/program_detail.html#update-form" if request.htmx else None
         if template is None:
-            context.update(_program_context(request, code))
+            context.update(_program_context(request, grant))
             template = "comms/program_detail.html"
         return render(request, template, context, status=422)
     if not request.htmx:
@@ -96,7 +103,7 @@ def update_create(request: PortalRequest, code: str) -> HttpResponse:
     response = render(
         request,
         "comms/program_detail.html#update-form",
-        {"program": program, "form": UpdateForm(), "can_post": True, "posted": True},
+        {"program": program, "form": UpdateForm(), "grant": grant, "posted": True},
     )
     return trigger_client_event(response, "update-posted")
 
@@ -104,12 +111,12 @@ def update_create(request: PortalRequest, code: str) -> HttpResponse:
 @require_POST
 @login_required
 def update_publish(request: PortalRequest, code: str, pk: int) -> HttpResponse:
-    program = get_program_for_user(request.user, code)
+    program = selectors.program_grant(request.user, code).obj
     update = selectors.get_update_for_user(request.user, program, pk)
-    if not policy.can_post_update(request.user, program):
-        raise PermissionDenied(services.NOT_PROGRAM_TEAM)
     try:
-        services.update_publish(actor=request.user, update=update)
+        updates.update_publish(actor=request.user, update=update)
+    except NotAllowed:
+        raise
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -123,7 +130,7 @@ def update_publish(request: PortalRequest, code: str, pk: int) -> HttpResponse:
 def notification_list(request: PortalRequest) -> HttpResponse:
     notifications = list(selectors.notification_list(user=request.user)[:50])
     response = render(request, "comms/notification_list.html", {"notifications": notifications})
-    services.notifications_mark_read(user=request.user, ids=[n.pk for n in notifications])
+    updates.notifications_mark_read(user=request.user, ids=[n.pk for n in notifications])
     return response
 
 
@@ -131,9 +138,8 @@ def notification_list(request: PortalRequest) -> HttpResponse:
 @login_required
 def program_health(request: PortalRequest, code: str) -> HttpResponse:
     """The PM overrides the health rule (or returns to it), with a reason."""
-    program = get_program_for_user(request.user, code)
-    if not policy.can_edit_program(request.user, program):
-        raise PermissionDenied(services.NOT_PROGRAM_TEAM)
+    grant = selectors.program_grant(request.user, code)
+    program = grant.obj
     form = HealthOverrideForm(request.POST)
     if form.is_valid():
         try:
@@ -143,10 +149,14 @@ def program_health(request: PortalRequest, code: str) -> HttpResponse:
                 health=form.cleaned_data["health"],
                 reason=form.cleaned_data["reason"],
             )
+        except NotAllowed:
+            raise
         except ServiceError as exc:
             add_service_error(form, exc)
+    elif not grant.can.override_health:
+        raise NotAllowed(updates.NOT_PROGRAM_TEAM)
     if form.errors:
-        context = {"program": program, "health_form": form, "can_post": True}
+        context = {"program": program, "health_form": form, "grant": grant}
         return render(request, "comms/program_detail.html#health-form", context, status=422)
     if request.htmx:
         return HttpResponseClientRefresh()
@@ -157,7 +167,7 @@ def program_health(request: PortalRequest, code: str) -> HttpResponse:
 @login_required
 def workspace(request: PortalRequest) -> HttpResponse:
     """The PM's morning: their programs and what needs them today."""
-    if not policy.is_cdmo(request.user):
+    if not access.is_cdmo(request.user):
         return redirect("program-list")
-    context = {"workspace": pm_workspace(user=request.user), "today": timezone.localdate()}
+    context = {"workspace": pm_workspace(user=request.user), "today": clock.site_today()}
     return render(request, "comms/workspace.html", context)

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from deviations import services
 from deviations.models import Deviation
+from deviations.services import capa as capa_services
+from deviations.services import investigation, lifecycle, reporting
+from portal import clock
 
 if TYPE_CHECKING:
-    from portal.management.commands.seed_demo import Demo
+    from programs.demo import Demo
 
 PM = "pm@northbridge.example"
 QA = "qa@northbridge.example"
@@ -37,7 +39,7 @@ def _log(
     batch: str = "",
 ) -> Deviation:
     aware = timezone.now() - datetime.timedelta(hours=hours_ago)
-    return services.deviation_log(
+    return reporting.deviation_log(
         actor=demo.people[PM],
         program=demo.programs[code],
         title=title,
@@ -51,19 +53,19 @@ def _log(
 
 def _move(demo: Demo, deviation: Deviation, to: str, reason: str = "") -> Deviation:
     deviation.refresh_from_db()
-    return services.deviation_transition(
+    return lifecycle.deviation_transition(
         actor=demo.people[QA],
         deviation=deviation,
         to=to,
         expected_version=deviation.version,
         reason=reason,
-        password=PASSWORD if services.needs_signature(deviation, to) else None,
+        password=PASSWORD if lifecycle.needs_signature(deviation, to) else None,
     )
 
 
 def seed(demo: Demo) -> None:
     qa, pm = demo.people[QA], demo.people[PM]
-    today = timezone.localdate()
+    today = clock.site_today()
 
     minor = _log(
         demo,
@@ -74,10 +76,10 @@ def seed(demo: Demo) -> None:
         "Buffer labels for two carboys were handwritten and verified by a second operator.",
         "HLX-ENG-01",
     )
-    services.root_cause_add(
+    investigation.root_cause_add(
         actor=qa, deviation=minor, category="equipment", description="No ribbon level alarm."
     )
-    capa = services.capa_add(
+    capa = capa_services.capa_add(
         actor=qa,
         deviation=minor,
         kind="preventive",
@@ -85,7 +87,7 @@ def seed(demo: Demo) -> None:
         owner=pm,
         due_date=today - datetime.timedelta(days=5),
     )
-    services.capa_complete(
+    capa_services.capa_complete(
         actor=pm, capa=capa, effectiveness_check="No recurrence in 10 line clearances."
     )
     _move(demo, minor, Status.INVESTIGATING)
@@ -101,10 +103,10 @@ def seed(demo: Demo) -> None:
         "pH reached 7.35 for 40 minutes on day 6 after a CO2 controller fault.",
         "HLX-ENG-02",
     )
-    services.deviation_acknowledge(actor=demo.people[HELIX_LEAD], deviation=major)
+    reporting.deviation_acknowledge(actor=demo.people[HELIX_LEAD], deviation=major)
     _move(demo, major, Status.INVESTIGATING)
     major.refresh_from_db()
-    services.deviation_update(
+    investigation.deviation_update(
         actor=qa,
         deviation=major,
         expected_version=major.version,
@@ -134,10 +136,10 @@ def seed(demo: Demo) -> None:
         "HLX204-C-118",
     )
     _move(demo, pending, Status.INVESTIGATING)
-    services.root_cause_add(
+    investigation.root_cause_add(
         actor=qa, deviation=pending, category="material", description="Stopper supplier lot."
     )
-    services.capa_add(
+    capa_services.capa_add(
         actor=qa,
         deviation=pending,
         kind="corrective",

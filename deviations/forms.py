@@ -91,7 +91,16 @@ class CAPAForm(forms.Form):
     kind = forms.ChoiceField(choices=CAPA.Kind.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(queryset=User.objects.none())
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Empty: the end of the quality agreement's CAPA window.",
+    )
+    due_justification = forms.CharField(
+        required=False,
+        label="Why later than the agreement's CAPA window",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, owners: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

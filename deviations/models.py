@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portal import access, clock
 from portal.clock import Unit
 from portal.models import Organisation
 from programs.models import Milestone, Program
@@ -20,13 +21,9 @@ AWARE_IN_FUTURE = "Awareness cannot be in the future."
 
 
 class QualityAgreementQuerySet(models.QuerySet):
-    def visible_to(self, user: object) -> QualityAgreementQuerySet:
-        membership = getattr(user, "membership", None)
-        if not getattr(user, "is_authenticated", False) or membership is None:
-            return self.none()
-        if membership.is_cdmo:
-            return self
-        return self.filter(sponsor_id=membership.organisation_id)
+    def visible_to(self, user: object) -> models.QuerySet[QualityAgreement]:
+        """The CDMO sees every agreement; a sponsor's users see their own sponsor's."""
+        return access.scope(self, user, sponsor_path="sponsor_id")
 
 
 class QualityAgreement(models.Model):
@@ -241,7 +238,12 @@ class CAPA(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     description = models.TextField()
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    due_date = models.DateField()
+    due_date = models.DateField(
+        help_text="Within the quality agreement's CAPA window unless justified."
+    )
+    due_justification = models.TextField(
+        blank=True, help_text="Why it is due after the agreement's CAPA window, if it is."
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     effectiveness_check = models.TextField(blank=True)
     effectiveness_checked_on = models.DateField(null=True, blank=True)
@@ -259,6 +261,11 @@ class CAPA(models.Model):
 
     def __str__(self) -> str:
         return f"CAPA {self.number}: {self.description[:60]}"
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open after its due date has passed on the site's calendar."""
+        return self.status == self.Status.OPEN and clock.is_overdue(self.due_date)
 
 
 class ExtensionRequest(models.Model):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
+from portal import access
 from portal.models import User
-from programs.models import Event, Program
+from programs.models import Event, Program, ProgramMember
+
+NO_SUCH_DEVIATION = "No such deviation."
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,18 @@ def triage_queue(*, user: User) -> QuerySet[Deviation]:
     )
 
 
-def get_deviation_for_user(user: User, reference: str) -> Deviation:
-    """The deviation with everything its page shows, or 404 if the user may not see it."""
-    deviation = (
+def deviation_grant(user: User, reference: str) -> access.Grant[Deviation]:
+    """The deviation with everything its page shows and what the user may do with it, or 404
+    if the user may not see it. The program's team comes along, for the capacities."""
+    deviations = (
         _base(user)
         .select_related("logged_by")
         .prefetch_related(
+            Prefetch(
+                "program__members",
+                queryset=ProgramMember.objects.active().select_related("user"),
+                to_attr=Program.PREFETCHED_MEMBERS,
+            ),
             Prefetch("root_causes", queryset=RootCause.objects.order_by("id")),
             Prefetch("capas", queryset=CAPA.objects.select_related("owner")),
             Prefetch(
@@ -82,23 +91,38 @@ def get_deviation_for_user(user: User, reference: str) -> Deviation:
             ),
             "affected_milestones",
         )
-        .filter(reference=reference)
-        .first()
     )
-    if deviation is None:
-        raise Http404("No such deviation.")
-    return deviation
+    return access.grant(user, deviations, not_found=NO_SUCH_DEVIATION, reference=reference)
+
+
+def _subject(model: type[Deviation | RootCause | CAPA | ExtensionRequest], pks: list[int]) -> Q:
+    return Q(subject_type=model._meta.label_lower, subject_id__in=[str(pk) for pk in pks])
 
 
 def deviation_events(*, user: User, deviation: Deviation, limit: int = 50) -> list[Event]:
-    """The deviation's own entries in its program's stream (they link to its page)."""
+    """The deviation's entries in its program's stream: those whose subject is the deviation
+    or one of its root causes, CAPA actions or extensions (from the page's prefetch)."""
+    subjects = (
+        _subject(Deviation, [deviation.pk])
+        | _subject(RootCause, [cause.pk for cause in deviation.root_causes.all()])
+        | _subject(CAPA, [capa.pk for capa in deviation.capas.all()])
+        | _subject(ExtensionRequest, [ext.pk for ext in deviation.extensions.all()])
+    )
     return list(
         Event.objects.visible_to(user)
-        .filter(program_id=deviation.program_id, kind=Event.Kind.DEVIATION)
-        .filter(url__endswith=f"/deviations/{deviation.reference}/")
+        .filter(subjects, program_id=deviation.program_id)
         .select_related("actor")
         .order_by("id")[:limit]
     )
+
+
+def audit_parts(deviation: Deviation) -> list[tuple[type[Any], int]]:
+    """The deviation's parts whose changes belong to its audit trail (from the prefetch)."""
+    return [
+        *((RootCause, cause.pk) for cause in deviation.root_causes.all()),
+        *((CAPA, capa.pk) for capa in deviation.capas.all()),
+        *((ExtensionRequest, ext.pk) for ext in deviation.extensions.all()),
+    ]
 
 
 def programs_for_filter(*, user: User) -> QuerySet[Program]:

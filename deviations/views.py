@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from deviations import selectors, services
+from deviations import selectors
 from deviations.forms import (
     CAPACompleteForm,
     CAPAForm,
@@ -28,9 +27,11 @@ from deviations.forms import (
     RootCauseForm,
     TransitionForm,
 )
-from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
-from portal import clock, policy
-from portal.errors import ServiceError
+from deviations.models import Deviation
+from deviations.services import capa, extensions, investigation, lifecycle, reporting
+from portal import access, clock
+from portal.access import Action, Grant
+from portal.errors import NotAllowed, ServiceError
 from portal.forms import add_service_error
 from portal.http import PortalRequest
 from portal.record_audit import audit_csv_response, audit_trail_for
@@ -84,8 +85,8 @@ def deviation_list(request: PortalRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def triage_queue(request: PortalRequest) -> HttpResponse:
-    if not policy.is_cdmo(request.user):
-        raise PermissionDenied(QUEUE_ONLY_CDMO)
+    if not access.is_cdmo(request.user):
+        raise NotAllowed(QUEUE_ONLY_CDMO)
     context = {"deviations": selectors.triage_queue(user=request.user)}
     template = "deviations/queue.html"
     if fragment := _fragment(request):
@@ -93,26 +94,26 @@ def triage_queue(request: PortalRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _detail_context(request: PortalRequest, deviation: Deviation) -> dict[str, object]:
-    user = request.user
+def _detail_context(request: PortalRequest, grant: Grant[Deviation]) -> dict[str, object]:
+    deviation = grant.obj
     notification = clock.clock_state(deviation.notification_due, deviation.sponsor_notified_at)
-    investigation = clock.clock_state(deviation.investigation_due, deviation.closed_at)
+    investigation_clock = clock.clock_state(deviation.investigation_due, deviation.closed_at)
     return {
+        "grant": grant,
         "deviation": deviation,
         "program": deviation.program,
         "notification": notification,
         "notification_left": clock.humanise(notification.remaining),
-        "investigation": investigation,
-        "investigation_left": clock.humanise(investigation.remaining),
-        "events": selectors.deviation_events(user=user, deviation=deviation),
-        "can_acknowledge": policy.can_acknowledge_deviation(user, deviation.program)
+        "investigation": investigation_clock,
+        "investigation_left": clock.humanise(investigation_clock.remaining),
+        "events": selectors.deviation_events(user=request.user, deviation=deviation),
+        "can_acknowledge": grant.can.acknowledge_deviation
         and deviation.sponsor_acknowledged_at is None,
         "targets": [
-            (target, Deviation.Status(target).label, services.needs_signature(deviation, target))
-            for target in services.allowed_targets(user, deviation)
+            (target, Deviation.Status(target).label, lifecycle.needs_signature(deviation, target))
+            for target in lifecycle.allowed_targets(grant.held, deviation)
         ],
         "signatures": _signatures(deviation),
-        "is_qa": policy.is_qa(user),
     }
 
 
@@ -122,9 +123,7 @@ def _signatures(deviation: Deviation) -> list[SignatureStatus]:
 
 def _work_forms(request: PortalRequest, deviation: Deviation, data: Any = None) -> dict[str, Any]:
     """The investigation forms of the page, bound to `data` for the one that was posted."""
-    if not services.roles_of(request.user, deviation.program) or not deviation.is_open:
-        return {}
-    impact_initial = {name: getattr(deviation, name) for name in services.EDITABLE_FIELDS}
+    impact_initial = {name: getattr(deviation, name) for name in investigation.EDITABLE_FIELDS}
     impact_initial["expected_version"] = deviation.version
     impact_initial["affected_milestones"] = list(deviation.affected_milestones.all())
     milestones = milestone_list(request.user, deviation.program)
@@ -140,13 +139,20 @@ def _work_forms(request: PortalRequest, deviation: Deviation, data: Any = None) 
     }
 
 
+def _shown_work(request: PortalRequest, grant: Grant[Deviation]) -> dict[str, Any]:
+    """The investigation forms, for those who may edit an open deviation."""
+    if not grant.can.edit_deviation or not grant.obj.is_open:
+        return {}
+    return _work_forms(request, grant.obj)
+
+
 @login_required
 @vary_on_headers("HX-Request")
 def deviation_detail(request: PortalRequest, reference: str) -> HttpResponse:
-    deviation = selectors.get_deviation_for_user(request.user, reference)
-    context = _detail_context(request, deviation)
-    context["transition_form"] = TransitionForm(initial={"expected_version": deviation.version})
-    context["work"] = _work_forms(request, deviation)
+    grant = selectors.deviation_grant(request.user, reference)
+    context = _detail_context(request, grant)
+    context["transition_form"] = TransitionForm(initial={"expected_version": grant.obj.version})
+    context["work"] = _shown_work(request, grant)
     template = "deviations/detail.html"
     if fragment := _fragment(request):
         template += f"#{fragment}"
@@ -155,10 +161,10 @@ def deviation_detail(request: PortalRequest, reference: str) -> HttpResponse:
 
 @login_required
 def deviation_new(request: PortalRequest, code: str) -> HttpResponse:
+    """The logging form. Showing it is for those who may log; the service decides the post."""
     program = get_program_for_user(request.user, code)
-    if not policy.can_log_deviation(request.user, program):
-        raise PermissionDenied(services.NOT_ALLOWED)
     if request.method != "POST":
+        access.require(request.user, Action.LOG_DEVIATION, program)
         return render(
             request, "deviations/new.html", {"program": program, "form": DeviationLogForm()}
         )
@@ -166,9 +172,11 @@ def deviation_new(request: PortalRequest, code: str) -> HttpResponse:
     deviation = None
     if form.is_valid():
         try:
-            deviation = services.deviation_log(
+            deviation = reporting.deviation_log(
                 actor=request.user, program=program, **form.cleaned_data
             )
+        except NotAllowed:
+            raise
         except ServiceError as exc:
             add_service_error(form, exc)
     if deviation is None:
@@ -184,17 +192,16 @@ def deviation_new(request: PortalRequest, code: str) -> HttpResponse:
 @require_POST
 @login_required
 def deviation_acknowledge(request: PortalRequest, reference: str) -> HttpResponse:
-    deviation = selectors.get_deviation_for_user(request.user, reference)
-    if not policy.can_acknowledge_deviation(request.user, deviation.program):
-        raise PermissionDenied(services.NOT_ALLOWED)
+    grant = selectors.deviation_grant(request.user, reference)
     error = ""
     try:
-        deviation = services.deviation_acknowledge(actor=request.user, deviation=deviation)
+        reporting.deviation_acknowledge(actor=request.user, deviation=grant.obj)
+    except NotAllowed:
+        raise
     except ServiceError as exc:
         error = exc.message
-    deviation = selectors.get_deviation_for_user(request.user, reference)
     if request.htmx:
-        context = _detail_context(request, deviation)
+        context = _detail_context(request, selectors.deviation_grant(request.user, reference))
         context["ack_error"] = error
         return render(
             request, "deviations/detail.html#acknowledge", context, status=422 if error else 200
@@ -207,26 +214,26 @@ def deviation_acknowledge(request: PortalRequest, reference: str) -> HttpRespons
 @require_POST
 @login_required
 def deviation_transition(request: PortalRequest, reference: str) -> HttpResponse:
-    deviation = selectors.get_deviation_for_user(request.user, reference)
-    if not services.roles_of(request.user, deviation.program):
-        raise PermissionDenied(services.NOT_ALLOWED)
+    grant = selectors.deviation_grant(request.user, reference)
     form = TransitionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.deviation_transition(
+            lifecycle.deviation_transition(
                 actor=request.user,
-                deviation=deviation,
+                deviation=grant.obj,
                 to=data["to"],
                 expected_version=data["expected_version"],
                 reason=data["reason"],
                 no_capa_rationale=data["no_capa_rationale"],
                 password=data["password"],
             )
+        except NotAllowed:
+            raise
         except ServiceError as exc:
             add_service_error(form, exc)
     if form.errors:
-        context = _detail_context(request, deviation)
+        context = _detail_context(request, grant)
         context["transition_form"] = form
         template = "deviations/detail.html#transition" if request.htmx else "deviations/detail.html"
         return render(request, template, context, status=422)
@@ -239,13 +246,8 @@ def deviation_transition(request: PortalRequest, reference: str) -> HttpResponse
 def deviation_audit(request: PortalRequest, reference: str) -> HttpResponseBase:
     """Every change to the deviation and its parts: who, when, old and new values, why; as a
     page, a printable page (`?print=1`) or CSV (`?export=csv`) for the sponsor's inspectors."""
-    deviation = selectors.get_deviation_for_user(request.user, reference)
-    related = [
-        *((RootCause, cause.pk) for cause in deviation.root_causes.all()),
-        *((CAPA, capa.pk) for capa in deviation.capas.all()),
-        *((ExtensionRequest, ext.pk) for ext in deviation.extensions.all()),
-    ]
-    rows = audit_trail_for(deviation, user=request.user, related=related)
+    deviation = selectors.deviation_grant(request.user, reference).obj
+    rows = audit_trail_for(deviation, user=request.user, related=selectors.audit_parts(deviation))
     if request.GET.get("export") == "csv":
         return audit_csv_response(rows, f"{deviation.reference}-audit.csv")
     context = {
@@ -262,34 +264,32 @@ def _do(step: str, request: PortalRequest, deviation: Deviation, data: dict[str,
     """Call the service for one investigation step with a valid form's data."""
     user = request.user
     if step == "impact":
-        changes = {name: data[name] for name in services.EDITABLE_FIELDS if name in data}
-        services.deviation_update(
+        values = {name: data[name] for name in investigation.EDITABLE_FIELDS if name in data}
+        investigation.deviation_update(
             actor=user,
             deviation=deviation,
             expected_version=data["expected_version"],
             reason=data["reason"],
             affected_milestones=list(data["affected_milestones"]),
             password=data["password"] or None,
-            **changes,
+            **values,
         )
     elif step == "root-cause":
-        services.root_cause_add(actor=user, deviation=deviation, **data)
+        investigation.root_cause_add(actor=user, deviation=deviation, **data)
     elif step == "capa":
-        services.capa_add(actor=user, deviation=deviation, **data)
+        capa.capa_add(actor=user, deviation=deviation, **data)
     elif step == "capa-complete":
-        capa = next((c for c in deviation.capas.all() if c.pk == data["capa"]), None)
-        if capa is None:
+        action = next((c for c in deviation.capas.all() if c.pk == data["capa"]), None)
+        if action is None:
             raise Http404("No such CAPA action.")
-        services.capa_complete(
-            actor=user, capa=capa, effectiveness_check=data["effectiveness_check"]
-        )
+        capa.capa_complete(actor=user, capa=action, effectiveness_check=data["effectiveness_check"])
     elif step == "extension":
-        services.extension_request(actor=user, deviation=deviation, **data)
+        extensions.extension_request(actor=user, deviation=deviation, **data)
     elif step == "extension-approve":
         extension = next((e for e in deviation.extensions.all() if e.pk == data["extension"]), None)
         if extension is None:
             raise Http404("No such extension request.")
-        services.extension_approve(
+        extensions.extension_approve(
             actor=user,
             extension=extension,
             expected_version=data["expected_version"],
@@ -300,28 +300,28 @@ def _do(step: str, request: PortalRequest, deviation: Deviation, data: dict[str,
 @require_POST
 @login_required
 def deviation_work(request: PortalRequest, reference: str, step: str) -> HttpResponse:
-    """One investigation step (impact, root cause, CAPA, extension) posted from the page."""
-    deviation = selectors.get_deviation_for_user(request.user, reference)
-    if not services.roles_of(request.user, deviation.program):
-        raise PermissionDenied(services.NOT_ALLOWED)
-    forms = _work_forms(request, deviation, request.POST)
+    """One investigation step (impact, root cause, CAPA, extension) posted from the page. The
+    steps are the investigators' (a sponsor's post is a 403 whatever it holds); each service
+    then decides its own step, and a refusal by the deviation's state is shown inline."""
+    grant = selectors.deviation_grant(request.user, reference)
+    grant.require(Action.EDIT_DEVIATION)
     if step not in WORK_STEPS:
         raise Http404("No such step.")
-    if not forms:
-        raise PermissionDenied(services.NOT_OPEN)
     key = step.replace("-", "_")
-    form = forms[key]
+    form = _work_forms(request, grant.obj, request.POST)[key]
     if form.is_valid():
         try:
-            _do(step, request, deviation, form.cleaned_data)
+            _do(step, request, grant.obj, form.cleaned_data)
+        except NotAllowed:
+            raise
         except ServiceError as exc:
             add_service_error(form, exc)
     if form.errors:
-        unbound = _work_forms(request, deviation)
-        unbound[key] = form
-        context = _detail_context(request, deviation)
-        context["work"] = unbound
-        context["transition_form"] = TransitionForm(initial={"expected_version": deviation.version})
+        work = _work_forms(request, grant.obj)  # shown even on a closed deviation, refused
+        work[key] = form
+        context = _detail_context(request, grant)
+        context["work"] = work
+        context["transition_form"] = TransitionForm(initial={"expected_version": grant.obj.version})
         context["failed_step"] = step
         template = "deviations/detail.html#work" if request.htmx else "deviations/detail.html"
         return render(request, template, context, status=422)

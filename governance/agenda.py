@@ -2,23 +2,28 @@
 
 The built-in sections come from this app and from programs. Other apps add theirs with
 `register_section` (comms registers "open questions", deviations "new deviations"), so that
-governance never imports them. A section function gets the program and the meeting and returns
-items both sides may see: the agenda is shared with the sponsor.
+governance never imports them.
+
+Every item carries an audience. The built-in sections give each item its record's audience
+(an internal risk is an internal agenda item); a registered section's items are shared unless
+they say otherwise, since a registered section promises items both sides may see. A reader gets
+the agenda through `visible_to`, so a sponsor never reads an internal item, live or stored.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from django.db.models import F, Q
 from django.utils.text import slugify
 
 from governance.models import ActionItem, Meeting, Risk
+from portal import access
+from portal.access import Audience
 from programs.models import Milestone, Program
 
 logger = logging.getLogger(__name__)
@@ -33,6 +38,7 @@ class AgendaItem:
     text: str
     detail: str = ""
     url: str = ""
+    audience: str | None = None  # None: the section's audience
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class _Section:
     key: str
     title: str
     func: SectionFunc
+    audience: str = Audience.SPONSOR
 
 
 REGISTRY: dict[str, _Section] = {}
@@ -69,7 +76,7 @@ def register_section(name: str, func: SectionFunc) -> None:
 
 
 def meeting_local_date(meeting: Meeting) -> datetime.date:
-    return meeting.starts_at.astimezone(zoneinfo.ZoneInfo(meeting.time_zone)).date()
+    return meeting.local_start.date()
 
 
 def _overdue_actions(program: Program, meeting: Meeting) -> list[AgendaItem]:
@@ -87,6 +94,7 @@ def _overdue_actions(program: Program, meeting: Meeting) -> list[AgendaItem]:
         AgendaItem(
             text=item.title,
             detail=f"{item.owner.display_name}, due {item.due_date:%d %b %Y}",
+            audience=item.audience,
         )
         for item in items
     ]
@@ -111,7 +119,8 @@ def _milestones(program: Program, meeting: Meeting) -> list[AgendaItem]:
                 f", {milestone.slip_days} days behind the baseline "
                 f"({milestone.baseline_date:%d %b %Y})"
             )
-        items.append(AgendaItem(text=milestone.name, detail=detail))
+        # The agreed timeline exists to be shared with the sponsor.
+        items.append(AgendaItem(text=milestone.name, detail=detail, audience=Audience.SPONSOR))
     return items
 
 
@@ -127,6 +136,7 @@ def _risks(program: Program, meeting: Meeting) -> list[AgendaItem]:
             text=risk.title,
             detail=f"score {risk.score} (likelihood {risk.likelihood} x impact {risk.impact}), "
             f"owner {risk.owner.display_name}",
+            audience=risk.audience,
         )
         for risk in risks
     ]
@@ -139,17 +149,20 @@ BUILT_IN = [
 ]
 
 
-def _as_item(value: AgendaItem | str) -> AgendaItem:
-    return value if isinstance(value, AgendaItem) else AgendaItem(text=str(value))
+def _as_item(value: AgendaItem | str, audience: str) -> AgendaItem:
+    item = value if isinstance(value, AgendaItem) else AgendaItem(text=str(value))
+    return item if item.audience is not None else replace(item, audience=audience)
 
 
 def compose_agenda(program: Program, meeting: Meeting) -> list[AgendaSection]:
-    """Every section, built-in first. A section that fails is left out (and logged): one app's
-    bug must not take the meeting page down with it."""
+    """Every section, built-in first, every item with its audience. A section that fails is
+    left out (and logged): one app's bug must not take the meeting page down with it."""
     sections = []
     for section in [*BUILT_IN, *REGISTRY.values()]:
         try:
-            items = tuple(_as_item(item) for item in section.func(program, meeting))
+            items = tuple(
+                _as_item(item, section.audience) for item in section.func(program, meeting)
+            )
         except Exception:
             logger.exception("agenda section %r failed for %s", section.key, program.code)
             continue
@@ -172,9 +185,21 @@ def sections_from_snapshot(snapshot: list[dict[str, Any]]) -> list[AgendaSection
                     text=str(item.get("text", "")),
                     detail=str(item.get("detail", "")),
                     url=str(item.get("url", "")),
+                    audience=str(item.get("audience", Audience.INTERNAL)),
                 )
                 for item in section.get("items", [])
             ),
         )
         for section in snapshot
+    ]
+
+
+def visible_to(sections: list[AgendaSection], user: Any) -> list[AgendaSection]:
+    """The agenda as `user` may read it: items of an audience they may not see are left out
+    (a section keeps its heading, as an empty section does)."""
+    who = access.viewer(user)
+    readable = access.audiences(who) if who is not None else frozenset()
+    return [
+        replace(section, items=tuple(i for i in section.items if i.audience in readable))
+        for section in sections
     ]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from governance.models import Meeting
+from governance.selectors import invite_recipients
 from portal.models import User
 
 PRODID = "-//Northbridge Biologics//CDMO Partnership Portal//EN"
@@ -130,10 +131,11 @@ def feed_ics(meetings: Iterable[Meeting], name: str) -> bytes:
 
 
 def _subject(meeting: Meeting, method: str) -> str:
-    start = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(meeting.time_zone))
-    when = f"{start:%a %d %b %Y %H:%M} {meeting.time_zone}"
+    """One line: a header cannot hold a line break, and a title typed with one must not stop
+    the invite from leaving."""
+    when = f"{meeting.local_start:%a %d %b %Y %H:%M} {meeting.time_zone}"
     prefix = "Cancelled: " if method == CANCEL else ("Updated: " if meeting.sequence else "")
-    return f"{prefix}{meeting.program.code} {meeting.title}, {when}"
+    return " ".join(f"{prefix}{meeting.program.code} {meeting.title}, {when}".split())
 
 
 def _body(meeting: Meeting, method: str) -> str:
@@ -150,7 +152,8 @@ def _body(meeting: Meeting, method: str) -> str:
 
 
 def send_invites(meeting: Meeting, sequence: int) -> int:
-    """Email the meeting's .ics to each attendee; returns how many messages left.
+    """Email the meeting's .ics to each attendee who may still see the meeting; returns how
+    many messages left.
 
     A task carries the sequence it was asked to send; if the meeting has changed since, a newer
     task is on its way and this one sends nothing. Sending the same sequence twice is harmless:
@@ -161,7 +164,7 @@ def send_invites(meeting: Meeting, sequence: int) -> int:
     method = method_for(meeting)
     ics = meeting_ics(meeting).decode()
     messages = []
-    for user in meeting.attendees.filter(is_active=True):
+    for user in invite_recipients(meeting):
         message = EmailMessage(
             subject=_subject(meeting, method), body=_body(meeting, method), to=[user.email]
         )

@@ -16,13 +16,19 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from governance import services
 from governance.models import CadenceSchedule, Meeting
+from governance.services.actions import action_item_complete
+from governance.services.cadence import cadence_create, cadence_generate_meetings
+from governance.services.kickoff import kickoff_complete, kickoff_confirm, kickoff_record
+from governance.services.meetings import ActionItemDraft, meeting_write_up
+from governance.services.risks import risk_create
+from portal import clock
+from portal.access import Audience
 from portal.models import User
 from programs.models import Program
 
 if TYPE_CHECKING:
-    from portal.management.commands.seed_demo import Demo
+    from programs.demo import Demo
 
 PM = "pm@northbridge.example"
 QA = "qa@northbridge.example"
@@ -71,8 +77,8 @@ def _past_and_future_meetings(schedule: CadenceSchedule, weeks_back: int) -> Non
     """Run the generator as it ran `weeks_back` weeks ago (creating the calls held since),
     then as today (creating the calls ahead)."""
     then = timezone.now() - datetime.timedelta(weeks=weeks_back)
-    services.cadence_generate_meetings(schedule, horizon_weeks=weeks_back, now=then)
-    services.cadence_generate_meetings(schedule)
+    cadence_generate_meetings(schedule, horizon_weeks=weeks_back, now=then)
+    cadence_generate_meetings(schedule)
 
 
 def _write_up(
@@ -82,18 +88,21 @@ def _write_up(
     pm: User,
 ) -> None:
     for held, (minutes, decisions, actions) in zip(meetings, calls, strict=False):
-        day = services.local_start(held).date()
-        services.meeting_write_up(
+        day = held.local_start.date()
+        meeting_write_up(
             actor=pm,
             meeting=held,
             present=list(held.attendees.all()),
             minutes=minutes,
+            minutes_audience=Audience.SPONSOR,
             decisions=decisions,
+            decisions_audience=Audience.SPONSOR,
             action_items=[
-                services.ActionItemDraft(
+                ActionItemDraft(
                     title=title,
                     owner=people[owner],
                     due_date=day + datetime.timedelta(days=due_in),
+                    audience=Audience.SPONSOR,
                 )
                 for title, owner, due_in in actions
             ],
@@ -113,10 +122,10 @@ def _kickoff(
     confirm: tuple[str, ...] = ("baseline", "kpi_targets"),
     complete: bool = True,
 ) -> None:
-    services.kickoff_record(
+    kickoff_record(
         actor=pm,
         program=program,
-        held_on=timezone.localdate() - datetime.timedelta(days=held_days_ago),
+        held_on=clock.site_today() - datetime.timedelta(days=held_days_ago),
         attendees=attendees,
         agenda=(
             "1. Full timeline and baseline dates\n2. Workstream owners on both sides\n"
@@ -130,18 +139,23 @@ def _kickoff(
         ),
     )
     for item in confirm:
-        services.kickoff_confirm(actor=pm, program=program, item=item)
+        kickoff_confirm(actor=pm, program=program, item=item)
     if complete:
         program.forget_members()
-        services.kickoff_complete(actor=pm, program=program)
+        kickoff_complete(actor=pm, program=program)
 
 
 def _risks(
-    program: Program, pm: User, rows: list[tuple[str, int, int, str, str, str, int]]
+    program: Program,
+    pm: User,
+    rows: list[tuple[str, int, int, str, str, str, int]],
+    *,
+    internal: tuple[str, ...] = (),
 ) -> None:
-    today = timezone.localdate()
+    """Shared with the sponsor, except the titles in `internal` (the CDMO's own concerns)."""
+    today = clock.site_today()
     for title, likelihood, impact, mitigation, contingency, status, review_in in rows:
-        services.risk_create(
+        risk_create(
             actor=pm,
             program=program,
             title=title,
@@ -152,6 +166,7 @@ def _risks(
             contingency=contingency,
             status=status,
             review_date=today + datetime.timedelta(days=review_in),
+            audience=Audience.INTERNAL if title in internal else Audience.SPONSOR,
         )
 
 
@@ -159,10 +174,10 @@ def seed(demo: Demo) -> None:
     people, programs = demo.people, demo.programs
     pm, qa, leader = people[PM], people[QA], people[LEADER]
     helix, viewer, borealis = people[HELIX_LEAD], people[HELIX_VIEWER], people[BOREALIS_LEAD]
-    today = timezone.localdate()
+    today = clock.site_today()
 
     hlx101 = programs["HLX-101"]
-    weekly = services.cadence_create(
+    weekly = cadence_create(
         actor=pm,
         program=hlx101,
         title="Weekly program call",
@@ -179,7 +194,7 @@ def seed(demo: Demo) -> None:
     _write_up(past[-len(HLX_101_CALLS) - 1 : -1], HLX_101_CALLS, people, pm)
     first_action = past[0].action_items.order_by("id").first() if past else None
     if first_action is not None:
-        services.action_item_complete(actor=helix, item=first_action)
+        action_item_complete(actor=helix, item=first_action)
     _risks(
         hlx101,
         pm,
@@ -212,10 +227,11 @@ def seed(demo: Demo) -> None:
                 30,
             ),
         ],
+        internal=("Bioreactor 2 maintenance overruns",),
     )
 
     hlx204 = programs["HLX-204"]
-    biweekly = services.cadence_create(
+    biweekly = cadence_create(
         actor=pm,
         program=hlx204,
         title="Velaprex supply review",
@@ -256,7 +272,7 @@ def seed(demo: Demo) -> None:
 
     bor017 = programs["BOR-017"]
     _kickoff(bor017, pm, [pm, borealis], held_days_ago=2, confirm=("baseline",), complete=False)
-    services.cadence_create(
+    cadence_create(
         actor=pm,
         program=bor017,
         title="Weekly program call",

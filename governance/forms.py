@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from governance.models import TIME_ZONE_CHOICES, CadenceSchedule, Meeting, Risk
 from governance.selectors import program_people
-from governance.services import ActionItemDraft
+from governance.services.meetings import ActionItemDraft
+from portal.access import Audience
 from programs.models import Program
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -30,6 +31,27 @@ class PersonChoiceField(forms.ModelChoiceField):
 class PeopleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return PersonChoiceField.label_from_instance(self, obj)  # type: ignore[arg-type]
+
+
+class AudienceField(forms.TypedChoiceField):
+    """Who may read a record. Preselected to the sponsor, as a PM usually wants; a post that
+    leaves it out keeps the record internal (fail closed)."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Visible to")
+        super().__init__(
+            choices=Audience.choices,
+            initial=Audience.SPONSOR,
+            required=False,
+            empty_value=Audience.INTERNAL,
+            **kwargs,
+        )
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        """An action row that names nobody and nothing is still blank, audience or not."""
+        return bool(data) and super().has_changed(initial, data)
 
 
 def _offer_people(form: forms.BaseForm, name: str, program: Program) -> None:
@@ -169,7 +191,9 @@ class WriteUpForm(forms.Form):
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Present"
     )
     minutes = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    minutes_audience = AudienceField(label="Minutes visible to")
     decisions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    decisions_audience = AudienceField(label="Decisions visible to")
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -180,6 +204,7 @@ class ActionItemForm(forms.Form):
     title = forms.CharField(max_length=250)
     owner = PersonChoiceField(queryset=None)
     due_date = forms.DateField(widget=DATE)
+    audience = AudienceField()
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -195,6 +220,7 @@ class BaseActionRowFormSet(forms.BaseFormSet):
                 title=form.cleaned_data["title"],
                 owner=form.cleaned_data["owner"],
                 due_date=form.cleaned_data["due_date"],
+                audience=form.cleaned_data["audience"],
             )
             for form in self.forms
             if form.cleaned_data
@@ -208,6 +234,9 @@ ACTION_PREFIX = "actions"
 
 
 class RiskForm(forms.ModelForm):
+    """A risk's fields. Who may read it is chosen when it is added (`RiskCreateForm`) and
+    widened only by the audited share step."""
+
     likelihood = forms.TypedChoiceField(
         choices=SCORE_CHOICES, coerce=int, help_text="1 rare - 5 almost certain"
     )
@@ -240,3 +269,10 @@ class RiskForm(forms.ModelForm):
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _offer_people(self, "owner", program)
+
+
+class RiskCreateForm(RiskForm):
+    audience = AudienceField()
+
+    class Meta(RiskForm.Meta):
+        fields = [*RiskForm.Meta.fields, "audience"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 import zoneinfo
 
@@ -10,8 +11,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from portal import clock
+from portal.access import Audience
 from programs.models import Program
-from programs.querysets import ProgramScopedQuerySet
+from programs.querysets import AudienceQuerySet, ProgramScopedQuerySet
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -92,7 +95,13 @@ class CadenceSchedule(models.Model):
 
 class Meeting(models.Model):
     """One call. Its calendar UID never changes; every change raises `sequence`, so calendar
-    clients update the one event instead of adding another."""
+    clients update the one event instead of adding another.
+
+    The meeting itself is shared (both sides are invited); its minutes and its decisions each
+    carry their own audience, internal until the PM shares them.
+    """
+
+    SECTIONS = ("minutes", "decisions")
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -124,7 +133,13 @@ class Meeting(models.Model):
         default=list, blank=True, help_text="Snapshot of the composed agenda when written up."
     )
     minutes = models.TextField(blank=True)
+    minutes_audience = models.CharField(
+        max_length=10, choices=Audience.choices, default=Audience.INTERNAL
+    )
     decisions = models.TextField(blank=True)
+    decisions_audience = models.CharField(
+        max_length=10, choices=Audience.choices, default=Audience.INTERNAL
+    )
     written_up_at = models.DateTimeField(null=True, blank=True)
     written_up_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -150,9 +165,19 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.program.code} {self.title} {self.starts_at:%Y-%m-%d}"
 
+    @property
+    def local_start(self) -> datetime.datetime:
+        """The start in the meeting's own time zone (what the invite says)."""
+        return self.starts_at.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+
+    @property
+    def when(self) -> str:
+        return f"{self.local_start:%a %d %b %Y, %H:%M} ({self.time_zone})"
+
 
 class ActionItem(models.Model):
-    """Something someone agreed to do, by a date."""
+    """Something someone agreed to do, by a date. Overdue once the site's day after the due
+    date has begun (`portal.clock.is_overdue`), for pages, API and tasks alike."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -169,10 +194,11 @@ class ActionItem(models.Model):
     )
     due_date = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.INTERNAL)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ProgramScopedQuerySet.as_manager()
+    objects = AudienceQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -180,6 +206,10 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program.code} · {self.title}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and clock.is_overdue(self.due_date)
 
 
 class Risk(models.Model):
@@ -207,9 +237,10 @@ class Risk(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     review_date = models.DateField()
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.INTERNAL)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ProgramScopedQuerySet.as_manager()
+    objects = AudienceQuerySet.as_manager()
 
     class Meta:
         ordering = ["program", "-likelihood", "-impact", "id"]

@@ -14,7 +14,9 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from governance import agenda
 from governance.models import ActionItem, CadenceSchedule, CalendarFeed, Kickoff, Meeting, Risk
+from portal import access, clock
 from portal.models import Membership, User
 from programs.models import Program, ProgramMember, Workstream
 
@@ -223,6 +225,54 @@ def get_meeting_by_uid(user: User, uid: str) -> Meeting:
     return meeting
 
 
+@dataclass(frozen=True)
+class WriteUp:
+    """A meeting's minutes and decisions as one reader may see them: a section whose audience
+    the reader may not read is empty, and says so."""
+
+    minutes: str
+    decisions: str
+    minutes_audience: str
+    decisions_audience: str
+    minutes_hidden: bool
+    decisions_hidden: bool
+
+
+def meeting_write_up(user: User, meeting: Meeting) -> WriteUp:
+    readable = access.audiences(who) if (who := access.viewer(user)) else frozenset()
+    minutes_hidden = meeting.minutes_audience not in readable
+    decisions_hidden = meeting.decisions_audience not in readable
+    return WriteUp(
+        minutes="" if minutes_hidden else meeting.minutes,
+        decisions="" if decisions_hidden else meeting.decisions,
+        minutes_audience=meeting.minutes_audience,
+        decisions_audience=meeting.decisions_audience,
+        minutes_hidden=minutes_hidden,
+        decisions_hidden=decisions_hidden,
+    )
+
+
+def meeting_agenda(user: User, meeting: Meeting) -> list[agenda.AgendaSection]:
+    """The agenda as stored when the meeting was written up, otherwise composed from what is
+    open now; either way only the items this user may read."""
+    sections = (
+        agenda.sections_from_snapshot(meeting.agenda)
+        if meeting.written_up_at
+        else agenda.compose_agenda(meeting.program, meeting)
+    )
+    return agenda.visible_to(sections, user)
+
+
+def invite_recipients(meeting: Meeting) -> list[User]:
+    """The attendees an invite goes to: active, and still able to see the meeting (someone
+    who has left the sponsor, or never belonged to it, gets nothing)."""
+    return [
+        person
+        for person in meeting.attendees.filter(is_active=True).select_related("membership")
+        if access.may_see(access.viewer(person), sponsor_id=meeting.program.sponsor_id)
+    ]
+
+
 def next_meeting(user: User, program: Program) -> Meeting | None:
     """The next scheduled call of the program, if any."""
     return (
@@ -243,7 +293,7 @@ def _on_programs_of(user: User) -> Q:
 def meetings_to_write_up(user: User) -> QuerySet[Meeting]:
     """Meetings of the user's programs that have happened (held, or scheduled in the past)
     and have no write-up yet: the PM workspace's to-do list. Sponsors write nothing up."""
-    if not Membership.objects.filter(user_id=user.pk, role__in=Membership.CDMO_ROLES).exists():
+    if not access.is_cdmo(user):
         return Meeting.objects.none()
     return (
         Meeting.objects.visible_to(user)
@@ -305,14 +355,15 @@ ACTION_FILTERS = ("open", "overdue", "done", "all")
 def action_item_list(
     *, user: User, program: Program | None = None, state: str = "all"
 ) -> QuerySet[ActionItem]:
-    """`state` is one of ACTION_FILTERS; overdue means open and past its due date today."""
+    """`state` is one of ACTION_FILTERS; overdue means open and past its due date on the site's
+    calendar (`clock.site_today`), whoever asks and wherever they are."""
     items = ActionItem.objects.visible_to(user).select_related("owner", "meeting", "program")
     if program is not None:
         items = items.filter(program=program)
     if state == "open":
         items = items.filter(status=ActionItem.Status.OPEN)
     elif state == "overdue":
-        items = items.filter(status=ActionItem.Status.OPEN, due_date__lt=timezone.localdate())
+        items = items.filter(status=ActionItem.Status.OPEN, due_date__lt=clock.site_today())
     elif state == "done":
         items = items.filter(status=ActionItem.Status.DONE)
     return items

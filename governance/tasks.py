@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from smtplib import SMTPException
 
-from celery import shared_task
-from django.db import DatabaseError
-
-from governance import calendar, services
+from governance import calendar
 from governance.models import CadenceSchedule, Meeting
+from governance.services.cadence import cadence_generate_meetings
+from portal.transactions import service_task
 
 
-@shared_task(
-    autoretry_for=(DatabaseError, SMTPException, OSError),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@service_task(SMTPException, OSError)
 def send_meeting_invites(meeting_id: int, sequence: int) -> int:
     """Email the invite, update or cancellation for one version (`sequence`) of a meeting."""
     meeting = (
@@ -31,10 +24,10 @@ def send_meeting_invites(meeting_id: int, sequence: int) -> int:
     return calendar.send_invites(meeting, sequence)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@service_task()
 def generate_cadence_meetings() -> int:
     """Beat, daily: keep every active cadence generated eight weeks ahead."""
     created = 0
     for schedule in CadenceSchedule.objects.filter(active=True).order_by("id"):
-        created += len(services.cadence_generate_meetings(schedule))
+        created += len(cadence_generate_meetings(schedule))
     return created

@@ -28,14 +28,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _program_id(obj: models.Model) -> int | None:
+    """The program whose audit chain an admin edit joins: the program itself, or the one the
+    record belongs to (named by label: the core imports no app)."""
+    if obj._meta.label_lower == "programs.program":
+        return obj.pk
+    return getattr(obj, "program_id", None)
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Adds and changes are written to the audit trail; nothing is deleted from here."""
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         actor = request.user if isinstance(request.user, User) else None
-        program_id = getattr(obj, "program_id", None) or (
-            obj.pk if obj._meta.label_lower == "programs.program" else None
-        )
         with transaction.atomic():
             if change:
                 before = audit.snapshot(type(obj)._default_manager.get(pk=obj.pk))
@@ -44,16 +49,13 @@ class AuditedAdmin(admin.ModelAdmin):
                     actor=actor,
                     instance=obj,
                     before=before,
-                    program_id=program_id,
+                    program_id=_program_id(obj),
                     reason=ADMIN_REASON,
                 )
             else:
                 super().save_model(request, obj, form, change)
-                program_id = program_id or (
-                    obj.pk if obj._meta.label_lower == "programs.program" else None
-                )
                 audit.record_create(
-                    actor=actor, instance=obj, program_id=program_id, reason=ADMIN_REASON
+                    actor=actor, instance=obj, program_id=_program_id(obj), reason=ADMIN_REASON
                 )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -1,8 +1,31 @@
 """Writing and verifying the audit trail.
 
-Services call `audit_create`, `audit_update` (with the before/after snapshot from `snapshot`)
-inside their transaction. Entries are chained: each one's hash covers its own content and the
-hash of the entry before it, so a changed or removed row breaks the chain from there on.
+Services call `record_create` and `record_update` (with the before/after snapshot from
+`snapshot`) inside their transaction. Entries are hash-chained so that a changed or removed row
+is detectable (`manage.py verify_audit`).
+
+Chains. Every program has its own chain: an entry about a program links to the previous entry
+OF THAT PROGRAM and carries its position in that chain (`sequence`, 1, 2, 3 …); entries without a
+program form one global chain. Appends are serialised per chain only, so writers on different
+programs never wait for each other: on PostgreSQL a transaction-scoped advisory lock keyed
+(`CHAIN_LOCK_NAMESPACE`, program id), or (`CHAIN_LOCK_NAMESPACE`, 0) for the global chain; on
+SQLite the IMMEDIATE transactions already let one writer in at a time. A unique constraint on
+(program, sequence) turns any append that bypassed the lock into an error instead of a fork.
+
+Lock order (DESIGN §3): the program row first (`programs.changes.lock_program`), then the rows
+under it, the chain lock last, taken by `record` itself. The chain lock is held to the end of the
+transaction (it must be: the next writer has to see this entry before it links to it), so
+nothing that waits for another program's row or chain may follow it in the same transaction.
+
+Entries written before chains were per program (migration 0006) cannot be re-chained: the table
+is append-only and re-hashing history would be the very tampering the chain exists to expose.
+They keep their sequence empty and stay what they were, one global chain in id order from
+`GENESIS_HASH` (the legacy trunk). Every per-program and global chain starts from the hash of the
+trunk's last entry (or `GENESIS_HASH` on a database that never had one), so the trunk stays
+anchored: removing or altering its tail breaks the first link of every later chain.
+
+The hashed payload is stable: `sequence` joins it only when set, so legacy entries hash exactly
+as they did when written.
 """
 
 from __future__ import annotations
@@ -17,12 +40,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import F
 
 from portal.models import AuditEntry, User
 from portal.request_context import current_request_id
 
 GENESIS_HASH = "0" * 64
-_CHAIN_LOCK_KEY = 7_310_201  # pg_advisory_xact_lock key that serialises chain appends
+CHAIN_LOCK_NAMESPACE = 7_310_201  # first key of pg_advisory_xact_lock(int4, int4)
+_GLOBAL_CHAIN_KEY = 0
+_INT4_MAX = 0x7FFF_FFFF
 
 
 def _plain(value: Any) -> Any:
@@ -64,6 +90,8 @@ def _entry_payload(entry: AuditEntry) -> bytes:
         "request_id": entry.request_id,
         "previous_hash": entry.previous_hash,
     }
+    if entry.sequence is not None:
+        payload["sequence"] = entry.sequence
     return json.dumps(payload, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
@@ -71,12 +99,41 @@ def compute_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_entry_payload(entry)).hexdigest()
 
 
-def _lock_chain() -> None:
-    # SQLite's IMMEDIATE transactions already serialise writers; PostgreSQL needs a lock so
-    # that two concurrent transactions cannot both extend the chain from the same entry.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+def _lock_chain(program_id: int | None) -> None:
+    if connection.vendor != "postgresql":
+        return
+    # Program ids map onto 1 … int4 max; one beyond it shares a key with another program, which
+    # costs a wait, never a fork.
+    key = _GLOBAL_CHAIN_KEY if program_id is None else 1 + (program_id - 1) % _INT4_MAX
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s::int4, %s::int4)", [CHAIN_LOCK_NAMESPACE, key]
+        )
+
+
+def trunk_hash() -> str:
+    """The hash every chain starts from: the last legacy (unsequenced) entry's, or genesis."""
+    last = (
+        AuditEntry.objects.filter(sequence__isnull=True)
+        .order_by("-id")
+        .values_list("entry_hash", flat=True)
+        .first()
+    )
+    return last or GENESIS_HASH
+
+
+def _chain_tail(program_id: int | None) -> tuple[int, str]:
+    """The position and hash this chain's next entry links to. Call with the chain locked."""
+    chain = AuditEntry.objects.filter(sequence__isnull=False)
+    if program_id is None:
+        chain = chain.filter(program__isnull=True)
+    else:
+        chain = chain.filter(program_id=program_id)
+    tail = chain.order_by("-sequence").values_list("sequence", "entry_hash").first()
+    if tail is None:
+        return 0, trunk_hash()
+    position, entry_hash = tail
+    return position or 0, entry_hash
 
 
 def record(
@@ -88,11 +145,12 @@ def record(
     program_id: int | None = None,
     reason: str = "",
 ) -> AuditEntry:
-    """Append one entry. Must run inside the caller's transaction."""
+    """Append one entry to its program's chain (or the global one). Must run inside the
+    caller's transaction, after the caller's row locks (see the lock order above)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Audit entries are written inside the service's transaction.")
-    _lock_chain()
-    last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+    _lock_chain(program_id)
+    position, previous_hash = _chain_tail(program_id)
     entry = AuditEntry(
         actor=actor,
         actor_label=(f"{actor.display_name} <{actor.email}>" if actor else "system"),
@@ -104,7 +162,8 @@ def record(
         changes=json.loads(json.dumps(changes, default=_plain)),
         reason=reason,
         request_id=current_request_id(),
-        previous_hash=last or GENESIS_HASH,
+        previous_hash=previous_hash,
+        sequence=position + 1,
     )
     entry.entry_hash = compute_hash(entry)
     entry.save(force_insert=True)
@@ -149,16 +208,55 @@ def record_update(
 
 @dataclass(frozen=True)
 class BrokenLink:
+    """One entry that does not verify, and the chain it belongs to."""
+
     entry_id: int
     problem: str
+    program_id: int | None = None
+    legacy: bool = False  # in the trunk written before chains were per program
+
+    @property
+    def chain(self) -> str:
+        if self.legacy:
+            return "legacy trunk"
+        return "global chain" if self.program_id is None else f"program {self.program_id}"
+
+
+def _check(
+    entry: AuditEntry, *, previous_hash: str, position: int | None, legacy: bool
+) -> BrokenLink | None:
+    def broken(problem: str) -> BrokenLink:
+        return BrokenLink(entry.id, problem, entry.program_id, legacy)
+
+    if position is not None and entry.sequence != position:
+        return broken(f"is at position {entry.sequence} where {position} was expected")
+    if entry.previous_hash != previous_hash:
+        return broken("does not link to the entry before it")
+    if compute_hash(entry) != entry.entry_hash:
+        return broken("content does not match its hash")
+    return None
 
 
 def verify_chain(batch_size: int = 2000) -> Iterator[BrokenLink]:
-    """Yield every entry whose hash or back-link does not match; empty when intact."""
-    expected_previous = GENESIS_HASH
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=batch_size):
-        if entry.previous_hash != expected_previous:
-            yield BrokenLink(entry.id, "does not link to the entry before it")
-        elif compute_hash(entry) != entry.entry_hash:
-            yield BrokenLink(entry.id, "content does not match its hash")
-        expected_previous = entry.entry_hash
+    """Yield every entry whose position, back-link or hash does not match, in the legacy trunk
+    and then chain by chain (global first, then by program id); empty when all are intact."""
+    previous_hash = GENESIS_HASH
+    legacy = AuditEntry.objects.filter(sequence__isnull=True).order_by("id")
+    for entry in legacy.iterator(chunk_size=batch_size):
+        if link := _check(entry, previous_hash=previous_hash, position=None, legacy=True):
+            yield link
+        previous_hash = entry.entry_hash
+    root = previous_hash
+
+    chained = AuditEntry.objects.filter(sequence__isnull=False).order_by(
+        F("program_id").asc(nulls_first=True), "sequence"
+    )
+    chain: list[int | None] = []  # the program of the chain being walked; empty before the first
+    position = 0
+    for entry in chained.iterator(chunk_size=batch_size):
+        if chain != [entry.program_id]:
+            chain, position, previous_hash = [entry.program_id], 1, root
+        if link := _check(entry, previous_hash=previous_hash, position=position, legacy=False):
+            yield link
+        position = (entry.sequence or position) + 1
+        previous_hash = entry.entry_hash

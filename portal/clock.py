@@ -7,6 +7,11 @@ Deviations, escalations and action items all ask this module, so that a "24 hour
 - `days`: calendar days, at the same local wall-clock time on the site;
 - `business_days`: the day the clock starts is not counted; the window ends at the end of the
   Nth following working day (Monday to Friday, not a site holiday), site time.
+
+"Today" is the site's today (`site_today`), never the viewer's or the server's: a web request
+from Tokyo and a Celery task running in UTC agree on what is overdue. Site holidays live in the
+`SiteHoliday` table; processes keep them for `HOLIDAY_CACHE_SECONDS`, and a change through
+`site_holiday_*` services clears the shared cache at once.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from dataclasses import dataclass
-from functools import cache
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 
@@ -34,13 +39,44 @@ def site_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.SITE_TIME_ZONE)
 
 
-@cache
-def _parse_holidays(raw: tuple[str, ...]) -> frozenset[datetime.date]:
-    return frozenset(datetime.date.fromisoformat(day) for day in raw)
+HOLIDAY_CACHE_KEY = "clock:site-holidays"
+HOLIDAY_CACHE_SECONDS = 60
 
 
 def holidays() -> frozenset[datetime.date]:
-    return _parse_holidays(tuple(settings.SITE_HOLIDAYS))
+    """The site's holidays (from the database, through the cache)."""
+    days = cache.get(HOLIDAY_CACHE_KEY)
+    if days is None:
+        from portal.models import SiteHoliday
+
+        days = frozenset(SiteHoliday.objects.values_list("day", flat=True))
+        cache.set(HOLIDAY_CACHE_KEY, days, HOLIDAY_CACHE_SECONDS)
+    return frozenset(days)
+
+
+def forget_holidays() -> None:
+    """After a change to the holidays: every process reads them again."""
+    cache.delete(HOLIDAY_CACHE_KEY)
+
+
+def site_now() -> datetime.datetime:
+    """Now, in the site's time zone."""
+    return timezone.now().astimezone(site_zone())
+
+
+def site_today() -> datetime.date:
+    """Today on the site's calendar: the date every deadline and "overdue" is judged by."""
+    return site_now().date()
+
+
+def is_overdue(due: datetime.date | None) -> bool:
+    """A due date is overdue once the site's day after it has begun."""
+    return due is not None and due < site_today()
+
+
+def day_end(day: datetime.date) -> datetime.datetime:
+    """The moment a due *date* passes: the end of that day, site time (as UTC)."""
+    return _local_midnight(day + datetime.timedelta(days=1), site_zone()).astimezone(datetime.UTC)
 
 
 def is_working_day(day: datetime.date) -> bool:

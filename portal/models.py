@@ -152,10 +152,11 @@ class ApiToken(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One change to one record: append only, and chained to the entry before it by hash.
+    """One change to one record: append only, and chained by hash to the entry before it in its
+    program's chain (or the global chain when it has no program; see `portal.audit`).
 
     The database refuses UPDATE and DELETE on this table (see the migration's triggers);
-    `manage.py verify_audit` recomputes the chain and reports the first broken link.
+    `manage.py verify_audit` recomputes every chain and reports the first broken link of each.
     """
 
     class Action(models.TextChoices):
@@ -188,11 +189,38 @@ class AuditEntry(models.Model):
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    sequence = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Position in its chain (1, 2, …); empty on legacy entries.",
+    )
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["model", "object_pk"])]
+        indexes = [
+            models.Index(fields=["model", "object_pk"]),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(sequence__isnull=True),
+                name="portal_audit_legacy_trunk",
+            ),
+        ]
+        # Conditional, so that SQLite adds them as indexes instead of rebuilding the table
+        # (a rebuild would drop the append-only triggers).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "sequence"],
+                condition=models.Q(sequence__isnull=False),
+                name="portal_audit_one_entry_per_program_position",
+            ),
+            models.UniqueConstraint(
+                fields=["sequence"],
+                condition=models.Q(program__isnull=True),
+                name="portal_audit_one_entry_per_global_position",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_repr}"
@@ -253,3 +281,21 @@ class Signature(models.Model):
     @property
     def short_version(self) -> str:
         return self.record_version[:12]
+
+
+class SiteHoliday(models.Model):
+    """A day the CDMO site does not work: not a business day for any window on the clock.
+
+    Kept in the portal (a page for CDMO administrators, every change audited); the
+    `SITE_HOLIDAYS` environment variable only seeds the table when it is first created.
+    """
+
+    day = models.DateField(unique=True)
+    name = models.CharField(max_length=100, help_text="e.g. 'Christmas Day'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}"

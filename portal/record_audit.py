@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import StreamingHttpResponse
 
-from portal import policy
+from portal import access
 from portal.models import AuditEntry, Signature, User
 from portal.signatures import manifestation
 
@@ -106,7 +106,7 @@ def audit_trail_for(
     """
     keys = [_key(type(record), record.pk), *(_key(model, pk) for model, pk in related)]
     entries: Iterable[AuditEntry] = _entries(keys)
-    if not policy.sees_internal(user):
+    if not access.sees_internal(user):
         entries = _visible_to_sponsor(entries)
     entries = list(entries)
     signature_ids = [

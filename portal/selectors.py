@@ -5,16 +5,17 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from portal import policy
+from portal import access
 from portal.models import ApiToken, User
 
 
 def token_list(*, user: User) -> QuerySet[ApiToken]:
     """A sponsor lead sees their organisation's tokens; everyone else sees none."""
-    if not policy.can_manage_tokens(user):
+    who = access.viewer(user)
+    if who is None or not access.may_manage_tokens(user):
         return ApiToken.objects.none()
     return ApiToken.objects.filter(
-        user__membership__organisation_id=user.membership.organisation_id
+        user__membership__organisation_id=who.organisation_id
     ).select_related("user", "revoked_by")
 
 

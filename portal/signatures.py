@@ -14,6 +14,12 @@ How a service that needs a signature uses this module (see docs/signatures.md):
 `signature_verify` first, outside the service's transaction, so that the audit row of a failed
 attempt is committed even though the service then stops; `signature_sign` checks again and stores
 the signature inside the service's transaction, after the change, so it covers what was saved.
+
+This module proves who signs, not whether they may: the calling service asks `portal.access`
+first. Its refusals are classified like every service's (portal/errors.py): a wrong or missing
+password or meaning is invalid input (400 on `password` or `meaning`), an API token may never
+sign (403), and a signature that no longer matches the record as stored is a conflict with the
+record's current state (409).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 
 from portal import audit
-from portal.errors import ServiceError
+from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import AuditEntry, Signature, User
 from portal.request_context import current_request_id
 
@@ -113,14 +119,14 @@ def signature_verify(
         _audit_failure(
             signer=signer, record=record, meaning=meaning, why="API token", program_id=program_id
         )
-        raise ServiceError(TOKEN_CANNOT_SIGN)
+        raise NotAllowed(TOKEN_CANNOT_SIGN)
     if meaning not in MEANINGS.values:
-        raise ServiceError(MEANING_REQUIRED, field="meaning")
+        raise Invalid(MEANING_REQUIRED, field="meaning")
     if _is_throttled(signer):
         _audit_failure(
             signer=signer, record=record, meaning=meaning, why="Throttled", program_id=program_id
         )
-        raise ServiceError(TOO_MANY_ATTEMPTS, field="password")
+        raise Invalid(TOO_MANY_ATTEMPTS, field="password")
     if not (signer.is_active and signer.check_password(password)):
         _count_failure(signer)
         _audit_failure(
@@ -130,7 +136,7 @@ def signature_verify(
             why="Wrong password",
             program_id=program_id,
         )
-        raise ServiceError(WRONG_PASSWORD, field="password")
+        raise Invalid(WRONG_PASSWORD, field="password")
 
 
 def signature_sign(
@@ -145,8 +151,8 @@ def signature_sign(
 ) -> Signature:
     """Sign the record as it is stored now, with the signer's password.
 
-    Runs in the caller's transaction when there is one. Refusals raise ServiceError with one of
-    the messages above and store no signature.
+    Runs in the caller's transaction when there is one. Refusals raise with one of the
+    messages above and store no signature.
     """
     signature_verify(
         signer=signer,
@@ -213,9 +219,9 @@ def require_current_signature(record: models.Model, meaning: str | None = None) 
         signatures = signatures.filter(meaning=meaning)
     latest = signatures.order_by("-signed_at", "-id").first()
     if latest is None:
-        raise ServiceError(SIGNATURE_REQUIRED, field="password")
+        raise Invalid(SIGNATURE_REQUIRED, field="password")
     if latest.record_version != record_version(record):
-        raise ServiceError(SIGNED_RECORD_CHANGED, field="password")
+        raise Conflict(SIGNED_RECORD_CHANGED, field="password")
 
 
 def assert_unsigned_or_resigned(
@@ -227,16 +233,16 @@ def assert_unsigned_or_resigned(
     `signature_sign` when the user signed): a never-signed record passes; a signed record passes
     only with `new_signature`, a signature of this record that covers its content as now stored
     (one given before the change no longer matches and is refused).
-    The ServiceError it raises rolls the edit back with the caller's transaction.
+    The refusal it raises rolls the edit back with the caller's transaction.
     """
     if new_signature is None:
         if signatures_for(record).exists():
-            raise ServiceError(SIGNED_RECORD_NEEDS_SIGNATURE, field="password")
+            raise Invalid(SIGNED_RECORD_NEEDS_SIGNATURE, field="password")
         return
     if new_signature.model != _label(record) or new_signature.object_pk != str(record.pk):
-        raise ServiceError(SIGNATURE_OF_ANOTHER_RECORD, field="password")
+        raise Invalid(SIGNATURE_OF_ANOTHER_RECORD, field="password")
     if not is_signature_current(new_signature, record):
-        raise ServiceError(SIGNED_RECORD_CHANGED, field="password")
+        raise Conflict(SIGNED_RECORD_CHANGED, field="password")
 
 
 def manifestation(signature: Signature) -> dict[str, Any]:

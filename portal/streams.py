@@ -11,6 +11,11 @@ commits between the catch-up query and the subscription would otherwise be lost.
 that overlap are dropped by id. The ids already sent are remembered as a set, not a high-water
 mark, because event ids are allocated at insert and committed in any order: an event that
 commits late with a lower id must still be delivered.
+
+Everything a stream carries is a `portal.live.LiveEvent`, and what a viewer may receive is
+`portal.access.may_see`, the rule the Event queryset applies too. The Event table belongs to a
+domain app, which the core does not import: its reads come in through `EventSource`, handed to
+`LiveStreams` by the project's entry point (`portal/asgi.py`).
 """
 
 from __future__ import annotations
@@ -26,12 +31,12 @@ import random
 import re
 import socket
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs
 
 import redis.asyncio as aioredis
@@ -44,9 +49,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from portal import policy
-from programs.models import Audience
-from programs.selectors import event_list, events_after
+from portal import access
+from portal.live import LiveEvent
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +63,7 @@ T = TypeVar("T")
 PAGE_SIZE = 200
 CATCH_UP_PAGES = 5
 SENT_IDS_REMEMBERED = 2048
-_PROGRAM_CODE = re.compile(r"^[A-Z0-9-]{1,20}$")
+_PROGRAM_CODE = re.compile(r"[A-Z0-9-]{1,20}")
 
 NOT_LOGGED_IN = "Log in to receive live updates."
 NO_MEMBERSHIP = "This account belongs to no organisation, so it has no live updates."
@@ -94,6 +98,19 @@ class StreamConfig:
         )
 
 
+class EventSource(Protocol):
+    """The activity stream as the live streams read it from the database. Called on the
+    streams' threads; both reads return only what `user` may see."""
+
+    def latest_id(self, user: Any) -> int:
+        """The newest event id the user may see (0 for none): where a fresh stream starts."""
+        ...
+
+    def after(self, user: Any, after_id: int, limit: int) -> Sequence[LiveEvent]:
+        """Up to `limit` events the user may see with an id above `after_id`, oldest first."""
+        ...
+
+
 class Signal(enum.Enum):
     """What the hub tells a stream besides messages."""
 
@@ -101,13 +118,13 @@ class Signal(enum.Enum):
     OVERFLOW = "overflow"  # the stream fell behind and was dropped: end it, the client reconnects
 
 
-Item = Message | Signal
+Item = LiveEvent | Signal
 
 
 class Subscription:
     """One stream's bounded inbox at the hub, with the filter of what its user may see."""
 
-    def __init__(self, accepts: Callable[[Message], bool], size: int) -> None:
+    def __init__(self, accepts: Callable[[LiveEvent], bool], size: int) -> None:
         self.accepts = accepts
         self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=size)
 
@@ -147,7 +164,7 @@ class Hub:
             self._task = None
         self.connected = False
 
-    def subscribe(self, accepts: Callable[[Message], bool]) -> Subscription:
+    def subscribe(self, accepts: Callable[[LiveEvent], bool]) -> Subscription:
         subscription = Subscription(accepts, self.queue_size)
         self._subscriptions.add(subscription)
         return subscription
@@ -232,56 +249,46 @@ class Hub:
                 await client.aclose()
 
     def _dispatch(self, raw: bytes | str) -> None:
-        message = _parse_published(raw)
-        if message is None:
+        events = _parse_published(raw)
+        if not events:
             logger.warning("live hub ignored a malformed message: %.200r", raw)
-            return
-        self.fan_out(message)
+        for event in events:
+            self.fan_out(event)
 
 
-def _parse_published(raw: bytes | str) -> Message | None:
-    """A message from `portal.live.publish`, checked, or None."""
-    try:
-        data = json.loads(raw)
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    valid = (
-        isinstance(data.get("id"), int)
-        and isinstance(data.get("sponsor"), int)
-        and isinstance(data.get("program"), str)
-        and _PROGRAM_CODE.match(data["program"]) is not None
-        and data.get("audience") in Audience.values
-        and isinstance(data.get("kind"), str)
-        and isinstance(data.get("summary"), str)
+def _well_formed(event: LiveEvent) -> bool:
+    """Whether a published event is safe to frame: its program code becomes part of an SSE
+    event name, so a newline in it would forge lines of the stream."""
+    return (
+        type(event.id) is int
+        and type(event.sponsor) is int
+        and isinstance(event.program, str)
+        and _PROGRAM_CODE.fullmatch(event.program) is not None
+        and event.audience in access.Audience.values
+        and isinstance(event.kind, str)
+        and isinstance(event.significance, str)
+        and isinstance(event.summary, str)
     )
-    return data if valid else None
+
+
+def _parse_published(raw: bytes | str) -> list[LiveEvent]:
+    """The events of a message from `portal.live.publish`; none if any of them is malformed."""
+    events = LiveEvent.decode(raw)
+    return events if all(_well_formed(event) for event in events) else []
+
+
+def _may_see(who: access.Viewer, event: LiveEvent) -> bool:
+    """The stream's per-viewer filter: the one audience and tenancy rule of `portal.access`."""
+    return access.may_see(who, sponsor_id=event.sponsor, audience=event.audience)
 
 
 @dataclass(frozen=True)
-class Viewer:
-    """Who is on the other end of a stream, and what that allows them to see."""
+class Reader:
+    """Who is on the other end of a stream: the user (for the event reads) and what access
+    makes of them (for the filter, and to notice when that changes)."""
 
     user: Any
-    organisation_id: int
-    is_cdmo: bool
-
-    def may_see(self, message: Message) -> bool:
-        """The live-message twin of `Event.objects.visible_to(user)`."""
-        if self.is_cdmo:
-            return True
-        return (
-            message["sponsor"] == self.organisation_id
-            and message["audience"] == Audience.SPONSOR.value
-        )
-
-    def same_access_as(self, other: Viewer) -> bool:
-        return (self.user.pk, self.organisation_id, self.is_cdmo) == (
-            other.user.pk,
-            other.organisation_id,
-            other.is_cdmo,
-        )
+    viewer: access.Viewer
 
 
 class _NoMembership(Exception):
@@ -300,7 +307,7 @@ def _closing_connections(fn: Callable[..., T], *args: Any) -> T:
         connections.close_all()
 
 
-def _resolve_viewer(session_key: str) -> Viewer | None:
+def _resolve_reader(session_key: str) -> Reader | None:
     """The session's user, exactly as Django's middleware would find it (expiry and the
     password-change hash included). None for anonymous; raises _NoMembership for a user that
     belongs to no organisation."""
@@ -309,35 +316,21 @@ def _resolve_viewer(session_key: str) -> Viewer | None:
     user = get_user(request)
     if not user.is_authenticated:
         return None
-    membership = policy.membership(user)
-    if membership is None:
+    who = access.viewer(user)
+    if who is None:
         raise _NoMembership
-    return Viewer(user=user, organisation_id=membership.organisation_id, is_cdmo=membership.is_cdmo)
+    return Reader(user=user, viewer=who)
 
 
-def _latest_event_id(user: Any) -> int:
-    latest = event_list(user=user).order_by("-id").values_list("id", flat=True).first()
-    return latest or 0
-
-
-def _events_since(user: Any, after_id: int) -> list[Message]:
-    rows: list[Message] = []
+def _events_since(source: EventSource, user: Any, after_id: int) -> list[LiveEvent]:
+    events: list[LiveEvent] = []
     for _ in range(CATCH_UP_PAGES):
-        batch = events_after(user=user, after_id=after_id, limit=PAGE_SIZE)
-        rows.extend(
-            {
-                "id": e.id,
-                "program": e.program.code,
-                "kind": e.kind,
-                "significance": e.significance,
-                "summary": e.summary,
-            }
-            for e in batch
-        )
+        batch = source.after(user, after_id, PAGE_SIZE)
+        events.extend(batch)
         if len(batch) < PAGE_SIZE:
             break
         after_id = batch[-1].id
-    return rows
+    return events
 
 
 # --- The stream ----------------------------------------------------------------------------
@@ -362,12 +355,18 @@ class _SentIds:
         return True
 
 
-def _frame(message: Message) -> bytes:
-    fields = {k: message[k] for k in ("id", "program", "kind", "summary")}
-    # Critical items are announced prominently on every open page of the program.
-    fields["significance"] = message.get("significance", "info")
+def _frame(event: LiveEvent) -> bytes:
+    # What a page needs to decide to look again; the significance because critical items are
+    # announced prominently on every open page of the program. Never the sponsor or audience.
+    fields = {
+        "id": event.id,
+        "program": event.program,
+        "kind": event.kind,
+        "summary": event.summary,
+        "significance": event.significance,
+    }
     data = json.dumps(fields, separators=(",", ":"))
-    return f"id: {message['id']}\nevent: program-{message['program']}\ndata: {data}\n\n".encode()
+    return f"id: {event.id}\nevent: program-{event.program}\ndata: {data}\n\n".encode()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -420,10 +419,12 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 
 
 class LiveStreams:
-    """The ASGI app for `/events/`. `startup()`/`shutdown()` run from the ASGI lifespan; a
-    server that sends no lifespan gets the hub started by the first stream."""
+    """The ASGI app for `/events/`, reading the activity stream from `events`.
+    `startup()`/`shutdown()` run from the ASGI lifespan; a server that sends no lifespan gets
+    the hub started by the first stream."""
 
-    def __init__(self) -> None:
+    def __init__(self, events: EventSource) -> None:
+        self.events = events
         self.config = StreamConfig()
         self.hub: Hub | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -463,11 +464,11 @@ class LiveStreams:
             self._executor, functools.partial(_closing_connections, fn, *args)
         )
 
-    async def _viewer(self, session_key: str | None) -> Viewer | None:
+    async def _reader(self, session_key: str | None) -> Reader | None:
         """None for anonymous; raises _NoMembership."""
         if session_key is None:
             return None
-        return await self._db(_resolve_viewer, session_key)
+        return await self._db(_resolve_reader, session_key)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "GET":
@@ -476,16 +477,17 @@ class LiveStreams:
         await self.startup()
         session_key = _session_key(scope)
         try:
-            viewer = await self._viewer(session_key)
+            reader = await self._reader(session_key)
         except _NoMembership:
             await _plain_response(send, 403, NO_MEMBERSHIP)
             return
-        if viewer is None or session_key is None:
+        if reader is None or session_key is None:
             await _plain_response(send, 401, NOT_LOGGED_IN)
             return
 
         hub = self.hub
-        subscription = hub.subscribe(viewer.may_see) if hub is not None else None
+        accepts = functools.partial(_may_see, reader.viewer)
+        subscription = hub.subscribe(accepts) if hub is not None else None
         try:
             await send(
                 {
@@ -498,14 +500,14 @@ class LiveStreams:
                     ],
                 }
             )
-            await self._stream(viewer, session_key, subscription, scope, receive, send)
+            await self._stream(reader, session_key, subscription, scope, receive, send)
         finally:
             if hub is not None and subscription is not None:
                 hub.unsubscribe(subscription)
 
     async def _stream(
         self,
-        viewer: Viewer,
+        reader: Reader,
         session_key: str,
         subscription: Subscription | None,
         scope: Scope,
@@ -513,7 +515,7 @@ class LiveStreams:
         send: Send,
     ) -> None:
         """Pump events until the client goes, the stream ends itself, or the server stops."""
-        stream = _Stream(self, viewer, session_key, subscription, send)
+        stream = _Stream(self, reader, session_key, subscription, send)
         pump = asyncio.ensure_future(stream.run(_last_event_id(scope)))
         watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
         done: set[asyncio.Future[None]] = set()
@@ -538,14 +540,14 @@ class _Stream:
     def __init__(
         self,
         app: LiveStreams,
-        viewer: Viewer,
+        reader: Reader,
         session_key: str,
         subscription: Subscription | None,
         send: Send,
     ) -> None:
         self.app = app
         self.config = app.config
-        self.viewer = viewer
+        self.reader = reader
         self.session_key = session_key
         self.subscription = subscription
         self._send = send
@@ -556,26 +558,28 @@ class _Stream:
     async def write(self, body: bytes) -> None:
         await self._send({"type": "http.response.body", "body": body, "more_body": True})
 
-    async def deliver(self, messages: list[Message]) -> bool:
+    async def deliver(self, events: Sequence[LiveEvent]) -> bool:
         frames = []
-        for message in messages:
-            if self.sent.add(message["id"]):
-                self.cursor = max(self.cursor, message["id"])
-                frames.append(_frame(message))
+        for event in events:
+            if self.sent.add(event.id):
+                self.cursor = max(self.cursor, event.id)
+                frames.append(_frame(event))
         if frames:
             await self.write(b"".join(frames))
         return bool(frames)
 
     async def poll(self) -> bool:
         after = max(self.floor, self.cursor - self.config.lookback)
-        return await self.deliver(await self.app._db(_events_since, self.viewer.user, after))
+        events = await self.app._db(_events_since, self.app.events, self.reader.user, after)
+        return await self.deliver(events)
 
     async def still_allowed(self) -> bool:
+        """Whether the session still stands for the same user with the same access."""
         try:
-            current = await self.app._viewer(self.session_key)
+            current = await self.app._reader(self.session_key)
         except _NoMembership:
             return False
-        return current is not None and current.same_access_as(self.viewer)
+        return current is not None and current.viewer == self.reader.viewer
 
     async def next_items(self, timeout: float) -> list[Item]:
         timeout = max(0.0, timeout)
@@ -595,7 +599,7 @@ class _Stream:
         config = self.config
         await self.write(f"retry: {config.retry_ms}\n\n".encode())
         if last_event_id is None:
-            self.floor = await self.app._db(_latest_event_id, self.viewer.user)
+            self.floor = await self.app._db(self.app.events.latest_id, self.reader.user)
             self.cursor = self.floor
         else:
             self.floor = self.cursor = last_event_id
@@ -615,7 +619,7 @@ class _Stream:
             items = await self.next_items(deadline - loop.time())
             if Signal.OVERFLOW in items:
                 return
-            wrote = await self.deliver([item for item in items if isinstance(item, dict)])
+            wrote = await self.deliver([item for item in items if isinstance(item, LiveEvent)])
             now = loop.time()
             if Signal.RESYNC in items or (not live and now >= next_poll):
                 wrote = await self.poll() or wrote

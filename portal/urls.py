@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import holiday_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("portal.account_urls")),
     path("settings/tokens/", views.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("settings/holidays/", holiday_views.holiday_list, name="holiday-list"),
+    path("settings/holidays/<int:pk>/remove/", holiday_views.holiday_remove, name="holiday-remove"),
     path("", include("programs.urls")),
     path("", include("governance.urls")),
     path("", include("deviations.urls")),

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import policy, selectors, services
+from portal import access, selectors, services
 from portal.celery import app as celery_app
 from portal.errors import ServiceError
 from portal.forms import TokenCreateForm, add_service_error
@@ -20,8 +20,8 @@ from portal.http import PortalRequest
 @login_required
 def home(request: PortalRequest) -> HttpResponse:
     """Project managers start on their workspace; everyone else on their programs."""
-    membership = policy.membership(request.user)
-    if membership is not None and membership.role == membership.Role.PM:
+    who = access.viewer(request.user)
+    if who is not None and who.role == access.Role.PM:
         return redirect("workspace")
     return redirect("program-list")
 
@@ -57,7 +57,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def token_list(request: PortalRequest) -> HttpResponse:
-    if not policy.can_manage_tokens(request.user):
+    if not access.may_manage_tokens(request.user):
         return render(request, "portal/forbidden.html", status=403)
     form = TokenCreateForm(request.POST or None)
     new_key = None

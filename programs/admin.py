@@ -1,6 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
-from portal.admin import AuditedAdmin, ReadOnlyAdmin
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from portal.admin import ADMIN_REASON, AuditedAdmin, ReadOnlyAdmin
+from portal.models import User
 from programs.models import (
     Budget,
     ChangeOrder,
@@ -11,6 +16,11 @@ from programs.models import (
     Program,
     ProgramMember,
     Workstream,
+)
+from programs.services.members import (
+    ENDED_BEFORE_START,
+    program_member_assign,
+    program_member_update,
 )
 
 
@@ -32,12 +42,63 @@ class ProgramAdmin(AuditedAdmin):
     ]
 
 
+class ProgramMemberForm(forms.ModelForm):
+    """The service decides what an assignment does to the tenures already there (a new PM
+    ends the previous one's), so the form does not refuse one for the one-PM constraint."""
+
+    class Meta:
+        model = ProgramMember
+        fields = ["program", "user", "role", "rank", "ended_at"]
+
+    def _get_validation_exclusions(self) -> set[str]:
+        """The one-PM and one-role constraints are left to `program_member_assign`, which
+        runs under the program's lock: excluding `program` leaves them out of `full_clean`."""
+        return {*super()._get_validation_exclusions(), "program"}  # type: ignore[misc]
+
+    def validate_unique(self) -> None:
+        """Also left to the service (see above)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        ended_at = data.get("ended_at")
+        if ended_at is not None and self.instance.pk and ended_at < self.instance.started_at:
+            self.add_error("ended_at", ENDED_BEFORE_START)
+        return data
+
+
 @admin.register(ProgramMember)
-class ProgramMemberAdmin(AuditedAdmin):
+class ProgramMemberAdmin(admin.ModelAdmin):
+    """People are put on a program here too, through the same services as everywhere else:
+    a new dedicated PM ends the previous tenure and the stream records the handover. A saved
+    tenure changes only its rank or its end; a different person or role is a new row."""
+
+    form = ProgramMemberForm
     list_display = ["program", "user", "role", "rank", "started_at", "ended_at"]
     list_filter = ["role"]
     search_fields = ["program__code", "user__email"]
     autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["program", "user", "role", "started_at"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        if change:
+            saved = program_member_update(
+                actor=actor,
+                member=obj,
+                rank=obj.rank,
+                ended_at=obj.ended_at,
+                reason=ADMIN_REASON,
+            )
+        else:
+            saved = program_member_assign(
+                actor=actor, program=obj.program, user=obj.user, role=obj.role, rank=obj.rank
+            )
+        obj.pk, obj.started_at, obj.ended_at = saved.pk, saved.started_at, saved.ended_at
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Event)

@@ -10,27 +10,38 @@ without a sponsor owner.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from django.utils import timezone
-
-from portal.models import User
+from portal import clock
+from portal.access import Audience
+from portal.models import Organisation, User
 from programs.models import ChangeOrder, CostDriver, Milestone, Program, Workstream
-from programs.services import (
+from programs.services.costs import (
     budget_set,
     change_order_decide,
     change_order_propose,
     cost_line_add,
     invoice_add,
+)
+from programs.services.timeline import (
     milestone_complete,
     milestone_create,
     milestone_reschedule,
     workstream_create,
 )
 
-if TYPE_CHECKING:
-    from portal.management.commands.seed_demo import Demo
+
+@dataclass
+class Demo:
+    """What `manage.py seed_demo` (comms) made first, handed to each app's `demo.seed(demo)`
+    to build on. It lives here, in the lowest app the seeds share, so that no seed imports
+    upwards."""
+
+    organisations: dict[str, Organisation]
+    people: dict[str, User]
+    programs: dict[str, Program]
+
 
 PM = "pm@northbridge.example"
 QA = "qa@northbridge.example"
@@ -141,6 +152,8 @@ CONTRACT_VALUES = {
 }
 
 # code: [(driver, description, amount, milestone or None, change order title or None)]
+# Lines the CDMO keeps to itself for now: the sponsor's totals count them, the line is internal.
+INTERNAL_COST_LINES = {"Cell bank shipment and storage"}
 COST_LINES: dict[str, list[tuple[str, str, str, str | None, str | None]]] = {
     "HLX-101": [
         (CostDriver.MATERIALS, "Protein A resin, lot 1", "310000", "Engineering run start", None),
@@ -254,6 +267,7 @@ def _costs(
             amount=Decimal(amount),
             milestone=milestones[milestone] if milestone else None,
             change_order=change_orders[change_order] if change_order else None,
+            audience=Audience.INTERNAL if description in INTERNAL_COST_LINES else Audience.SPONSOR,
         )
     for number, milestone, driver, amount, issued in INVOICES.get(program.code, []):
         invoice_add(
@@ -296,7 +310,7 @@ def _helix_change_orders(program: Program, pm: User, lead: User) -> dict[str, Ch
 
 def seed(demo: Demo) -> None:
     people, pm = demo.people, demo.people[PM]
-    today = timezone.localdate()
+    today = clock.site_today()
     for code in ("HLX-101", "HLX-204", "BOR-017"):
         program = demo.programs[code]
         workstreams = _workstreams(program, people, pm, today)

@@ -8,9 +8,12 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from portal.access import Audience
 from portal.models import User
-from programs import services
 from programs.models import ChangeOrder, CostDriver, CostLine, Invoice, Milestone, Workstream
+from programs.services.common import REASON_REQUIRED
+from programs.services.costs import CO_COMMENT_REQUIRED, RATIONALE_REQUIRED
+from programs.services.timeline import WORKSTREAM_DATES_ORDER
 
 
 class DateInput(forms.DateInput):
@@ -28,7 +31,7 @@ def _reason_field(*, required: bool, help_text: str, label: str = "Reason") -> f
         required=required,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=help_text,
-        error_messages={"required": services.REASON_REQUIRED},
+        error_messages={"required": REASON_REQUIRED},
     )
 
 
@@ -72,7 +75,7 @@ class WorkstreamForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", services.WORKSTREAM_DATES_ORDER)
+            self.add_error("end_date", WORKSTREAM_DATES_ORDER)
         return data
 
     @classmethod
@@ -134,7 +137,7 @@ class ChangeOrderForm(forms.Form):
     title = forms.CharField(max_length=ChangeOrder._meta.get_field("title").max_length)
     rationale = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": services.RATIONALE_REQUIRED},
+        error_messages={"required": RATIONALE_REQUIRED},
         help_text="Why the change is needed; the sponsor decides on this.",
     )
     amount = forms.DecimalField(
@@ -154,7 +157,7 @@ class DecisionForm(forms.Form):
     )
     comment = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": services.CO_COMMENT_REQUIRED},
+        error_messages={"required": CO_COMMENT_REQUIRED},
     )
 
 
@@ -165,10 +168,23 @@ class CostLineForm(forms.Form):
     milestone = NameChoiceField(
         queryset=Milestone.objects.none(), required=False, empty_label="None"
     )
+    audience = forms.ChoiceField(
+        label="Who sees this line",
+        choices=Audience.choices,
+        initial=Audience.SPONSOR,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="The sponsor's totals count every line; an internal line's detail stays "
+        "with the CDMO until you share it.",
+    )
 
     def __init__(self, *args: Any, milestones: QuerySet[Milestone], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["milestone"].queryset = milestones  # type: ignore[attr-defined]
+
+    def clean_audience(self) -> str:
+        """A post without a choice keeps the line internal (fail closed)."""
+        return self.cleaned_data.get("audience") or Audience.INTERNAL
 
 
 class InvoiceForm(forms.Form):

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+from portal import access
+from portal.access import Audience
 from portal.models import Organisation
 from programs.querysets import AudienceQuerySet, ProgramQuerySet, ProgramScopedQuerySet
-
-
-class Audience(models.TextChoices):
-    """Who may see an item: both sides, or the CDMO only."""
-
-    SPONSOR = "sponsor", "Sponsor and CDMO"
-    INTERNAL = "internal", "CDMO internal"
 
 
 class Program(models.Model):
@@ -97,6 +94,12 @@ class Program(models.Model):
         help_text="Set when the kick-off completes; baselines then need a reason.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveBigIntegerField(
+        default=1,
+        editable=False,
+        help_text="Bumped once by every transaction that changes the program or a record under "
+        "it (programs/changes.py): what conditional requests and caches key on.",
+    )
 
     objects = ProgramQuerySet.as_manager()
 
@@ -227,14 +230,21 @@ class Event(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    url = models.CharField(max_length=300, blank=True)
+    subject_type = models.CharField(
+        max_length=100, blank=True, help_text="What changed: the record's app_label.model."
+    )
+    subject_id = models.CharField(max_length=64, blank=True, help_text="Its primary key.")
+    url = models.CharField(max_length=300, blank=True, help_text="Where a reader can look.")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["program", "-id"])]
+        indexes = [
+            models.Index(fields=["program", "-id"]),
+            models.Index(fields=["subject_type", "subject_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.program.code}: {self.summary}"
@@ -397,8 +407,27 @@ class Budget(models.Model):
         return f"{self.program.code} budget"
 
 
+class CostLineQuerySet(AudienceQuerySet):
+    def counted_for(self, user: Any) -> models.QuerySet[CostLine]:
+        """The lines whose amounts count in `user`'s totals: every line of the programs the
+        user may see, shared or internal (see `CostLine`). Never for listing lines."""
+        return access.scope(self, user, sponsor_path=self.sponsor_path)
+
+
 class CostLine(models.Model):
-    """Committed cost by driver: what the CDMO has committed to spend on the program."""
+    """Committed cost by driver: what the CDMO has committed to spend on the program.
+
+    Who sees what. A line carries an audience (internal by default; the form preselects
+    sharing). The sponsor's budget view (budget vs committed vs invoiced, in total and by
+    driver) counts EVERY line, shared or internal; only the line detail (description, amount
+    of one line, its links) is hidden while a line is internal. Why: a sponsor in a regulated
+    company signs off budgets and must never find an overrun late, so "committed" and
+    "remaining" have to be the true figures, the same ones the CDMO manages by; totals over
+    shared lines only would let the sponsor's view drift from the contract's reality and hide
+    an over-budget program. The CDMO, for its part, keeps the make-up of a commitment (a
+    supplier's price, a labour estimate not yet agreed) to itself until it chooses to share
+    it, which `cost_line_share` does as an audited step.
+    """
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cost_lines")
     driver = models.CharField(max_length=14, choices=CostDriver.choices)
@@ -410,9 +439,10 @@ class CostLine(models.Model):
     change_order = models.ForeignKey(
         ChangeOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="cost_lines"
     )
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.INTERNAL)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ProgramScopedQuerySet.as_manager()
+    objects = CostLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["program", "driver", "id"]

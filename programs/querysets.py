@@ -1,58 +1,37 @@
-"""Tenant scoping: the only doors to user-facing program data."""
+"""Tenant scoping for program data: each queryset names its path to the sponsor, and
+`portal.access.scope` (the one rule) does the rest."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models
 
+from portal import access
+
 if TYPE_CHECKING:
-    from portal.models import Membership, User
-
-
-def _membership(user: User) -> Membership | None:
-    if not user.is_authenticated:
-        return None
-    return getattr(user, "membership", None)
+    from portal.models import User
 
 
 class ProgramQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> ProgramQuerySet:
+    def visible_to(self, user: User) -> Any:
         """CDMO members see every program; a sponsor's users see their sponsor's programs."""
-        membership = _membership(user)
-        if membership is None:
-            return self.none()
-        if membership.is_cdmo:
-            return self
-        return self.filter(sponsor_id=membership.organisation_id)
-
-
-class AudienceQuerySet(models.QuerySet):
-    """Rows that belong to a program and carry an audience (sponsor or internal)."""
-
-    program_path = "program"
-
-    def visible_to(self, user: User) -> AudienceQuerySet:
-        membership = _membership(user)
-        if membership is None:
-            return self.none()
-        if membership.is_cdmo:
-            return self
-        return self.filter(
-            **{
-                f"{self.program_path}__sponsor_id": membership.organisation_id,
-                "audience": "sponsor",
-            }
-        )
+        return access.scope(self, user, sponsor_path="sponsor_id")
 
 
 class ProgramScopedQuerySet(models.QuerySet):
     """Rows that belong to a program and are seen by whoever sees the program."""
 
-    def visible_to(self, user: User) -> ProgramScopedQuerySet:
-        membership = _membership(user)
-        if membership is None:
-            return self.none()
-        if membership.is_cdmo:
-            return self
-        return self.filter(program__sponsor_id=membership.organisation_id)
+    sponsor_path: ClassVar[str] = "program__sponsor_id"
+    audience_field: ClassVar[str | None] = None
+
+    def visible_to(self, user: User) -> Any:
+        return access.scope(
+            self, user, sponsor_path=self.sponsor_path, audience_field=self.audience_field
+        )
+
+
+class AudienceQuerySet(ProgramScopedQuerySet):
+    """Rows that belong to a program and carry an audience (sponsor or internal)."""
+
+    audience_field = "audience"

@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
 
+from portal import access, clock
 from portal.models import AuditEntry, Membership, User
 from programs.models import (
     Budget,
@@ -43,12 +43,17 @@ def program_list(*, user: User) -> QuerySet[Program]:
     return with_people(Program.objects.visible_to(user))
 
 
+def program_grant(user: User, code: str) -> access.Grant[Program]:
+    """The program, with its people, and what the user may do with it; 404 (never 403) when
+    the user may not see it. Pages and API views look a program up once, here."""
+    return access.grant(
+        user, with_people(Program.objects.visible_to(user)), code=code, not_found="No such program."
+    )
+
+
 def get_program_for_user(user: User, code: str) -> Program:
     """The program, with its people, if the user may see it; otherwise 404 (never 403)."""
-    program = with_people(Program.objects.visible_to(user)).filter(code=code).first()
-    if program is None:
-        raise Http404("No such program.")
-    return program
+    return program_grant(user, code).obj
 
 
 def event_list(*, user: User, program: Program | None = None) -> QuerySet[Event]:
@@ -70,7 +75,7 @@ def events_after(*, user: User, after_id: int, limit: int = 200) -> list[Event]:
 
 # --- Workstreams, milestones and the timeline (issue 3) -------------------------------------
 
-STALE_FORECAST_AGE = datetime.timedelta(days=30)
+STALE_FORECAST_DAYS = 30
 
 
 def workstream_list(user: User, program: Program) -> QuerySet[Workstream]:
@@ -124,6 +129,14 @@ def slipped_milestones(user: User, program: Program) -> QuerySet[Milestone]:
     )
 
 
+def _site_days_ago(days: int) -> datetime.datetime:
+    """The same wall-clock time on the site, `days` calendar days ago (the inverse of
+    `clock.due_at(start, days, "days")`)."""
+    now = clock.site_now()
+    wall = now.replace(tzinfo=None) - datetime.timedelta(days=days)
+    return wall.replace(tzinfo=now.tzinfo)
+
+
 def stale_forecasts(user: User) -> QuerySet[Milestone]:
     """For the PM workspace: unfinished milestones of the user's own programs whose forecast
     has not been looked at for 30 days, or already lies in the past."""
@@ -137,8 +150,8 @@ def stale_forecasts(user: User) -> QuerySet[Milestone]:
         )
         .annotate(forecast_checked_at=Coalesce("forecast_changed_at", "created_at"))
         .filter(
-            Q(forecast_checked_at__lt=timezone.now() - STALE_FORECAST_AGE)
-            | Q(forecast_date__lt=timezone.localdate())
+            Q(forecast_checked_at__lt=_site_days_ago(STALE_FORECAST_DAYS))
+            | Q(forecast_date__lt=clock.site_today())
         )
         .select_related("program", "workstream")
         .order_by("forecast_date", "id")
@@ -229,7 +242,8 @@ def get_budget_for_user(user: User, program: Program) -> Budget | None:
 
 
 def cost_summary(user: User, program: Program) -> CostSummary:
-    """Four aggregate queries, whatever the number of lines, invoices and change orders."""
+    """Four aggregate queries, whatever the number of lines, invoices and change orders.
+    Committed counts every cost line, internal ones included (the rule is on `CostLine`)."""
     contract_value = (
         Budget.objects.visible_to(user)
         .filter(program=program)
@@ -246,7 +260,7 @@ def cost_summary(user: User, program: Program) -> CostSummary:
         )
     )
     committed = (
-        CostLine.objects.visible_to(user).filter(program=program).aggregate(total=Sum("amount"))
+        CostLine.objects.counted_for(user).filter(program=program).aggregate(total=Sum("amount"))
     )
     invoiced = (
         Invoice.objects.visible_to(user).filter(program=program).aggregate(total=Sum("amount"))
@@ -265,7 +279,7 @@ def cost_summary(user: User, program: Program) -> CostSummary:
 def cost_by_driver(user: User, program: Program) -> list[DriverCosts]:
     """Committed and invoiced per cost driver, every driver listed (zeros included)."""
     committed = dict(
-        CostLine.objects.visible_to(user)
+        CostLine.objects.counted_for(user)
         .filter(program=program)
         .order_by()
         .values("driver")
@@ -312,12 +326,21 @@ def get_change_order_for_user(user: User, program: Program, reference: str) -> C
 
 
 def cost_line_list(user: User, program: Program) -> QuerySet[CostLine]:
+    """The lines the user may read: a sponsor's users see shared lines only."""
     return (
         CostLine.objects.visible_to(user)
         .filter(program=program)
         .select_related("milestone", "change_order")
         .order_by("-created_at", "-id")
     )
+
+
+def get_cost_line_for_user(user: User, program: Program, pk: int) -> CostLine:
+    line = cost_line_list(user, program).filter(pk=pk).first()
+    if line is None:
+        raise Http404("No such cost line.")
+    line.program = program
+    return line
 
 
 def invoice_list(user: User, program: Program) -> QuerySet[Invoice]:

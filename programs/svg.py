@@ -7,6 +7,12 @@ series differs in shape or fill as well as in colour, so a chart still reads in 
 on paper. Each chart is `role="img"` with a <title> and a <desc> that says in words what it
 shows; the pages that embed one also carry a table with the same figures. The viewBox lets
 the chart scale to its container, on screen and in print.
+
+A chart whose marks link somewhere is a `role="group"` instead: an image's children are
+presentational, so a link inside one is an interactive element nested in another (axe:
+nested-interactive) that keyboard and screen-reader users reach without a name or a context.
+As a group, its title and description still name it, the links are ordinary links, and the
+legend and axis, which only explain the drawing, are hidden from assistive technology.
 """
 
 from __future__ import annotations
@@ -61,7 +67,14 @@ def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) 
 
 
 def _root(
-    *, width: int, height: int, id_prefix: str, title: str, desc: str, css: str
+    *,
+    width: int,
+    height: int,
+    id_prefix: str,
+    title: str,
+    desc: str,
+    css: str,
+    role: str = "img",
 ) -> ET.Element:
     root = ET.Element(
         "svg",
@@ -70,7 +83,7 @@ def _root(
             "viewBox": f"0 0 {width} {height}",
             "width": str(width),
             "height": str(height),
-            "role": "img",
+            "role": role,
             "aria-labelledby": f"{id_prefix}-title {id_prefix}-desc",
             "class": f"chart {css}",
             "font-family": FONT,
@@ -289,7 +302,7 @@ def _legend_symbol(parent: ET.Element, kind: str, x: float, y: float) -> None:
 
 
 def _legend(root: ET.Element, threshold_days: int) -> None:
-    legend = _el(root, "g", class_="legend", font_size=12)
+    legend = _el(root, "g", class_="legend", font_size=12, aria_hidden="true")
     entries = [
         ("baseline", "Baseline (agreed)"),
         ("forecast", "Forecast"),
@@ -308,7 +321,7 @@ def _legend(root: ET.Element, threshold_days: int) -> None:
 def _axis(
     root: ET.Element, scale: _Scale, start: datetime.date, end: datetime.date, bottom: float
 ) -> None:
-    axis = _el(root, "g", class_="axis", font_size=11, fill=MUTED)
+    axis = _el(root, "g", class_="axis", font_size=11, fill=MUTED, aria_hidden="true")
     months = (end.year - start.year) * 12 + end.month - start.month
     step = _tick_step(months)
     month, index, first = start, 0, True
@@ -422,7 +435,8 @@ def timeline_chart(
 ) -> str:
     """The Gantt: for each milestone its baseline (hollow diamond), forecast (dot) or actual
     (square), a line from baseline to forecast when it slipped (solid red beyond the
-    threshold), month ticks, a today line and a legend."""
+    threshold), month ticks, a today line and a legend. With `link`, each milestone's name
+    links to it and the chart is a group rather than an image (see the module docstring)."""
     groups = timeline_groups(workstreams, milestones)
     rows = sum(len(g.milestones) for g in groups)
     height = TL_PLOT_TOP + len(groups) * TL_GROUP_H + rows * TL_ROW_H + TL_BOTTOM
@@ -436,6 +450,7 @@ def timeline_chart(
         title=title,
         desc=timeline_description(milestones, threshold_days, len(workstreams)),
         css="timeline-chart",
+        role="img" if link is None else "group",
     )
     _legend(root, threshold_days)
 

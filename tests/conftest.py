@@ -1,23 +1,21 @@
-"""Shared fixtures: the personas of the permission matrix and the service-test switch.
-
-Personas, all against objects of sponsor A: anonymous, sponsor A lead, sponsor A viewer,
-sponsor B lead, CDMO staff (not on the program), the program's PM, CDMO leadership.
-"""
+"""Shared fixtures: the persona world, the permission harness's scene and the service-test
+switch. The helpers behind them live in tests/support/."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
 
-from portal.models import Membership, Organisation, User
-from programs.models import Program, ProgramMember
-from tests.factories import PASSWORD, OrganisationFactory, ProgramFactory, member
+from portal.models import User
+from tests.factories import PASSWORD
+from tests.support.api import new_token, private_throttles, token_client
+from tests.support.permissions import Scene
+from tests.support.world import World, build_world, rolled_back
 
-Role = Membership.Role
 SERVICES = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -26,7 +24,7 @@ def pytest_collection_modifyitems(config, items):
     if SERVICES:
         return
     for item in items:
-        if "services" in item.keywords:
+        if item.get_closest_marker("services") is not None:  # not the tests/*/services/ folders
             if REQUIRE_SERVICES:
                 item.add_marker(pytest.mark.usefixtures("_services_missing"))
             else:
@@ -57,54 +55,35 @@ def _fresh_cache_namespace(monkeypatch):
     monkeypatch.setattr(caches["default"], "key_prefix", f"test-{uuid.uuid4().hex}")
 
 
-@dataclass
-class World:
-    cdmo: Organisation
-    sponsor_a: Organisation
-    sponsor_b: Organisation
-    program: Program  # sponsor A's
-    program_b: Program  # sponsor B's
-    lead_a: User
-    viewer_a: User
-    lead_b: User
-    staff: User
-    pm: User
-    leader: User
+@pytest.fixture(autouse=True)
+def _fresh_throttles(monkeypatch, request):
+    """Each test counts its own API throttles (see `private_throttles`)."""
+    private_throttles(monkeypatch, request.node.nodeid)
+
+
+@pytest.fixture
+def api_as() -> Callable[[User | None], Client]:
+    """A client authenticated with a fresh API token for the user (None: no credentials)."""
+
+    def build(user: User | None) -> Client:
+        return token_client(new_token(user) if user is not None else None)
+
+    return build
 
 
 @pytest.fixture
 def world(db) -> World:
-    cdmo = OrganisationFactory(name="Northbridge", slug="northbridge", kind=Organisation.Kind.CDMO)
-    sponsor_a = OrganisationFactory(name="Helix", slug="helix")
-    sponsor_b = OrganisationFactory(name="Borealis", slug="borealis")
-    program = ProgramFactory(sponsor=sponsor_a, code="HLX-101", name="Helix mAb")
-    program_b = ProgramFactory(sponsor=sponsor_b, code="BOR-017", name="Borealis CAR-T")
-    pm = member(cdmo, Role.PM, email="pm@nb.example", display_name="Pat Manager")
-    ProgramMember.objects.create(program=program, user=pm, role=ProgramMember.Role.DEDICATED_PM)
-    ProgramMember.objects.create(program=program_b, user=pm, role=ProgramMember.Role.DEDICATED_PM)
-    return World(
-        cdmo=cdmo,
-        sponsor_a=sponsor_a,
-        sponsor_b=sponsor_b,
-        program=program,
-        program_b=program_b,
-        lead_a=member(sponsor_a, Role.SPONSOR_LEAD, email="lead@helix.example"),
-        viewer_a=member(sponsor_a, Role.SPONSOR_VIEWER, email="viewer@helix.example"),
-        lead_b=member(sponsor_b, Role.SPONSOR_LEAD, email="lead@borealis.example"),
-        staff=member(cdmo, Role.STAFF, email="qa@nb.example"),
-        pm=pm,
-        leader=member(cdmo, Role.LEADERSHIP, email="leader@nb.example"),
-    )
+    return build_world()
 
 
-PERSONAS = ["anonymous", "lead_a", "viewer_a", "lead_b", "staff", "pm", "leader"]
+@pytest.fixture(scope="module")
+def permission_scene(django_db_setup, django_db_blocker) -> Iterator[Scene]:
+    """The permission harness's scene, built once per module; each test's transaction nests in
+    it as a savepoint, so every test starts from it unchanged."""
+    from tests.support.scene import build_scene
 
-
-def client_for(world: World, persona: str) -> Client:
-    client = Client()
-    if persona != "anonymous":
-        client.force_login(getattr(world, persona))
-    return client
+    with django_db_blocker.unblock(), rolled_back():
+        yield build_scene()
 
 
 @pytest.fixture

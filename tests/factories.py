@@ -69,4 +69,5 @@ class UpdateFactory(DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Update {n}")
     body = "Something worth knowing."
     author = factory.SubFactory(UserFactory)
+    audience = "sponsor"  # the model fails closed; a factory update is a published one
     published_at = factory.LazyFunction(timezone.now)

@@ -10,29 +10,23 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from comms import selectors, services
-from comms.models import Comment, Update
-from portal import policy
+from comms import selectors
+from comms.models import Comment
+from comms.services import common, conversations
+from portal.access import Action, Audience
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
 from programs.api.views import CODE_PARAMETER, program_from_url
-from programs.models import Audience
 
 MAX_ID = 2**31 - 1
 NOT_BLANK = RegexValidator(r"\S", "Write something first.")
 TAGS = ["comments and questions"]
 _THREAD_RELATED = ("update", "milestone", "meeting", "deviation")
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The record's state does not allow this."
 
 
 # --- Serializers -------------------------------------------------------------------------
@@ -101,7 +95,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentCreateSerializer(StrictSerializer):
-    """Input only: `comms.services.comment_post` decides and writes."""
+    """Input only: `comms.conversations.comment_post` decides and writes."""
 
     target_type = serializers.ChoiceField(
         selectors.TARGET_KINDS,
@@ -125,7 +119,7 @@ class CommentCreateSerializer(StrictSerializer):
 
 
 class AnswerCreateSerializer(StrictSerializer):
-    """Input only: `comms.services.question_answer` decides and writes. An answer is always
+    """Input only: `comms.conversations.question_answer` decides and writes. An answer is always
     shared with the sponsor."""
 
     body = StrictCharField(validators=[NOT_BLANK])
@@ -199,36 +193,29 @@ class ProgramCommentListView(generics.GenericAPIView):
         description=(
             "Anyone who sees the program may comment. A sponsor user's comment is always "
             "shared and may be a question (`is_question`); a CDMO user may post an `internal` "
-            "note instead. Comments on an internal draft update stay internal (409 otherwise)."
+            "note instead; anything else is a 403. Comments on an internal draft update stay "
+            "internal until it is shared (409 otherwise)."
         ),
         parameters=[CODE_PARAMETER],
         request=CommentCreateSerializer,
         responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
-        program = program_from_url(api_user(request), code)
+        user = api_user(request)
+        program = program_from_url(user, code)
         serializer = CommentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if not policy.can_comment(api_user(request), program):
-            raise exceptions.PermissionDenied(services.NOT_ALLOWED_TO_COMMENT)
-        if data["audience"] == Audience.INTERNAL and not policy.can_post_internal_note(
-            api_user(request), program
-        ):
-            raise exceptions.PermissionDenied(services.SPONSOR_COMMENTS_ARE_SHARED)
-        if data["is_question"] and not policy.can_ask_question(api_user(request), program):
-            raise exceptions.PermissionDenied(services.ONLY_SPONSORS_ASK)
-        target = selectors.get_comment_target(
-            api_user(request), program, data["target_type"], data["target_id"]
-        )
-        if (
-            isinstance(target, Update)
-            and target.audience == Audience.INTERNAL
-            and data["audience"] != Audience.INTERNAL
-        ):
-            raise Conflict(services.DRAFT_COMMENTS_STAY_INTERNAL)
-        comment = services.comment_post(
-            actor=api_user(request),
+        common.require(user, Action.COMMENT, program, conversations.NOT_ALLOWED_TO_COMMENT)
+        if data["audience"] == Audience.INTERNAL:
+            common.require(
+                user, Action.POST_INTERNAL_NOTE, program, conversations.SPONSOR_COMMENTS_ARE_SHARED
+            )
+        if data["is_question"]:
+            common.require(user, Action.ASK_QUESTION, program, conversations.ONLY_SPONSORS_ASK)
+        target = selectors.get_comment_target(user, program, data["target_type"], data["target_id"])
+        comment = conversations.comment_post(
+            actor=user,
             target=target,
             body=data["body"],
             audience=data["audience"],
@@ -248,7 +235,7 @@ class CommentAnswerView(generics.GenericAPIView):
         description=(
             "For the program's CDMO team. The answer joins the question's thread, shared with "
             "the sponsor; the first answer closes the question and stores its time to answer, "
-            "and the person who asked is notified."
+            "and the person who asked is notified. Anyone else gets a 403."
         ),
         parameters=[
             CODE_PARAMETER,
@@ -260,16 +247,17 @@ class CommentAnswerView(generics.GenericAPIView):
             ),
         ],
         request=AnswerCreateSerializer,
-        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request, code: str, id: int) -> Response:
         program = program_from_url(api_user(request), code)
         question = selectors.get_question_for_user(api_user(request), program, id)
-        if not policy.can_answer_question(api_user(request), program):
-            raise exceptions.PermissionDenied(services.ONLY_TEAM_ANSWERS)
+        common.require(
+            api_user(request), Action.ANSWER_QUESTION, program, conversations.ONLY_TEAM_ANSWERS
+        )
         serializer = AnswerCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        answer = services.question_answer(
+        answer = conversations.question_answer(
             actor=api_user(request), question=question, body=serializer.validated_data["body"]
         )
         answer.update, answer.milestone, answer.meeting, answer.deviation = (

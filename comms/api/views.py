@@ -4,14 +4,15 @@ and programs must not import comms."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from comms import selectors, services
+from comms import selectors
 from comms.api.serializers import ProgramStatusSerializer, UpdateCreateSerializer, UpdateSerializer
 from comms.dashboard import program_overview
-from portal import policy
+from comms.services import common, updates
+from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from programs.api.views import CODE_PARAMETER, program_from_url
@@ -69,18 +70,19 @@ class ProgramUpdateListView(generics.GenericAPIView):
         tags=["updates"],
         description=(
             "For the program's CDMO team only. A `sponsor` update is published at once and "
-            "the sponsor's people are notified; an `internal` one stays a CDMO draft."
+            "the sponsor's people are notified; an `internal` one stays a CDMO draft. "
+            "Invalid input is a 400 naming the fields; anyone else who sees the program gets "
+            "a 403."
         ),
         parameters=[CODE_PARAMETER],
         request=UpdateCreateSerializer,
-        responses={201: UpdateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={201: UpdateSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
         user = api_user(request)
         program = program_from_url(user, code)
-        if not policy.can_post_update(user, program):
-            raise exceptions.PermissionDenied(services.NOT_PROGRAM_TEAM)
+        common.require(user, Action.POST_UPDATE, program, updates.NOT_PROGRAM_TEAM)
         serializer = UpdateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        update = services.update_post(actor=user, program=program, **serializer.validated_data)
+        update = updates.update_post(actor=user, program=program, **serializer.validated_data)
         return Response(UpdateSerializer(update).data, status=status.HTTP_201_CREATED)

@@ -7,8 +7,8 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from deviations import services
 from deviations.models import CAPA, Deviation, RootCause
+from deviations.services.lifecycle import allowed_targets
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
 
 
@@ -20,6 +20,9 @@ class RootCauseSerializer(serializers.ModelSerializer):
 
 class CAPASerializer(serializers.ModelSerializer):
     owner = PersonSerializer(read_only=True)
+    overdue = serializers.BooleanField(
+        source="is_overdue", read_only=True, help_text="Open after its due date (site calendar)."
+    )
 
     class Meta:
         model = CAPA
@@ -29,6 +32,8 @@ class CAPASerializer(serializers.ModelSerializer):
             "description",
             "owner",
             "due_date",
+            "due_justification",
+            "overdue",
             "status",
             "effectiveness_check",
             "effectiveness_checked_on",
@@ -96,8 +101,7 @@ class DeviationDetailSerializer(DeviationSerializer):
 
     def get_allowed_transitions(self, deviation: Deviation) -> list[str]:
         """The statuses you may move it to now."""
-        user = self.context.get("user")
-        return services.allowed_targets(user, deviation) if user else []
+        return allowed_targets(self.context.get("held", ()), deviation)
 
 
 class DeviationCreateSerializer(StrictSerializer):
@@ -165,7 +169,16 @@ class CAPACreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=CAPA.Kind.choices)
     description = StrictCharField()
     owner = serializers.EmailField(help_text="The email of the CDMO person who owns it.")
-    due_date = serializers.DateField()
+    due_date = serializers.DateField(
+        required=False,
+        help_text="Empty: the end of the quality agreement's CAPA window, counted from now.",
+    )
+    due_justification = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required when `due_date` is after the agreement's CAPA window.",
+    )
 
 
 class CAPACompleteSerializer(StrictSerializer):

@@ -11,7 +11,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from deviations import selectors, services
+from deviations import selectors
 from deviations.api.serializers import (
     AuditRowSerializer,
     CAPACompleteSerializer,
@@ -24,11 +24,13 @@ from deviations.api.serializers import (
     RootCauseCreateSerializer,
     RootCauseSerializer,
 )
-from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
-from portal import policy
+from deviations.models import Deviation
+from deviations.services import capa as capa_services
+from deviations.services import investigation, lifecycle, reporting
+from portal.access import Grant
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
-from portal.models import ApiToken
+from portal.models import ApiToken, User
 from portal.record_audit import audit_trail_for
 from programs.api.views import program_from_url
 from programs.selectors import cdmo_people
@@ -55,10 +57,18 @@ class DeviationFilter(django_filters.FilterSet):
         fields = ["program", "status", "classification"]
 
 
-def _deviation(user: object, reference: str) -> Deviation:
+def _deviation(user: User, reference: str) -> Grant[Deviation]:
+    """The deviation and what the user may do with it; a string that cannot be a reference is
+    a 404 before it reaches the database."""
     if len(reference) > 16 or not reference.isprintable():
         raise exceptions.NotFound(NO_SUCH_DEVIATION)
-    return selectors.get_deviation_for_user(user, reference)  # type: ignore[arg-type]
+    return selectors.deviation_grant(user, reference)
+
+
+def _detail(user: User, reference: str) -> Response:
+    """The deviation as it is now, with the moves the user may make."""
+    grant = selectors.deviation_grant(user, reference)
+    return Response(DeviationDetailSerializer(grant.obj, context={"held": grant.held}).data)
 
 
 def _by_token(request: Request) -> bool:
@@ -87,11 +97,12 @@ class DeviationListView(generics.ListCreateAPIView):
         summary="Log a deviation",
         tags=["deviations"],
         description="For the program's CDMO team (or QA). The sponsor is notified at once and "
-        "the notification clock runs from `aware_at`.",
+        "the notification clock runs from `aware_at`. Awareness before `occurred_at` or in the "
+        "future is a 400 naming `aware_at`.",
         request=DeviationCreateSerializer,
         responses={
             201: DeviationDetailSerializer,
-            **error_responses(400, 401, 403, 404, 409, 429),
+            **error_responses(400, 401, 403, 404, 429),
         },
     )
     def post(self, request: Request) -> Response:
@@ -100,12 +111,10 @@ class DeviationListView(generics.ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         program = program_from_url(user, data.pop("program"))
-        if not policy.can_log_deviation(user, program):
-            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
-        deviation = services.deviation_log(actor=user, program=program, **data)
-        deviation = selectors.get_deviation_for_user(user, deviation.reference)
-        body = DeviationDetailSerializer(deviation, context={"user": user}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        deviation = reporting.deviation_log(actor=user, program=program, **data)
+        response = _detail(user, deviation.reference)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
 
 class DeviationDetailView(generics.GenericAPIView):
@@ -120,9 +129,8 @@ class DeviationDetailView(generics.GenericAPIView):
         responses={200: DeviationDetailSerializer, **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, reference: str) -> Response:
-        user = api_user(request)
-        deviation = _deviation(user, reference)
-        return Response(DeviationDetailSerializer(deviation, context={"user": user}).data)
+        grant = _deviation(api_user(request), reference)
+        return Response(DeviationDetailSerializer(grant.obj, context={"held": grant.held}).data)
 
 
 class DeviationAcknowledgeView(generics.GenericAPIView):
@@ -143,12 +151,8 @@ class DeviationAcknowledgeView(generics.GenericAPIView):
     )
     def post(self, request: Request, reference: str) -> Response:
         user = api_user(request)
-        deviation = _deviation(user, reference)
-        if not policy.can_acknowledge_deviation(user, deviation.program):
-            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
-        services.deviation_acknowledge(actor=user, deviation=deviation)
-        deviation = selectors.get_deviation_for_user(user, reference)
-        return Response(DeviationDetailSerializer(deviation, context={"user": user}).data)
+        reporting.deviation_acknowledge(actor=user, deviation=_deviation(user, reference).obj)
+        return _detail(user, reference)
 
 
 class DeviationTransitionView(generics.GenericAPIView):
@@ -163,9 +167,10 @@ class DeviationTransitionView(generics.GenericAPIView):
             "The same table of moves and roles as the portal: open → investigating (QA or the "
             "program team), investigating → pending CAPA (QA), pending CAPA → closed (QA, "
             "signed), any open status → cancelled (QA, reason, signed). Signing steps need the "
-            "password of a signed-in session: with a token they are a 403. A stale "
-            "`expected_version`, a move the table does not allow, or open CAPA actions are a "
-            "409."
+            "password of a signed-in session: with a token they are a 403, as is a move your "
+            "role may not make. A missing reason or password, or a wrong password, is a 400. "
+            "A stale `expected_version`, a move the table does not allow from the current "
+            "status, or open CAPA actions are a 409."
         ),
         parameters=[REFERENCE_PARAMETER],
         request=DeviationTransitionSerializer,
@@ -176,19 +181,16 @@ class DeviationTransitionView(generics.GenericAPIView):
     )
     def post(self, request: Request, reference: str) -> Response:
         user = api_user(request)
-        deviation = _deviation(user, reference)
-        if not services.roles_of(user, deviation.program):
-            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        grant = _deviation(user, reference)
         serializer = DeviationTransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if _by_token(request) and services.needs_signature(deviation, data["to"]):
-            raise exceptions.PermissionDenied(services.TOKEN_CANNOT_SIGN)
-        services.deviation_transition(
-            actor=user, deviation=deviation, via_token=_by_token(request), **data
+        lifecycle.deviation_transition(
+            actor=user,
+            deviation=grant.obj,
+            via_token=_by_token(request),
+            **serializer.validated_data,
         )
-        deviation = selectors.get_deviation_for_user(user, reference)
-        return Response(DeviationDetailSerializer(deviation, context={"user": user}).data)
+        return _detail(user, reference)
 
 
 class DeviationAuditView(generics.GenericAPIView):
@@ -206,13 +208,8 @@ class DeviationAuditView(generics.GenericAPIView):
     )
     def get(self, request: Request, reference: str) -> Response:
         user = api_user(request)
-        deviation = _deviation(user, reference)
-        related = [
-            *((RootCause, cause.pk) for cause in deviation.root_causes.all()),
-            *((CAPA, capa.pk) for capa in deviation.capas.all()),
-            *((ExtensionRequest, ext.pk) for ext in deviation.extensions.all()),
-        ]
-        rows = audit_trail_for(deviation, user=user, related=related)
+        deviation = _deviation(user, reference).obj
+        rows = audit_trail_for(deviation, user=user, related=selectors.audit_parts(deviation))
         return Response(AuditRowSerializer(rows, many=True).data)
 
 
@@ -235,29 +232,30 @@ class DeviationCAPAListView(generics.GenericAPIView):
         responses={200: CAPASerializer(many=True), **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, reference: str) -> Response:
-        deviation = _deviation(api_user(request), reference)
+        deviation = _deviation(api_user(request), reference).obj
         return Response(CAPASerializer(deviation.capas.all(), many=True).data)
 
     @extend_schema(
         summary="Add a CAPA action",
         tags=["deviations"],
-        description="For QA or the program's CDMO team, while the deviation is open.",
+        description="For QA or the program's CDMO team, while the deviation is open (409 "
+        "once it is closed). Without `due_date` the action is due at the end of the quality "
+        "agreement's CAPA window, counted on the site clock from now; a later `due_date` needs "
+        "a `due_justification` (400 naming `due_date` without one).",
         parameters=[REFERENCE_PARAMETER],
         request=CAPACreateSerializer,
         responses={201: CAPASerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request: Request, reference: str) -> Response:
         user = api_user(request)
-        deviation = _deviation(user, reference)
-        if not services.roles_of(user, deviation.program):
-            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        deviation = _deviation(user, reference).obj
         serializer = CAPACreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         owner = cdmo_people().filter(email__iexact=data.pop("owner")).first()
         if owner is None:
             raise exceptions.ValidationError({"owner": [NO_SUCH_OWNER]})
-        capa = services.capa_add(actor=user, deviation=deviation, owner=owner, **data)
+        capa = capa_services.capa_add(actor=user, deviation=deviation, owner=owner, **data)
         return Response(CAPASerializer(capa).data, status=status.HTTP_201_CREATED)
 
 
@@ -277,15 +275,13 @@ class DeviationCAPACompleteView(generics.GenericAPIView):
     )
     def post(self, request: Request, reference: str, number: int) -> Response:
         user = api_user(request)
-        deviation = _deviation(user, reference)
+        deviation = _deviation(user, reference).obj
         capa = next((c for c in deviation.capas.all() if c.number == number), None)
         if capa is None:
             raise exceptions.NotFound(NO_SUCH_CAPA)
-        if capa.owner_id != user.pk and not services.roles_of(user, deviation.program):
-            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
         serializer = CAPACompleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        capa = services.capa_complete(actor=user, capa=capa, **serializer.validated_data)
+        capa = capa_services.capa_complete(actor=user, capa=capa, **serializer.validated_data)
         return Response(CAPASerializer(capa).data)
 
 
@@ -304,12 +300,10 @@ class DeviationRootCauseListView(generics.GenericAPIView):
     )
     def post(self, request: Request, reference: str) -> Response:
         user = api_user(request)
-        deviation = _deviation(user, reference)
-        if not services.roles_of(user, deviation.program):
-            raise exceptions.PermissionDenied(services.NOT_ALLOWED)
+        deviation = _deviation(user, reference).obj
         serializer = RootCauseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cause = services.root_cause_add(
+        cause = investigation.root_cause_add(
             actor=user, deviation=deviation, **serializer.validated_data
         )
         return Response(RootCauseSerializer(cause).data, status=status.HTTP_201_CREATED)

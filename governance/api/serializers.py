@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime
 from typing import Any, cast
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.models import ActionItem, Kickoff, Meeting, Risk
+from portal.access import Audience
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
 from programs.models import Program
 
@@ -60,6 +60,7 @@ class AgendaItemSerializer(serializers.Serializer):
     text = serializers.CharField()
     detail = serializers.CharField()
     url = serializers.CharField()
+    audience = serializers.ChoiceField(Audience.choices)
 
 
 class AgendaSectionSerializer(serializers.Serializer):
@@ -87,19 +88,27 @@ class ActionItemSerializer(serializers.ModelSerializer):
             "due_date",
             "status",
             "overdue",
+            "audience",
             "meeting",
             "created_at",
             "completed_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"audience": {"help_text": "`internal`: the CDMO only."}}
 
     def get_overdue(self, item: ActionItem) -> bool:
-        today = self.context.get("today") or timezone.localdate()
-        return item.status == ActionItem.Status.OPEN and item.due_date < today
+        """Open and past its due date on the site's calendar."""
+        return item.is_overdue
 
 
 class MeetingDetailSerializer(MeetingSerializer):
     present = PersonSerializer(many=True, read_only=True)
+    minutes = serializers.SerializerMethodField(
+        help_text="Empty when the minutes are internal and you are at the sponsor."
+    )
+    decisions = serializers.SerializerMethodField(
+        help_text="Empty when the decisions are internal and you are at the sponsor."
+    )
     written_up_by = PersonSerializer(read_only=True, allow_null=True)
     agenda = serializers.SerializerMethodField(
         help_text="Once written up, the agenda as it stood; before, composed from what is open."
@@ -111,13 +120,21 @@ class MeetingDetailSerializer(MeetingSerializer):
             *MeetingSerializer.Meta.fields,
             "present",
             "minutes",
+            "minutes_audience",
             "decisions",
+            "decisions_audience",
             "written_up_at",
             "written_up_by",
             "agenda",
             "action_items",
         ]
         read_only_fields = fields
+
+    def get_minutes(self, meeting: Meeting) -> str:
+        return str(self.context["write_up"].minutes)
+
+    def get_decisions(self, meeting: Meeting) -> str:
+        return str(self.context["write_up"].decisions)
 
     @extend_schema_field(AgendaSectionSerializer(many=True))
     def get_agenda(self, meeting: Meeting) -> Any:
@@ -145,6 +162,11 @@ class ActionItemCreateSerializer(StrictSerializer):
         default=None,
         help_text="UID of the meeting it came from; its due date cannot be before that meeting.",
     )
+    audience = serializers.ChoiceField(
+        Audience.choices,
+        default=Audience.INTERNAL,
+        help_text="`sponsor` to share it with the sponsor; internal (the CDMO only) if left out.",
+    )
 
 
 class RiskSerializer(serializers.ModelSerializer):
@@ -166,6 +188,7 @@ class RiskSerializer(serializers.ModelSerializer):
             "owner",
             "status",
             "review_date",
+            "audience",
             "created_at",
         ]
         read_only_fields = fields
@@ -185,6 +208,11 @@ class RiskCreateSerializer(StrictSerializer):
     )
     status = serializers.ChoiceField(Risk.Status.choices, default=Risk.Status.OPEN)
     review_date = serializers.DateField()
+    audience = serializers.ChoiceField(
+        Audience.choices,
+        default=Audience.INTERNAL,
+        help_text="`sponsor` to share it with the sponsor; internal (the CDMO only) if left out.",
+    )
 
 
 class ChecklistItemSerializer(serializers.Serializer):

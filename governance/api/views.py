@@ -8,7 +8,6 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,8 +19,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from governance import selectors, services
-from governance.agenda import compose_agenda, sections_from_snapshot
+from governance import selectors
 from governance.api.serializers import (
     ActionItemCreateSerializer,
     ActionItemSerializer,
@@ -32,7 +30,11 @@ from governance.api.serializers import (
     RiskSerializer,
 )
 from governance.models import ActionItem, Kickoff, Meeting
-from portal import policy
+from governance.services import actions as action_services
+from governance.services import risks as risk_services
+from governance.services.common import NOT_PROGRAM_TEAM, require
+from portal import clock
+from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import ERROR_DESCRIPTIONS, error_responses
 from portal.api.serializers import ErrorSerializer
@@ -102,19 +104,16 @@ class MeetingDetailView(generics.GenericAPIView):
         responses={200: MeetingDetailSerializer, **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, uid: str) -> Response:
-        meeting = selectors.get_meeting_by_uid(api_user(request), uid)
-        agenda = (
-            sections_from_snapshot(meeting.agenda)
-            if meeting.written_up_at
-            else compose_agenda(meeting.program, meeting)
-        )
-        items = selectors.action_item_list(user=api_user(request), program=meeting.program).filter(
+        user = api_user(request)
+        meeting = selectors.get_meeting_by_uid(user, uid)
+        agenda = selectors.meeting_agenda(user, meeting)
+        items = selectors.action_item_list(user=user, program=meeting.program).filter(
             meeting=meeting
         )
         context = {
             "agenda": [section.as_dict() for section in agenda],
             "action_items": list(items),
-            "today": timezone.localdate(),
+            "write_up": selectors.meeting_write_up(user, meeting),
         }
         return Response(MeetingDetailSerializer(meeting, context=context).data)
 
@@ -123,7 +122,8 @@ class ActionItemFilter(django_filters.FilterSet):
     program = django_filters.CharFilter(field_name="program__code", help_text="Program code.")
     status = django_filters.ChoiceFilter(choices=ActionItem.Status.choices)
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text="true: open and past due; false: everything else."
+        method="filter_overdue",
+        help_text="true: open and past due on the site's calendar; false: everything else.",
     )
 
     class Meta:
@@ -131,7 +131,7 @@ class ActionItemFilter(django_filters.FilterSet):
         fields = ["program", "status", "overdue"]
 
     def filter_overdue(self, queryset: QuerySet[ActionItem], name: str, value: bool) -> Any:
-        overdue = {"status": ActionItem.Status.OPEN, "due_date__lt": timezone.localdate()}
+        overdue = {"status": ActionItem.Status.OPEN, "due_date__lt": clock.site_today()}
         return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 
@@ -143,9 +143,6 @@ class ActionItemListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
             return ActionItem.objects.none()
         return selectors.action_item_list(user=api_user(self.request)).order_by("due_date", "id")
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "today": timezone.localdate()}
 
     @extend_schema(
         summary="List action items",
@@ -159,11 +156,14 @@ class ActionItemListView(generics.ListAPIView):
     @extend_schema(
         summary="Create an action item",
         tags=["action items"],
-        description="For the program's CDMO team. The owner is anyone on the program, either side.",
+        description=(
+            "For the program's CDMO team. The owner is anyone on the program, either side; an "
+            "internal item (the default) needs an owner at the CDMO."
+        ),
         request=ActionItemCreateSerializer,
         responses={
             201: ActionItemSerializer,
-            **error_responses(400, 401, 403, 409, 429),
+            **error_responses(400, 401, 403, 429),
             404: NOT_FOUND_WRITE,
         },
     )
@@ -172,8 +172,8 @@ class ActionItemListView(generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         program = program_from_url(api_user(request), data["program"])
-        if not policy.can_edit_program(api_user(request), program):
-            raise exceptions.PermissionDenied(services.NOT_PROGRAM_TEAM)
+        # Refused before the owner and meeting are looked up; the service checks again.
+        require(api_user(request), Action.EDIT_PROGRAM, program, NOT_PROGRAM_TEAM)
         meeting = None
         if data["meeting"] is not None:
             meeting = (
@@ -183,19 +183,17 @@ class ActionItemListView(generics.ListAPIView):
             )
             if meeting is None:
                 raise exceptions.NotFound(NO_SUCH_MEETING)
-        item = services.action_item_create(
+        item = action_services.action_item_create(
             actor=api_user(request),
             program=program,
             title=data["title"],
             owner=_person(program, data["owner"]),
             due_date=data["due_date"],
             meeting=meeting,
+            audience=data["audience"],
         )
         item = selectors.get_action_item_by_id(api_user(request), item.pk)
-        context = {"today": timezone.localdate()}
-        return Response(
-            ActionItemSerializer(item, context=context).data, status=status.HTTP_201_CREATED
-        )
+        return Response(ActionItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
 class ActionItemCompleteView(generics.GenericAPIView):
@@ -206,7 +204,10 @@ class ActionItemCompleteView(generics.GenericAPIView):
     @extend_schema(
         summary="Mark an action item done",
         tags=["action items"],
-        description="For the item's owner (either side) or the program's CDMO team.",
+        description=(
+            "For the item's owner (either side) or the program's CDMO team. 409: the item is "
+            "already closed."
+        ),
         request=None,
         responses={200: ActionItemSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
@@ -214,12 +215,9 @@ class ActionItemCompleteView(generics.GenericAPIView):
         if pk > MAX_ID:
             raise exceptions.NotFound("No such action item.")
         item = selectors.get_action_item_by_id(api_user(request), pk)
-        if not policy.can_complete_action_item(api_user(request), item):
-            raise exceptions.PermissionDenied(services.NOT_OWNER_OR_TEAM)
-        services.action_item_complete(actor=api_user(request), item=item)
+        action_services.action_item_complete(actor=api_user(request), item=item)
         item = selectors.get_action_item_by_id(api_user(request), pk)
-        context = {"today": timezone.localdate()}
-        return Response(ActionItemSerializer(item, context=context).data)
+        return Response(ActionItemSerializer(item).data)
 
 
 class ProgramRiskListView(generics.GenericAPIView):
@@ -241,25 +239,30 @@ class ProgramRiskListView(generics.GenericAPIView):
     @extend_schema(
         summary="Add a risk",
         tags=["risks"],
-        description="For the program's CDMO team.",
+        description=(
+            "For the program's CDMO team. Internal (CDMO only) unless `audience` is `sponsor`; "
+            "an internal risk needs an owner at the CDMO."
+        ),
         parameters=[CODE_PARAMETER],
         request=RiskCreateSerializer,
         responses={
             201: RiskSerializer,
-            **error_responses(400, 401, 403, 409, 429),
+            **error_responses(400, 401, 403, 429),
             404: NOT_FOUND_WRITE,
         },
     )
     def post(self, request: Request, code: str) -> Response:
         program = program_from_url(api_user(request), code)
-        if not policy.can_edit_program(api_user(request), program):
-            raise exceptions.PermissionDenied(services.NOT_PROGRAM_TEAM)
+        # Refused before the owner is looked up; the service checks again.
+        require(api_user(request), Action.EDIT_PROGRAM, program, NOT_PROGRAM_TEAM)
         serializer = RiskCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         email = data.pop("owner", None)
         owner = _person(program, email) if email else api_user(request)
-        risk = services.risk_create(actor=api_user(request), program=program, owner=owner, **data)
+        risk = risk_services.risk_create(
+            actor=api_user(request), program=program, owner=owner, **data
+        )
         return Response(RiskSerializer(risk).data, status=status.HTTP_201_CREATED)
 
 

@@ -34,10 +34,12 @@ def _body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict
 
 def handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceError):
-        # Well-formed input that a business rule refuses (a date in the past, a decision
-        # already taken, a state that does not allow it): 409, naming the field at fault.
+        # A service's refusal: 400 for invalid input, 409 for a conflict with the record's
+        # current state, 403 for a user who may see but not do (portal/errors.py).
         fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response(_body("conflict", exc.message, fields), status=status.HTTP_409_CONFLICT)
+        if exc.status_code == status.HTTP_400_BAD_REQUEST and not fields:
+            fields = {"non_field_errors": [exc.message]}
+        return Response(_body(exc.code, exc.message, fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         # A model's full_clean() in a service: the serializer should have caught it first,
         # but if it didn't the client still gets a 400 naming the field, never a 500.

@@ -13,15 +13,28 @@ from rest_framework import serializers
 
 from portal.api.serializers import ErrorSerializer
 
+# Every API view documents its error answers from here (`error_responses`), each in the one
+# error shape (`ErrorSerializer`); `portal.api.exceptions` builds the bodies and
+# `portal.errors` says which refusal is which.
 ERROR_DESCRIPTIONS = {
-    400: "Invalid input: `error.fields` names each field at fault.",
+    400: (
+        "Invalid input (`error.code` is `invalid`), cross-field rules included (e.g. awareness "
+        "before occurrence, a date out of range): `error.fields` names each field at fault, "
+        "`non_field_errors` when no single field is. Nothing was changed."
+    ),
     401: "No credentials, or an invalid or revoked token.",
-    403: "You can see this record but may not do this.",
-    404: "No such record or page, or not one you may see.",
+    403: (
+        "You can see this record but may not do this (`error.code` is `permission_denied`), "
+        "e.g. a step reserved to QA or to the sponsor lead, or signing with an API token."
+    ),
+    404: (
+        "No such record or page, or not one you may see (`error.code` is `not_found`): "
+        "another sponsor's record is never a 403."
+    ),
     409: (
-        "Well formed, but a rule refused it (`error.code` is `conflict`): a date in the past, "
-        "a decision already taken, a state that does not allow it; `error.fields` names the "
-        "field when one is at fault."
+        "The input is valid but the record's current state refuses it (`error.code` is "
+        "`conflict`): a transition not allowed from its status, a decision already taken, a "
+        "stale version. Reload the record before trying again."
     ),
     429: "Too many requests; retry after the `Retry-After` header's seconds.",
 }

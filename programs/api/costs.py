@@ -10,18 +10,20 @@ from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal import policy
+from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
-from programs import selectors, services
-from programs.api.timeline import max_length, require_editor
-from programs.api.views import CODE_PARAMETER, program_from_url
+from portal.errors import NotAllowed
+from programs import selectors
+from programs.api.timeline import max_length
+from programs.api.views import CODE_PARAMETER, program_from_url, program_grant_from_url
 from programs.models import ChangeOrder, CostDriver
+from programs.services import costs as services
 
 AMOUNT_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
 REFERENCE_PARAMETER = OpenApiParameter(
@@ -106,7 +108,10 @@ class CostSummarySerializer(serializers.Serializer):
     contract_value = AmountField(allow_null=True, help_text="Null until a budget is set.")
     approved_change_orders = AmountField()
     effective_budget = AmountField(help_text="Contract value plus approved change orders.")
-    committed = AmountField(help_text="Cost lines: what the CDMO has committed to spend.")
+    committed = AmountField(
+        help_text="Cost lines: what the CDMO has committed to spend. Counts every line, "
+        "including those whose detail the CDMO keeps internal."
+    )
     invoiced = AmountField()
     remaining = AmountField(help_text="Effective budget minus committed.")
     pending_change_orders = serializers.IntegerField(help_text="Proposed, awaiting a decision.")
@@ -140,13 +145,14 @@ class ChangeOrderListView(generics.GenericAPIView):
         request=ChangeOrderCreateSerializer,
         responses={
             201: ChangeOrderSerializer,
-            **error_responses(400, 401, 403, 404, 409, 429),
+            **error_responses(400, 401, 403, 404, 429),
         },
     )
     def post(self, request: Request, code: str) -> Response:
         user = api_user(request)
-        program = program_from_url(user, code)
-        require_editor(user, program)
+        grant = program_grant_from_url(user, code)
+        grant.require(Action.EDIT_PROGRAM)
+        program = grant.obj
         serializer = ChangeOrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         change_order = services.change_order_propose(
@@ -174,10 +180,10 @@ class ChangeOrderDecisionView(generics.GenericAPIView):
     )
     def post(self, request: Request, code: str, reference: str) -> Response:
         user = api_user(request)
-        program = program_from_url(user, code)
-        change_order = selectors.get_change_order_for_user(user, program, reference)
-        if not policy.can_decide_change_order(user, program):
-            raise exceptions.PermissionDenied(services.CO_NOT_DECIDER)
+        grant = program_grant_from_url(user, code)
+        change_order = selectors.get_change_order_for_user(user, grant.obj, reference)
+        if not grant.may(Action.DECIDE_CHANGE_ORDER):
+            raise NotAllowed(services.CO_NOT_DECIDER)
         serializer = ChangeOrderDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         change_order = services.change_order_decide(

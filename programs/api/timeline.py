@@ -1,9 +1,10 @@
 """Workstreams and milestones over REST: read for everyone who sees the program; writes for
 the program's CDMO team, through the same services (and rules) as the timeline page.
 
-A broken rule of the program (a forecast in the past, a complete milestone, dates in the
-wrong order, an owner who cannot own) is a 409 in the API's error shape: the request was well
-formed, the program's state refused it.
+Invalid input, cross-field rules included (a forecast in the past, dates in the wrong order,
+an owner who cannot own, a name already taken), is a 400 naming the field; 409 is only for the
+record's current state (moving the forecast of a completed milestone); 403 for a user who sees
+the program but is not on its CDMO team.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal import policy
+from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import (
@@ -22,11 +23,12 @@ from portal.api.serializers import (
     StrictCharField,
     StrictSerializer,
 )
-from portal.errors import ServiceError
+from portal.errors import Invalid
 from portal.models import User
-from programs import selectors, services
-from programs.api.views import CODE_PARAMETER, program_from_url
+from programs import selectors
+from programs.api.views import CODE_PARAMETER, program_from_url, program_grant_from_url
 from programs.models import Milestone, Program, Workstream
+from programs.services import timeline as services
 
 MAX_ID = 2**63 - 1
 NO_SUCH_MILESTONE = "No such milestone."
@@ -38,11 +40,6 @@ MILESTONE_ID = OpenApiParameter(
 
 def max_length(model: type[models.Model], field: str) -> int:
     return int(getattr(model._meta.get_field(field), "max_length", None) or 0)
-
-
-def require_editor(user: User, program: Program) -> None:
-    if not policy.can_edit_program(user, program):
-        raise exceptions.PermissionDenied(services.NOT_ALLOWED)
 
 
 class WorkstreamSerializer(serializers.ModelSerializer):
@@ -163,13 +160,14 @@ class WorkstreamListView(generics.GenericAPIView):
         request=WorkstreamCreateSerializer,
         responses={
             201: WorkstreamSerializer,
-            **error_responses(400, 401, 403, 404, 409, 429),
+            **error_responses(400, 401, 403, 404, 429),
         },
     )
     def post(self, request: Request, code: str) -> Response:
         user = api_user(request)
-        program = program_from_url(user, code)
-        require_editor(user, program)
+        grant = program_grant_from_url(user, code)
+        grant.require(Action.EDIT_PROGRAM)
+        program = grant.obj
         serializer = WorkstreamCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -185,8 +183,8 @@ def _owner(program: Program, email: str | None, side: str) -> User | None:
     person = selectors.find_owner(program, email, side=side)
     if person is None:
         if side == "cdmo":
-            raise ServiceError(services.CDMO_OWNER_INVALID, field="cdmo_owner")
-        raise ServiceError(services.SPONSOR_OWNER_INVALID, field="sponsor_owner")
+            raise Invalid(services.CDMO_OWNER_INVALID, field="cdmo_owner")
+        raise Invalid(services.SPONSOR_OWNER_INVALID, field="sponsor_owner")
     return person
 
 
@@ -215,13 +213,14 @@ class MilestoneListView(generics.GenericAPIView):
         request=MilestoneCreateSerializer,
         responses={
             201: MilestoneSerializer,
-            **error_responses(400, 401, 403, 404, 409, 429),
+            **error_responses(400, 401, 403, 404, 429),
         },
     )
     def post(self, request: Request, code: str) -> Response:
         user = api_user(request)
-        program = program_from_url(user, code)
-        require_editor(user, program)
+        grant = program_grant_from_url(user, code)
+        grant.require(Action.EDIT_PROGRAM)
+        program = grant.obj
         serializer = MilestoneCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -230,7 +229,7 @@ class MilestoneListView(generics.GenericAPIView):
         if name:
             workstream = selectors.find_workstream(user, program, name)
             if workstream is None:
-                raise ServiceError(NO_SUCH_WORKSTREAM, field="workstream")
+                raise Invalid(NO_SUCH_WORKSTREAM, field="workstream")
         milestone = services.milestone_create(
             actor=user, program=program, workstream=workstream, **data
         )
@@ -247,7 +246,7 @@ class MilestoneRescheduleView(generics.GenericAPIView):
         tags=["timeline"],
         description="For the program's CDMO team; a reason is required and audited. A slip "
         "beyond the program's threshold that got worse is announced to the sponsor as a "
-        "notable update.",
+        "notable update. A completed milestone no longer moves: 409.",
         parameters=[CODE_PARAMETER, MILESTONE_ID],
         request=MilestoneRescheduleSerializer,
         responses={
@@ -257,11 +256,12 @@ class MilestoneRescheduleView(generics.GenericAPIView):
     )
     def post(self, request: Request, code: str, pk: int) -> Response:
         user = api_user(request)
-        program = program_from_url(user, code)
+        grant = program_grant_from_url(user, code)
+        program = grant.obj
         if pk > MAX_ID:
             raise exceptions.NotFound(NO_SUCH_MILESTONE)
         milestone = selectors.get_milestone_for_user(user, program, pk)
-        require_editor(user, program)
+        grant.require(Action.EDIT_PROGRAM)
         serializer = MilestoneRescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         milestone = services.milestone_reschedule(

@@ -10,12 +10,13 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, generics
 
+from portal.access import Grant
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses, program_code_parameter
 from portal.models import User
 from programs.api.serializers import ProgramSerializer
 from programs.models import Program
-from programs.selectors import get_program_for_user, program_list
+from programs.selectors import program_grant, program_list
 
 _CODE_VALIDATOR: RegexValidator = next(
     validator
@@ -28,12 +29,18 @@ CODE_PARAMETER = program_code_parameter(CODE_PATTERN)
 NO_SUCH_PROGRAM = "No such program."
 
 
-def program_from_url(user: User, code: str) -> Program:
-    """The program named in the URL, if this user may see it. A string that cannot be a code
-    is a 404 before it reaches the database (PostgreSQL refuses a NUL in a query)."""
+def program_grant_from_url(user: User, code: str) -> Grant[Program]:
+    """The program named in the URL and what this user may do with it, if they may see it.
+    A string that cannot be a code is a 404 before it reaches the database (PostgreSQL
+    refuses a NUL in a query)."""
     if not _CODE_RE.fullmatch(code):
         raise exceptions.NotFound(NO_SUCH_PROGRAM)
-    return get_program_for_user(user, code)
+    return program_grant(user, code)
+
+
+def program_from_url(user: User, code: str) -> Program:
+    """The program named in the URL, for read-only views."""
+    return program_grant_from_url(user, code).obj
 
 
 @extend_schema_view(

@@ -1,14 +1,13 @@
 """GET /api/v1/programs/ and /api/v1/programs/{code}/."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from portal.models import Membership
 from programs.models import ProgramMember
-from tests.api.conftest import assert_error
-from tests.conftest import client_for
 from tests.factories import ProgramFactory, member
+from tests.support.api import assert_error
+from tests.support.queries import count_queries
+from tests.support.world import client_for
 
 LIST = "/api/v1/programs/"
 
@@ -119,22 +118,16 @@ def test_anonymous_gets_401_with_the_token_challenge(world):
     assert response["WWW-Authenticate"] == "Token"
 
 
-def _list_queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(LIST, {"page_size": 200}).status_code == 200
-    return len(queries)
-
-
 def test_the_list_costs_the_same_number_of_queries_for_many_programs(world, api_as):
     client = api_as(world.staff)
     client.get(LIST)  # the token's first use also stamps last_used_at
-    few = _list_queries(client)
+    few = count_queries(client, LIST, params={"page_size": 200})
 
     for n in range(30):
         program = ProgramFactory(sponsor=world.sponsor_a, code=f"HLX-{500 + n}")
         pm = member(world.cdmo, Membership.Role.PM, email=f"pm{n}@nb.example")
         ProgramMember.objects.create(program=program, user=pm, role="dedicated_pm")
-    many = _list_queries(client)
+    many = count_queries(client, LIST, params={"page_size": 200})
 
     assert many == few
 

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.wsgi import application
-from tests.api.conftest import new_token
 from tests.factories import UpdateFactory
+from tests.support.api import new_token
 
 # The schema view needs no database, so it can be loaded while pytest collects.
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)

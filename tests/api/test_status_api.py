@@ -3,14 +3,14 @@
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from comms.models import Update
+from portal import clock
 from programs.models import ProgramMember
-from tests.api.conftest import assert_error, new_token, token_client
 from tests.factories import ProgramFactory, UpdateFactory
+from tests.support.api import assert_error, new_token, token_client
+from tests.support.queries import count_queries
 from tests.test_query_budgets import fill_program
 
 URL = "/api/v1/programs/HLX-101/status/"
@@ -64,7 +64,7 @@ def test_the_sponsor_never_sees_internal_updates_in_the_status(world, api_as):
 
 
 def test_a_handed_over_program_names_the_current_pm(world, api_as):
-    from programs.services import program_member_assign
+    from programs.services.members import program_member_assign
     from tests.factories import member
 
     successor = member(world.cdmo, "pm", email="new.pm@nb.example", display_name="Nia Ward")
@@ -93,24 +93,18 @@ def test_anonymous_is_401(world):
     assert_error(token_client(None).get(URL), 401, "not_authenticated")
 
 
-def _status_queries(client) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(URL).status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("persona", ["lead_a", "pm"])
 def test_the_status_costs_the_same_queries_for_one_update_or_many(world, persona):
     client = token_client(new_token(getattr(world, persona)))
     client.get(URL)  # the token's first use also stamps last_used_at
     _post_updates(world, 1)
-    one = _status_queries(client)
+    one = count_queries(client, URL)
 
     _post_updates(world, 40)
     fill_program(world, world.program, world.pm, 30)
     for n in range(10):
         ProgramFactory(sponsor=world.sponsor_a, code=f"HLX-{600 + n}")
-    many = _status_queries(client)
+    many = count_queries(client, URL)
 
     assert many == one
     assert one <= 21
@@ -124,7 +118,7 @@ def test_the_status_carries_timeline_meeting_risks_costs_and_kickoff(world, api_
     from governance.models import Meeting, Risk
     from programs.models import Budget, Milestone
 
-    today = timezone.localdate()
+    today = clock.site_today()
     Milestone.objects.create(
         program=world.program,
         name="Engineering run",
@@ -141,6 +135,7 @@ def test_the_status_carries_timeline_meeting_risks_costs_and_kickoff(world, api_
         impact=5,
         owner=world.pm,
         review_date=today,
+        audience="sponsor",
     )
     Budget.objects.create(program=world.program, contract_value="1000000.00")
 

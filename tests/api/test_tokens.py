@@ -7,10 +7,16 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from portal.errors import Invalid, NotAllowed
 from portal.models import ApiToken
-from portal.services import api_token_revoke
-from tests.api.conftest import assert_error, new_token, token_client
+from portal.services import (
+    NOT_TOKEN_MANAGER,
+    TOKEN_NAME_REQUIRED,
+    api_token_create,
+    api_token_revoke,
+)
 from tests.factories import UserFactory
+from tests.support.api import assert_error, new_token, token_client
 
 URL = "/api/v1/programs/"
 
@@ -108,3 +114,32 @@ def test_the_command_refuses_a_deactivated_user(db):
 def test_the_command_refuses_a_blank_name(world):
     with pytest.raises(CommandError, match="Give the token a name"):
         call_command("create_api_token", "lead@helix.example", "--name", "  ", stdout=StringIO())
+
+
+def test_only_a_sponsor_lead_creates_a_token_and_only_for_themself(world):
+    for actor, user in [
+        (world.viewer_a, world.viewer_a),
+        (world.pm, world.pm),
+        (world.lead_a, world.viewer_a),
+    ]:
+        with pytest.raises(NotAllowed) as refused:
+            api_token_create(actor=actor, user=user, name="LIMS")
+        assert refused.value.message == NOT_TOKEN_MANAGER
+    assert not ApiToken.objects.exists()
+
+
+def test_a_blank_token_name_is_invalid_input_naming_the_field(world):
+    with pytest.raises(Invalid) as refused:
+        api_token_create(actor=world.lead_a, user=world.lead_a, name="   ")
+    assert (refused.value.message, refused.value.field) == (TOKEN_NAME_REQUIRED, "name")
+
+
+def test_a_lead_may_not_revoke_another_sponsors_token(world):
+    new_token(world.lead_b)
+    token = ApiToken.objects.get()
+
+    with pytest.raises(NotAllowed):
+        api_token_revoke(actor=world.lead_a, token=token)
+
+    token.refresh_from_db()
+    assert token.revoked_at is None

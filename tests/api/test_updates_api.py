@@ -7,11 +7,11 @@ from django.test import Client
 from django.utils import timezone
 
 from comms.models import Update
-from comms.services import NOT_PROGRAM_TEAM
+from comms.services.updates import NOT_PROGRAM_TEAM
 from programs.models import Event
-from tests.api.conftest import assert_error, new_token, post_json, token_client
-from tests.conftest import client_for
 from tests.factories import UpdateFactory
+from tests.support.api import assert_error, new_token, post_json, token_client
+from tests.support.world import client_for
 
 URL = "/api/v1/programs/HLX-101/updates/"
 VALID = {"title": "Engineering run complete", "body": "Titre within range."}

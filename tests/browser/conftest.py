@@ -1,11 +1,18 @@
 """Browser tests: Debian's Chromium driven by Playwright against `portal.asgi` served by uvicorn
 in a thread (the live stream needs a real ASGI server). They commit for real, so they are
-transactional and run on PostgreSQL with Redis, like every `services` test."""
+transactional and run on PostgreSQL with Redis, like every `services` test.
+
+A test is a browser test when it uses Playwright's `browser`, `context` or `page` fixture.
+Without Chromium those are skipped with the command that installs it, except under
+REQUIRE_SERVICES=1 (CI), where they fail: CI must never pass by skipping them.
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -15,7 +22,9 @@ from portal.celery import app as celery_app
 from portal.livetools import serve_in_thread
 from tests.factories import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
+# PORTAL_CHROMIUM points the tests at another build (or, in the test of this file, at none).
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+BROWSER_FIXTURES = {"browser", "page", "context"}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -27,12 +36,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+def chromium_missing(chromium: str) -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if os.access(chromium, os.X_OK) and Path(chromium).is_file():
+        return None
+    return f"no Chromium at {chromium}: install it with `sudo apt-get install chromium`"
+
+
+def is_browser_test(item: pytest.Item) -> bool:
+    return not BROWSER_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "tests/browser/" in str(item.fspath):
+        if "tests/browser/" in str(item.fspath) and is_browser_test(item):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.services)
             item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before any fixture (the database, Playwright's browser) is set up."""
+    if item.get_closest_marker("browser") is None:
+        return
+    reason = chromium_missing(CHROMIUM)
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +89,9 @@ def portal_url(settings, monkeypatch) -> Iterator[str]:
         broker.close()
 
 
-def sign_in(page: Page, base_url: str, email: str) -> None:
+def sign_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)

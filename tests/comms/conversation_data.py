@@ -6,9 +6,10 @@ import datetime
 
 from django.utils import timezone
 
-from comms import services
 from comms.models import Comment, Update
+from comms.services import conversations
 from governance.models import Meeting
+from portal import clock
 from programs.models import Milestone, Program
 from tests.factories import UpdateFactory
 
@@ -24,7 +25,7 @@ def draft_update(world, **fields) -> Update:
 
 
 def milestone_on(program: Program, name: str = "Engineering run complete") -> Milestone:
-    today = timezone.localdate()
+    today = clock.site_today()
     return Milestone.objects.create(
         program=program,
         name=name,
@@ -40,12 +41,12 @@ def meeting_on(program: Program, title: str = "Weekly program call") -> Meeting:
 
 
 def ask(world, target, body: str = "When does GMP batch 1 start?", asker=None) -> Comment:
-    return services.comment_post(
+    return conversations.comment_post(
         actor=asker or world.lead_a, target=target, body=body, is_question=True
     )
 
 
 def note(world, target, body: str = "Resin lot 2 is not confirmed yet.", author=None) -> Comment:
-    return services.comment_post(
+    return conversations.comment_post(
         actor=author or world.pm, target=target, body=body, audience="internal"
     )

@@ -6,12 +6,13 @@ from django.utils import timezone
 
 from comms.models import Comment, Update
 from governance.models import ActionItem, Meeting, Risk
+from portal import clock
 from programs.models import Milestone
-from tests.conftest import client_for
+from tests.support.world import client_for
 
 
 def _seed_overview(world):
-    today = timezone.localdate()
+    today = clock.site_today()
     Milestone.objects.create(
         program=world.program,
         name="Engineering run",
@@ -25,18 +26,24 @@ def _seed_overview(world):
         impact=4,
         owner=world.pm,
         review_date=today,
+        audience="sponsor",
     )
     Meeting.objects.create(
         program=world.program, title="Weekly call", starts_at=timezone.now() + timedelta(days=2)
     )
     ActionItem.objects.create(
-        program=world.program, title="Send CoA", owner=world.pm, due_date=today - timedelta(days=1)
+        program=world.program,
+        title="Send CoA",
+        owner=world.pm,
+        due_date=today - timedelta(days=1),
+        audience="sponsor",
     )
     update = Update.objects.create(
         program=world.program,
         title="Resin",
         body="b",
         author=world.pm,
+        audience="sponsor",
         published_at=timezone.now(),
     )
     Comment.objects.create(
@@ -45,6 +52,7 @@ def _seed_overview(world):
         author=world.lead_a,
         body="Is batch 2 at risk?",
         is_question=True,
+        audience="sponsor",
     )
 
 
@@ -66,7 +74,7 @@ def test_the_dashboard_answers_how_is_my_program_doing(world):
 
 
 def test_the_dashboard_counts_open_deviations_by_class(world):
-    from deviations.services import deviation_log
+    from deviations.services.reporting import deviation_log
 
     now = timezone.now()
     deviation_log(

@@ -3,9 +3,11 @@
 import csv
 import io
 
-from comms.services import update_post
+from comms.services.conversations import comment_post
+from comms.services.updates import update_post
 from portal.models import AuditEntry
-from tests.conftest import client_for
+from tests.deviations.conftest import log_deviation
+from tests.support.world import client_for
 
 
 def _csv(response) -> list[list[str]]:
@@ -68,7 +70,7 @@ def test_the_cdmo_export_includes_internal_items(world):
 def test_a_pm_handover_reads_continuously(world):
     from portal.models import Membership
     from programs.models import ProgramMember
-    from programs.services import program_member_assign
+    from programs.services.members import program_member_assign
     from tests.factories import member
 
     successor = member(world.cdmo, Membership.Role.PM, display_name="Sam Successor")
@@ -80,3 +82,25 @@ def test_a_pm_handover_reads_continuously(world):
     )
     body = client_for(world, "lead_a").get("/programs/HLX-101/history/").content.decode()
     assert "Dedicated PM handed over from Pat Manager to Sam Successor" in body
+
+
+def test_the_history_of_one_deviation_includes_its_conversation(world):
+    deviation = log_deviation(world)
+    other = log_deviation(world, title="Another one")
+    comment_post(
+        actor=world.lead_a, target=deviation, body="Is L-2041 releasable?", is_question=True
+    )
+    comment_post(actor=world.lead_a, target=other, body="And this one?", is_question=True)
+    _post(world, "Unrelated update")
+
+    response = client_for(world, "lead_a").get(
+        "/programs/HLX-101/history/", {"deviation": deviation.reference}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f"deviation {deviation.reference}" in body
+    assert "Is L-2041 releasable?" in body
+    assert "And this one?" not in body
+    assert "Unrelated update" not in body
+    assert other.reference not in body

@@ -2,9 +2,8 @@
 
 import pytest
 
-from comms import services
 from comms.models import Comment
-from tests.api.conftest import _fresh_throttles, assert_error, new_token, post_json, token_client
+from comms.services import conversations
 from tests.comms.conversation_data import (
     ask,
     draft_update,
@@ -13,8 +12,7 @@ from tests.comms.conversation_data import (
     note,
     shared_update,
 )
-
-pytestmark = pytest.mark.usefixtures(_fresh_throttles.__name__)
+from tests.support.api import assert_error, new_token, post_json, token_client
 
 COMMENTS = "/api/v1/programs/HLX-101/comments/"
 QUESTIONS = "/api/v1/programs/HLX-101/questions/"
@@ -79,14 +77,16 @@ def test_only_the_program_team_answers_over_the_api(world, persona):
     )
 
     error = assert_error(response, 403, "permission_denied")
-    assert error["message"] == services.ONLY_TEAM_ANSWERS
+    assert error["message"] == conversations.ONLY_TEAM_ANSWERS
     question.refresh_from_db()
     assert question.is_open_question
     assert Comment.objects.count() == 1
 
 
 def test_only_a_question_can_be_answered_over_the_api(world):
-    comment = services.comment_post(actor=world.lead_a, target=shared_update(world), body="Thanks.")
+    comment = conversations.comment_post(
+        actor=world.lead_a, target=shared_update(world), body="Thanks."
+    )
 
     response = post_json(api(world.pm), f"{COMMENTS}{comment.pk}/answer/", {"body": "Sure."})
 
@@ -118,7 +118,7 @@ def test_a_sponsor_cannot_post_an_internal_note(world):
     )
 
     error = assert_error(response, 403, "permission_denied")
-    assert error["message"] == services.SPONSOR_COMMENTS_ARE_SHARED
+    assert error["message"] == conversations.SPONSOR_COMMENTS_ARE_SHARED
     assert not Comment.objects.exists()
 
 
@@ -131,7 +131,10 @@ def test_the_cdmo_does_not_ask_questions(world):
         {"target_type": "update", "target_id": update.pk, "body": "Hm?", "is_question": True},
     )
 
-    assert assert_error(response, 403, "permission_denied")["message"] == services.ONLY_SPONSORS_ASK
+    assert (
+        assert_error(response, 403, "permission_denied")["message"]
+        == conversations.ONLY_SPONSORS_ASK
+    )
 
 
 def test_comments_on_a_draft_stay_internal(world):
@@ -147,7 +150,10 @@ def test_comments_on_a_draft_stay_internal(world):
         {"target_type": "update", "target_id": draft.pk, "body": "Ready?", "audience": "internal"},
     )
 
-    assert assert_error(shared, 409, "conflict")["message"] == services.DRAFT_COMMENTS_STAY_INTERNAL
+    assert (
+        assert_error(shared, 409, "conflict")["message"]
+        == conversations.DRAFT_COMMENTS_STAY_INTERNAL
+    )
     assert internal.status_code == 201
 
 
@@ -185,8 +191,8 @@ def test_comments_filter_by_target_question_and_open(world):
     meeting = meeting_on(world.program)
     open_question = ask(world, update, body="Open")
     answered = ask(world, milestone, body="Answered")
-    services.question_answer(actor=world.pm, question=answered, body="Answer")
-    services.comment_post(actor=world.pm, target=meeting, body="Agenda")
+    conversations.question_answer(actor=world.pm, question=answered, body="Answer")
+    conversations.comment_post(actor=world.pm, target=meeting, body="Agenda")
     client = api(world.viewer_a)
 
     def bodies(url: str) -> list[str]:

@@ -4,19 +4,15 @@
 import itertools
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from comms.models import Comment, Update
 from programs.models import Program, ProgramMember
-from tests.api.conftest import _fresh_throttles, new_token, token_client
 from tests.comms.conversation_data import shared_update
-from tests.conftest import client_for
+from tests.support.api import new_token, token_client
+from tests.support.queries import count_queries, htmx_if_fragment
+from tests.support.world import client_for
 
-pytestmark = pytest.mark.usefixtures(_fresh_throttles.__name__)
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
 _codes = itertools.count(1)
 
 
@@ -38,7 +34,14 @@ def _grow(world, programs: int, thread: Update) -> None:
     )
     targets = [*((u.program, u) for u in updates), *((world.program, thread),) * programs]
     questions = Comment.objects.bulk_create(
-        Comment(program=p, update=u, author=world.lead_a, body=f"Q{n}", is_question=True)
+        Comment(
+            program=p,
+            update=u,
+            author=world.lead_a,
+            body=f"Q{n}",
+            is_question=True,
+            audience="sponsor",
+        )
         for n, (p, u) in enumerate(targets * 2)
     )
     answered = questions[len(targets) :]
@@ -48,7 +51,14 @@ def _grow(world, programs: int, thread: Update) -> None:
     Comment.objects.bulk_create(
         [
             *(
-                Comment(program=q.program, update=q.update, author=world.pm, body="A", answer_to=q)
+                Comment(
+                    program=q.program,
+                    update=q.update,
+                    author=world.pm,
+                    body="A",
+                    answer_to=q,
+                    audience="sponsor",
+                )
                 for q in answered
             ),
             *(
@@ -57,14 +67,6 @@ def _grow(world, programs: int, thread: Update) -> None:
             ),
         ]
     )
-
-
-def _queries(client, url: str, status: int = 200) -> int:
-    headers = HTMX if "fragment=" in url else {}
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, **headers)
-    assert response.status_code == status, response.content[:300]
-    return len(ctx)
 
 
 PAGES = [
@@ -84,9 +86,9 @@ def test_conversation_pages_cost_the_same_with_3_and_300_programs(world, url, pe
     url = url.format(thread=thread.pk)
     client = client_for(world, persona)
     _grow(world, programs=3, thread=thread)
-    small = _queries(client, url)
+    small = count_queries(client, url, headers=htmx_if_fragment(url))
     _grow(world, programs=297, thread=thread)
-    large = _queries(client, url)
+    large = count_queries(client, url, headers=htmx_if_fragment(url))
 
     assert large == small
     assert small <= 12
@@ -106,9 +108,9 @@ def test_conversation_endpoints_cost_the_same_with_3_and_300_programs(world, url
     client = token_client(new_token(getattr(world, persona)))
     client.get(url)  # the token's first use records when it was used; later ones don't
     _grow(world, programs=3, thread=thread)
-    small = _queries(client, url)
+    small = count_queries(client, url, headers=htmx_if_fragment(url))
     _grow(world, programs=297, thread=thread)
-    large = _queries(client, url)
+    large = count_queries(client, url, headers=htmx_if_fragment(url))
 
     assert large == small
     assert small <= 8

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from django.utils.html import escape
 
-from comms import services
 from comms.models import Comment
+from comms.services import conversations
 from governance.agenda import compose_agenda
 from tests.comms.conversation_data import (
     ask,
@@ -18,7 +18,7 @@ from tests.comms.conversation_data import (
     note,
     shared_update,
 )
-from tests.conftest import client_for
+from tests.support.world import client_for
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -96,7 +96,7 @@ def test_an_empty_comment_answers_422_with_the_error_inline_and_saves_nothing(wo
     body = response.content.decode()
     assert response.status_code == 422
     assert body.lstrip().startswith(f'<div id="thread-update-{update.pk}"')
-    assert services.EMPTY_COMMENT in body
+    assert conversations.EMPTY_COMMENT in body
     assert "field-error" in body
     assert not Comment.objects.exists()
 
@@ -110,7 +110,7 @@ def test_a_sponsor_posting_an_answer_gets_422_with_the_rule_and_nothing_changes(
     )
 
     assert response.status_code == 422
-    assert escape(services.ONLY_TEAM_ANSWERS) in response.content.decode()
+    assert escape(conversations.ONLY_TEAM_ANSWERS) in response.content.decode()
     question.refresh_from_db()
     assert question.is_open_question
     assert Comment.objects.count() == 1
@@ -127,7 +127,7 @@ def test_an_internal_answer_is_refused_on_the_page_too(world):
     )
 
     assert response.status_code == 422
-    assert escape(services.INTERNAL_NOTE_CANNOT_ANSWER) in response.content.decode()
+    assert escape(conversations.INTERNAL_NOTE_CANNOT_ANSWER) in response.content.decode()
     assert Comment.objects.count() == 1
 
 
@@ -225,7 +225,7 @@ def test_the_questions_page_shows_waiting_time_and_time_to_answer(world):
         created_at=timezone.now() - datetime.timedelta(hours=5)
     )
     answered.refresh_from_db()
-    services.question_answer(actor=world.pm, question=answered, body="Yes, on track.")
+    conversations.question_answer(actor=world.pm, question=answered, body="Yes, on track.")
 
     body = client_for(world, "viewer_a").get("/programs/HLX-101/questions/").content.decode()
 
@@ -257,7 +257,7 @@ def test_the_open_questions_page_lists_the_pms_programs_oldest_first(world):
         asker=world.lead_b,
     )
     Comment.objects.filter(pk=older.pk).update(created_at=timezone.now() - datetime.timedelta(1))
-    services.question_answer(
+    conversations.question_answer(
         actor=world.pm,
         question=ask(world, shared_update(world), body="Answered one"),
         body="Done.",
@@ -275,7 +275,7 @@ def test_the_open_questions_page_lists_the_pms_programs_oldest_first(world):
 
 def test_following_a_notification_takes_the_asker_to_the_answer(world):
     question = ask(world, shared_update(world))
-    answer = services.question_answer(actor=world.pm, question=question, body="Week 14.")
+    answer = conversations.question_answer(actor=world.pm, question=question, body="Week 14.")
     notification = answer.notifications.get()
 
     response = client_for(world, "lead_a").get(f"/notifications/{notification.pk}/")

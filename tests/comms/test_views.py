@@ -3,7 +3,8 @@
 import pytest
 
 from comms.models import Update
-from tests.conftest import client_for
+from portal import clock
+from tests.support.world import client_for
 
 
 def test_a_sponsor_sees_their_programs_with_the_latest_update(world):
@@ -125,7 +126,7 @@ def test_the_form_is_refused_to_people_outside_the_team(world, persona):
 
 
 def test_notifications_page_lists_and_marks_read(world):
-    from comms.services import update_notifications_deliver, update_post
+    from comms.services.updates import update_notifications_deliver, update_post
 
     update = update_post(actor=world.pm, program=world.program, title="Shipped", body="On its way.")
     update_notifications_deliver(update_id=update.pk)
@@ -137,13 +138,11 @@ def test_notifications_page_lists_and_marks_read(world):
 def test_the_portfolio_shows_each_programs_next_milestone_and_open_questions(world):
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from comms.models import Comment
     from programs.models import Milestone
     from tests.factories import UpdateFactory
 
-    today = timezone.localdate()
+    today = clock.site_today()
     Milestone.objects.create(
         program=world.program,
         name="GMP batch 1",
@@ -152,7 +151,12 @@ def test_the_portfolio_shows_each_programs_next_milestone_and_open_questions(wor
     )
     update = UpdateFactory(program=world.program, author=world.pm)
     Comment.objects.create(
-        program=world.program, update=update, author=world.lead_a, body="?", is_question=True
+        program=world.program,
+        update=update,
+        author=world.lead_a,
+        body="?",
+        is_question=True,
+        audience="sponsor",
     )
     body = client_for(world, "lead_a").get("/programs/").content.decode()
     assert "GMP batch 1" in body

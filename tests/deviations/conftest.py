@@ -7,8 +7,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from deviations import services
 from deviations.models import Deviation
+from deviations.services import lifecycle, reporting
 from tests.factories import PASSWORD
 
 
@@ -23,7 +23,7 @@ def log_deviation(world, *, classification: str = "major", **fields) -> Deviatio
         "batch": "L-2041",
     }
     values.update(fields)
-    return services.deviation_log(actor=world.pm, program=world.program, **values)
+    return reporting.deviation_log(actor=world.pm, program=world.program, **values)
 
 
 def move(world, deviation: Deviation, *path: str, actor=None, **kwargs) -> Deviation:
@@ -31,13 +31,13 @@ def move(world, deviation: Deviation, *path: str, actor=None, **kwargs) -> Devia
     for target in path:
         deviation.refresh_from_db()
         extra = dict(kwargs)
-        if services.needs_signature(deviation, target):
+        if lifecycle.needs_signature(deviation, target):
             extra.setdefault("password", PASSWORD)
         if target == Deviation.Status.CANCELLED:
             extra.setdefault("reason", "Logged twice")
         if target == Deviation.Status.CLOSED:
             extra.setdefault("no_capa_rationale", "One-off; no systemic cause")
-        deviation = services.deviation_transition(
+        deviation = lifecycle.deviation_transition(
             actor=actor or world.staff,
             deviation=deviation,
             to=target,

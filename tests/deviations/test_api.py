@@ -1,22 +1,19 @@
-"""Deviations over REST: the permission matrix by session and by token, filters, the lifecycle
+"""Deviations over REST (their permission rows are in permission_rows.py): filters, the lifecycle
 with the same rules as the pages, a token that cannot sign, and the audit trail."""
 
 import datetime
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from deviations import services
 from deviations.models import Deviation
-from tests.api.conftest import assert_error, new_token, post_json
-from tests.conftest import PERSONAS, client_for
+from deviations.services import capa, common, lifecycle, reporting
 from tests.deviations.conftest import log_deviation, move
 from tests.deviations.test_query_budgets import _grow
-
-OK, CREATED, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = 200, 201, 401, 403, 404
+from tests.support.api import assert_error, new_token, post_json
+from tests.support.queries import count_queries
+from tests.support.world import client_for
 
 
 def _new() -> dict[str, str]:
@@ -31,113 +28,6 @@ def _new() -> dict[str, str]:
     }
 
 
-MATRIX = [
-    ("get", "/api/v1/deviations/", None, [UNAUTHENTICATED, OK, OK, OK, OK, OK, OK]),
-    (
-        "get",
-        "/api/v1/deviations/?program=HLX-101&status=open&classification=major",
-        None,
-        [UNAUTHENTICATED, OK, OK, OK, OK, OK, OK],
-    ),
-    ("get", "/api/v1/deviations/{ref}/", None, [UNAUTHENTICATED, OK, OK, NOT_FOUND, OK, OK, OK]),
-    (
-        "get",
-        "/api/v1/deviations/{ref}/audit/",
-        None,
-        [UNAUTHENTICATED, OK, OK, NOT_FOUND, OK, OK, OK],
-    ),
-    (
-        "post",
-        "/api/v1/deviations/",
-        "NEW",
-        [UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, NOT_FOUND, CREATED, CREATED, CREATED],
-    ),
-    (
-        "post",
-        "/api/v1/deviations/{ref}/acknowledge/",
-        {},
-        [UNAUTHENTICATED, OK, OK, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN],
-    ),
-    (
-        "get",
-        "/api/v1/deviations/{ref}/capas/",
-        None,
-        [UNAUTHENTICATED, OK, OK, NOT_FOUND, OK, OK, OK],
-    ),
-    (
-        "post",
-        "/api/v1/deviations/{ref}/capas/",
-        {
-            "kind": "corrective",
-            "description": "Matrix",
-            "owner": "pm@nb.example",
-            "due_date": "2030-01-01",
-        },
-        [UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, NOT_FOUND, CREATED, CREATED, CREATED],
-    ),
-    (
-        "post",
-        "/api/v1/deviations/{ref}/capas/1/complete/",
-        {"effectiveness_check": "Matrix"},
-        [UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, NOT_FOUND, OK, OK, OK],
-    ),
-    (
-        "post",
-        "/api/v1/deviations/{ref}/root-causes/",
-        {"category": "method", "description": "Matrix"},
-        [UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, NOT_FOUND, CREATED, CREATED, CREATED],
-    ),
-    (
-        "post",
-        "/api/v1/deviations/{ref}/transition/",
-        {"to": "investigating", "expected_version": 1},
-        [UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, NOT_FOUND, OK, OK, OK],
-    ),
-]
-
-
-def _client(world, persona: str, auth: str) -> Client:
-    if auth == "session":
-        return client_for(world, persona)
-    if persona == "anonymous":
-        return Client()
-    return Client(headers={"Authorization": f"Token {new_token(getattr(world, persona))}"})
-
-
-@pytest.mark.parametrize(
-    ("method", "url", "data", "expected"), MATRIX, ids=[f"{m} {u}" for m, u, _, _ in MATRIX]
-)
-@pytest.mark.parametrize("auth", ["session", "token"])
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_api_permission_matrix(world, persona, auth, method, url, data, expected):
-    deviation = log_deviation(world)
-    capa = services.capa_add(
-        actor=world.staff,
-        deviation=deviation,
-        kind="preventive",
-        description="Existing",
-        owner=world.staff,
-        due_date=datetime.date(2030, 1, 1),
-    )
-    deviation.refresh_from_db()
-    client = _client(world, persona, auth)
-    url = url.format(ref=deviation.reference)
-    if method == "get":
-        response = client.get(url)
-    else:
-        response = post_json(client, url, _new() if data == "NEW" else data)
-    assert response.status_code == expected[PERSONAS.index(persona)], response.content[:300]
-    if response.status_code >= 400:
-        deviation.refresh_from_db()
-        capa.refresh_from_db()
-        assert capa.status == "open"
-        assert not deviation.root_causes.exists()
-        assert deviation.capas.count() == 1
-        assert (deviation.status, deviation.version) == ("open", 1)
-        assert deviation.sponsor_acknowledged_at is None
-        assert not Deviation.objects.filter(title="Matrix").exists()
-
-
 def test_a_token_cannot_make_a_signing_move(world, password):
     deviation = log_deviation(world)
     client = Client(headers={"Authorization": f"Token {new_token(world.staff)}"})
@@ -147,7 +37,7 @@ def test_a_token_cannot_make_a_signing_move(world, password):
         {"to": "cancelled", "expected_version": 1, "reason": "dup", "password": password},
     )
     error = assert_error(response, 403, "permission_denied")
-    assert error["message"] == services.TOKEN_CANNOT_SIGN
+    assert error["message"] == common.TOKEN_CANNOT_SIGN
     deviation.refresh_from_db()
     assert deviation.status == "open"
 
@@ -169,26 +59,56 @@ def test_a_signed_in_qa_closes_over_the_api_with_a_password(world, password):
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("persona", "body", "status", "code", "message"),
     [
-        ({"to": "investigating", "expected_version": 9}, services.STALE),
+        ("staff", {"to": "investigating", "expected_version": 9}, 409, "conflict", common.STALE),
         (
+            "staff",
             {"to": "closed", "expected_version": 1},
-            services.TRANSITION_NOT_ALLOWED.format(current="Open", target="Closed"),
+            409,
+            "conflict",
+            lifecycle.TRANSITION_NOT_ALLOWED.format(current="Open", target="Closed"),
+        ),
+        (
+            "staff",
+            {"to": "cancelled", "expected_version": 1},
+            400,
+            "invalid",
+            common.REASON_REQUIRED,
+        ),
+        (
+            "pm",
+            {"to": "cancelled", "expected_version": 1, "reason": "Duplicate"},
+            403,
+            "permission_denied",
+            lifecycle.ROLE_NOT_ALLOWED.format(current="Open", target="Cancelled"),
         ),
     ],
+    ids=["stale", "not-from-here", "no-reason", "not-your-role"],
 )
-def test_refusals_are_409_and_change_nothing(world, body, message):
+def test_refusals_say_what_kind_they_are_and_change_nothing(
+    world, persona, body, status, code, message
+):
+    """409 for the deviation's current state, 400 for the input, 403 for the user."""
     deviation = log_deviation(world)
     response = post_json(
-        client_for(world, "staff"), f"/api/v1/deviations/{deviation.reference}/transition/", body
+        client_for(world, persona), f"/api/v1/deviations/{deviation.reference}/transition/", body
     )
-    assert assert_error(response, 409, "conflict")["message"] == message
+    assert assert_error(response, status, code)["message"] == message
     deviation.refresh_from_db()
     assert (deviation.status, deviation.version) == ("open", 1)
 
 
-def test_unknown_fields_and_awareness_before_occurrence_are_refused(world):
+def test_acknowledging_twice_is_a_conflict(world):
+    deviation = log_deviation(world)
+    client = client_for(world, "lead_a")
+    url = f"/api/v1/deviations/{deviation.reference}/acknowledge/"
+    assert post_json(client, url, {}).status_code == 200
+    error = assert_error(post_json(client, url, {}), 409, "conflict")
+    assert error["message"] == reporting.ALREADY_ACKNOWLEDGED
+
+
+def test_unknown_fields_and_awareness_before_occurrence_are_invalid_input(world):
     client = client_for(world, "pm")
     assert_error(
         post_json(client, "/api/v1/deviations/", {**_new(), "severity": "x"}),
@@ -198,9 +118,9 @@ def test_unknown_fields_and_awareness_before_occurrence_are_refused(world):
     )
     body = {**_new(), "aware_at": (timezone.now() - datetime.timedelta(hours=5)).isoformat()}
     error = assert_error(
-        post_json(client, "/api/v1/deviations/", body), 409, "conflict", {"aware_at"}
+        post_json(client, "/api/v1/deviations/", body), 400, "invalid", {"aware_at"}
     )
-    assert error["message"] == services.AWARE_BEFORE_OCCURRED
+    assert error["message"] == reporting.AWARE_BEFORE_OCCURRED
     assert not Deviation.objects.exists()
 
 
@@ -226,35 +146,30 @@ def test_the_list_endpoint_costs_the_same_with_3_and_300(world):
     deviation = log_deviation(world)
     client = client_for(world, "staff")
 
-    def count() -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get("/api/v1/deviations/").status_code == 200
-        return len(ctx.captured_queries)
-
     _grow(world, 3, deviation)
-    small = count()
+    small = count_queries(client, "/api/v1/deviations/")
     _grow(world, 297, deviation)
-    assert count() == small
+    assert count_queries(client, "/api/v1/deviations/") == small
 
 
 def test_capa_over_the_api_numbers_actions_and_closes_them(world):
     deviation = log_deviation(world)
     client = client_for(world, "staff")
     base = f"/api/v1/deviations/{deviation.reference}/capas/"
-    body = {
-        "kind": "corrective",
-        "description": "Fix",
-        "owner": "qa@nb.example",
-        "due_date": "2030-01-01",
-    }
-    assert post_json(client, base, body).json()["number"] == 1
+    body = {"kind": "corrective", "description": "Fix", "owner": "qa@nb.example"}
+    first = post_json(client, base, body).json()
+    window_end = capa.capa_window_end(deviation.program, timezone.now())
+    assert (first["number"], first["due_date"]) == (1, window_end.isoformat())
+    assert first["overdue"] is False
     assert post_json(client, base, body).json()["number"] == 2
     unknown = post_json(client, base, {**body, "owner": "nobody@example.com"})
     assert_error(unknown, 400, "invalid", {"owner"})
+    late = {**body, "due_date": "2030-01-01"}
+    assert_error(post_json(client, base, late), 400, "invalid", {"due_date"})
     done = post_json(client, base + "2/complete/", {"effectiveness_check": "Verified"})
     assert done.json()["status"] == "done"
     again = post_json(client, base + "2/complete/", {})
-    assert assert_error(again, 409, "conflict")["message"] == services.CAPA_ALREADY_DONE
+    assert assert_error(again, 409, "conflict")["message"] == capa.CAPA_ALREADY_DONE
     assert post_json(client, base + "9/complete/", {}).status_code == 404
     listed = client_for(world, "viewer_a").get(base).json()
     assert [(row["number"], row["status"]) for row in listed] == [(1, "open"), (2, "done")]

@@ -4,14 +4,13 @@
 import datetime
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deviations.models import CAPA, Deviation, RootCause
 from programs.models import Program
-from tests.conftest import client_for
 from tests.deviations.conftest import log_deviation
+from tests.support.queries import count_queries
+from tests.support.world import client_for
 
 LIST_BUDGET = 12
 DETAIL_BUDGET = 25
@@ -63,13 +62,6 @@ def _grow(world, n: int, deviation: Deviation) -> None:
     )
 
 
-def _count(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize(
     ("url", "budget"),
     [
@@ -85,8 +77,8 @@ def test_query_count_does_not_grow_with_the_data(world, persona, url, budget):
     url = url.format(ref=deviation.reference)
     client = client_for(world, persona if "queue" not in url else "staff")
     _grow(world, 3, deviation)
-    small = _count(client, url)
+    small = count_queries(client, url)
     _grow(world, 297, deviation)
-    large = _count(client, url)
+    large = count_queries(client, url)
     assert large == small
     assert small <= budget

@@ -6,10 +6,13 @@ import datetime
 
 from django.utils import timezone
 
-from governance import services
 from governance.models import ActionItem, Meeting, Risk
+from governance.services.cadence import cadence_create
+from governance.services.kickoff import kickoff_confirm, kickoff_record
+from portal import clock
+from portal.access import Audience
 from programs.models import Program, ProgramMember, Workstream
-from tests.conftest import World
+from tests.support.world import World
 
 TOMORROW = datetime.timedelta(days=1)
 
@@ -29,18 +32,22 @@ def past_meeting(program: Program, *, days_ago: int = 2, **fields) -> Meeting:
 
 
 def action_item(program: Program, owner, *, due_in_days: int = 7, **fields) -> ActionItem:
+    """A shared action item (the sponsor sees it) unless `audience` says otherwise."""
     fields.setdefault("title", "Send the batch record")
+    fields.setdefault("audience", Audience.SPONSOR)
     return ActionItem.objects.create(
         program=program,
         owner=owner,
-        due_date=timezone.localdate() + datetime.timedelta(days=due_in_days),
+        due_date=clock.site_today() + datetime.timedelta(days=due_in_days),
         **fields,
     )
 
 
 def risk(program: Program, owner, *, likelihood: int = 3, impact: int = 3, **fields) -> Risk:
+    """A shared risk (the sponsor sees it) unless `audience` says otherwise."""
     fields.setdefault("title", "Resin supply")
-    fields.setdefault("review_date", timezone.localdate() + datetime.timedelta(days=30))
+    fields.setdefault("audience", Audience.SPONSOR)
+    fields.setdefault("review_date", clock.site_today() + datetime.timedelta(days=30))
     return Risk.objects.create(
         program=program, owner=owner, likelihood=likelihood, impact=impact, **fields
     )
@@ -72,7 +79,7 @@ def weekly_cadence(world: World, **fields):
         "attendees": [world.pm, world.lead_a],
     }
     defaults.update(fields)
-    return services.cadence_create(actor=world.pm, program=world.program, **defaults)
+    return cadence_create(actor=world.pm, program=world.program, **defaults)
 
 
 def ready_for_kickoff(world: World) -> None:
@@ -81,7 +88,7 @@ def ready_for_kickoff(world: World) -> None:
     workstream(program, cdmo=world.pm, sponsor=world.lead_a)
     escalation_contacts(world)
     weekly_cadence(world)
-    services.kickoff_record(
+    kickoff_record(
         actor=world.pm,
         program=program,
         held_on=timezone.localdate(),
@@ -89,5 +96,5 @@ def ready_for_kickoff(world: World) -> None:
         agenda="Timeline, owners, cadence",
         decisions="Weekly call on Tuesdays",
     )
-    services.kickoff_confirm(actor=world.pm, program=program, item="baseline")
-    services.kickoff_confirm(actor=world.pm, program=program, item="kpi_targets")
+    kickoff_confirm(actor=world.pm, program=program, item="baseline")
+    kickoff_confirm(actor=world.pm, program=program, item="kpi_targets")

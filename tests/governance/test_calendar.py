@@ -9,11 +9,13 @@ from django.core import mail
 from django.utils import timezone
 from icalendar import Calendar
 
-from governance import calendar, services
-from governance.models import CalendarFeed
+from governance import calendar
+from governance.models import CalendarFeed, Meeting
+from governance.services.feeds import calendar_feed_rotate
+from governance.services.meetings import meeting_cancel, meeting_reschedule
 from governance.tasks import send_meeting_invites
-from tests.conftest import client_for
 from tests.governance.builders import meeting
+from tests.support.world import client_for
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 
@@ -64,7 +66,7 @@ def test_a_rescheduled_meeting_keeps_its_uid_with_a_higher_sequence(world, call)
     _, before = _event(calendar.meeting_ics(call))
     later = call.starts_at + datetime.timedelta(days=1, hours=1)
 
-    moved = services.meeting_reschedule(actor=world.pm, meeting=call, starts_at=later)
+    moved = meeting_reschedule(actor=world.pm, meeting=call, starts_at=later)
     parsed, after = _event(calendar.meeting_ics(moved))
 
     assert parsed["METHOD"] == "REQUEST"
@@ -74,7 +76,7 @@ def test_a_rescheduled_meeting_keeps_its_uid_with_a_higher_sequence(world, call)
 
 
 def test_a_cancelled_meeting_is_a_cancel_with_status_cancelled(world, call):
-    cancelled = services.meeting_cancel(actor=world.pm, meeting=call)
+    cancelled = meeting_cancel(actor=world.pm, meeting=call)
 
     parsed, event = _event(calendar.meeting_ics(cancelled))
 
@@ -117,7 +119,7 @@ def test_invites_are_emailed_to_each_attendee_with_the_calendar_attached(world, 
 
 
 def test_a_cancellation_email_carries_method_cancel(world, call):
-    cancelled = services.meeting_cancel(actor=world.pm, meeting=call)
+    cancelled = meeting_cancel(actor=world.pm, meeting=call)
 
     send_meeting_invites(cancelled.pk, cancelled.sequence)
 
@@ -126,7 +128,7 @@ def test_a_cancellation_email_carries_method_cancel(world, call):
 
 
 def test_an_outdated_invite_task_sends_nothing(world, call):
-    services.meeting_reschedule(
+    meeting_reschedule(
         actor=world.pm, meeting=call, starts_at=call.starts_at + datetime.timedelta(hours=1)
     )
 
@@ -135,7 +137,7 @@ def test_an_outdated_invite_task_sends_nothing(world, call):
 
 
 def _feed(user):
-    return services.calendar_feed_rotate(user=user)
+    return calendar_feed_rotate(user=user)
 
 
 def test_the_feed_lists_my_meetings_behind_my_secret(world, call):
@@ -199,3 +201,15 @@ def test_the_settings_page_creates_and_rotates_the_feed(world):
         f"/calendar/{CalendarFeed.objects.get().secret}.ics"
         in client.get("/settings/calendar/").content.decode()
     )
+
+
+def test_a_line_break_in_the_title_still_sends_one_line_subjects(world, call):
+    Meeting.objects.filter(pk=call.pk).update(title="Weekly\ncall")
+    call.refresh_from_db()
+
+    sent = send_meeting_invites(call.pk, call.sequence)
+
+    assert sent == 2
+    assert all("\n" not in message.subject for message in mail.outbox)
+    _, event = _event(mail.outbox[0].attachments[0].get_payload(decode=True))
+    assert str(event["summary"]) == "HLX-101: Weekly\ncall"

@@ -26,7 +26,7 @@ import redis
 from django.db import connection
 
 from comms.models import Notification, Update
-from comms.services import update_post
+from comms.services.updates import update_post
 from comms.tasks import deliver_update_notifications
 from portal.celery import app as celery_app
 

@@ -1,4 +1,5 @@
-"""Embedded mode end to end: the Procfile's processes on SQLite and the filesystem broker.
+"""Embedded mode end to end: the Procfile's processes on SQLite and the filesystem broker, and
+the operator commands run through `make manage`.
 
 No external service: the database and the broker live in a temporary PORTAL_VAR_DIR. Each
 Procfile command runs as honcho runs it (`sh -c`, a session of its own, SIGTERM to the whole
@@ -8,10 +9,12 @@ process group) and must serve, work and then stop cleanly. Every wait has a dead
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -29,6 +32,7 @@ VENV_BIN = Path(sys.executable).parent
 TASK = "comms.tasks.sweep_pending_notifications"
 
 MIGRATE_TIMEOUT = 180
+COMMAND_TIMEOUT = 60
 READY_TIMEOUT = 60
 TASK_TIMEOUT = 60
 SHUTDOWN_TIMEOUT = 30
@@ -169,21 +173,64 @@ def send_task(env: dict[str, str]) -> str:
     return sent.stdout.split()[-1]
 
 
-def test_embedded_mode_serves_pages_runs_tasks_and_stops_cleanly(tmp_path: Path) -> None:
-    port = free_port()
-    env = embedded_env(tmp_path, port)
-    commands = procfile_commands()
-    assert set(commands) == {"web", "worker"}
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
+def make_manage(
+    args: str, var_dir: Path, timeout: float, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """`make manage ARGS=...` with this test's interpreter and environment as they are (the target
+    must set up the embedded mode itself), its virtualenv taken as installed."""
+    venv = Path(sys.prefix)
+    env = {**os.environ, "PORTAL_VAR_DIR": str(var_dir), **extra_env}
+    return subprocess.run(
+        ["make", "-s", "-o", f"{venv}/.installed", f"VENV={venv}", "manage", f"ARGS={args}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=MIGRATE_TIMEOUT,
+        timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated embedded database for the module: migrating SQLite takes a while."""
+    path = tmp_path_factory.mktemp("embedded")
+    migrate = make_manage("migrate --noinput", path, MIGRATE_TIMEOUT)
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    return path
+
+
+def test_make_manage_runs_operator_commands_on_the_embedded_database(var_dir: Path) -> None:
+    email = "operator@northbridge.example"
+    created = make_manage(
+        f"createsuperuser --noinput --email {email} --display_name Operator",
+        var_dir,
+        COMMAND_TIMEOUT,
+        DJANGO_SUPERUSER_PASSWORD="an-operator-password",
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+
+    issued = make_manage(f"create_api_token {email} --name 'LIMS sync'", var_dir, COMMAND_TIMEOUT)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    assert "SECRET_KEY" not in issued.stderr
+    key = issued.stdout.strip()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", key), issued.stdout
+
+    # The key is the one stored (hashed) in the embedded database, not in DATABASE_URL's.
+    with contextlib.closing(sqlite3.connect(var_dir / "portal.sqlite3")) as db:
+        stored = db.execute(
+            "SELECT t.name FROM portal_apitoken t JOIN portal_user u ON u.id = t.user_id "
+            "WHERE u.email = ? AND t.key_hash = ?",
+            (email, hashlib.sha256(key.encode()).hexdigest()),
+        ).fetchall()
+    assert stored == [("LIMS sync",)]
+
+
+def test_embedded_mode_serves_pages_runs_tasks_and_stops_cleanly(var_dir: Path) -> None:
+    port = free_port()
+    env = embedded_env(var_dir, port)
+    commands = procfile_commands()
+    assert set(commands) == {"web", "worker"}
 
     processes = {name: Process(name, command, env) for name, command in commands.items()}
     try:

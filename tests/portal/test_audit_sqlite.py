@@ -1,4 +1,5 @@
-"""The embedded database (SQLite) enforces the same append-only rule, whatever the suite runs on."""
+"""The embedded database (SQLite) enforces the same append-only rule and keeps the same
+per-program chains, whatever the suite runs on (the migrations must not drop its triggers)."""
 
 import os
 import subprocess
@@ -13,12 +14,16 @@ django.setup()
 from django.db import DatabaseError, connection
 from django.core.management import call_command
 from portal.models import AuditEntry, Organisation
-from programs.services import program_create
+from programs.services.program import program_create
 
 assert connection.vendor == "sqlite", connection.vendor
 sponsor = Organisation.objects.create(name="Helix", slug="helix", kind="sponsor")
-program_create(actor=None, sponsor=sponsor, code="HLX-101", name="Helix mAb", phase="phase_2")
-assert AuditEntry.objects.count() == 1
+first, second = (
+    program_create(actor=None, sponsor=sponsor, code=code, name=name, phase="phase_2")
+    for code, name in (("HLX-101", "Helix mAb"), ("HLX-102", "Helix ADC"))
+)
+entries = list(AuditEntry.objects.order_by("id"))
+assert [(e.program_id, e.sequence) for e in entries] == [(first.pk, 1), (second.pk, 1)], entries
 for statement in ("UPDATE portal_auditentry SET reason = 'x'", "DELETE FROM portal_auditentry"):
     try:
         with connection.cursor() as cursor:
@@ -53,4 +58,4 @@ def test_sqlite_refuses_update_and_delete_on_audit_rows(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "REFUSED-BOTH" in result.stdout
-    assert "Audit trail intact: 1 entries verified." in result.stdout
+    assert "Audit trail intact: 2 entries verified." in result.stdout

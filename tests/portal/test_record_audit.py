@@ -4,22 +4,21 @@ import csv
 import io
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.shortcuts import render
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
 
 from comms.models import Update
-from comms.services import update_post, update_publish
+from comms.services.updates import update_post, update_publish
 from portal import urls as portal_urls
 from portal.models import User
 from portal.record_audit import CSV_HEADER, audit_csv_response, audit_trail_for
 from portal.signatures import signature_sign, signatures_with_status
 from programs.selectors import get_program_for_user
-from programs.services import program_override_health
-from tests.conftest import client_for
+from programs.services.health import program_override_health
 from tests.factories import PASSWORD
+from tests.support.world import client_for
 
 
 def _program_trail_view(request, code):
@@ -44,11 +43,6 @@ urlpatterns = [
     path("test-audit/<str:code>/", _program_trail_view),
     *portal_urls.urlpatterns,
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
 
 
 def _override(world, health, reason):

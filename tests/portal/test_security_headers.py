@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import client_for
+from tests.support.world import client_for
 
 
 def test_scripts_carry_the_nonce_of_the_policy(world):

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
 
-from portal.errors import ServiceError
+from portal.errors import Conflict, Invalid, NotAllowed, ServiceError
 from portal.forms import SignatureForm
 from portal.models import AuditEntry, Signature
 from portal.signatures import (
@@ -31,17 +31,10 @@ from portal.signatures import (
     signatures_for,
     signatures_with_status,
 )
-from programs.services import program_override_health
+from programs.services.health import program_override_health
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _sign(world, password=PASSWORD, meaning="approved", **extra):
@@ -92,7 +85,7 @@ def test_signing_is_audited_on_the_signed_record(world):
 
 
 def test_a_wrong_password_signs_nothing_and_is_audited_and_counted(world):
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(Invalid) as refused:
         _sign(world, password="not-my-password")
 
     assert refused.value.message == WRONG_PASSWORD
@@ -109,10 +102,11 @@ def test_the_sixth_attempt_is_refused_even_with_the_right_password(world):
         with pytest.raises(ServiceError, match="password is not correct"):
             _sign(world, password="guess")
 
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(Invalid) as refused:
         _sign(world)
 
     assert refused.value.message == TOO_MANY_ATTEMPTS
+    assert refused.value.field == "password"
     assert not Signature.objects.exists()
     assert _failures(world).count() == 6
 
@@ -137,7 +131,7 @@ def test_a_successful_signature_resets_the_failure_count(world):
 
 @pytest.mark.parametrize("meaning", ["", "blessed", "APPROVED"])
 def test_a_missing_or_unknown_meaning_is_refused(world, meaning):
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(Invalid) as refused:
         _sign(world, meaning=meaning)
     assert refused.value.message == MEANING_REQUIRED
     assert refused.value.field == "meaning"
@@ -145,7 +139,7 @@ def test_a_missing_or_unknown_meaning_is_refused(world, meaning):
 
 
 def test_an_api_token_can_never_sign_even_with_the_password(world):
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(NotAllowed) as refused:
         _sign(world, via_token=True)
     assert refused.value.message == TOKEN_CANNOT_SIGN
     assert not Signature.objects.exists()
@@ -186,7 +180,7 @@ def test_a_change_after_signing_supersedes_the_signature_until_re_signed(world):
     _change(world)
 
     assert not is_signature_current(first, world.program)
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(Conflict) as refused:
         require_current_signature(world.program)
     assert refused.value.message == SIGNED_RECORD_CHANGED
 
@@ -199,7 +193,7 @@ def test_a_change_after_signing_supersedes_the_signature_until_re_signed(world):
 def test_a_required_signature_of_a_given_meaning_must_exist(world):
     _sign(world, meaning="reviewed")
     require_current_signature(world.program, meaning="reviewed")
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(Invalid) as refused:
         require_current_signature(world.program, meaning="approved")
     assert refused.value.message == SIGNATURE_REQUIRED
 
@@ -217,7 +211,7 @@ def test_an_edit_of_a_signed_record_is_refused_without_a_new_signature(world):
             _change(world)
             assert_unsigned_or_resigned(world.program)
 
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(Invalid) as refused:
         edit_without_signing()
     assert refused.value.message == SIGNED_RECORD_NEEDS_SIGNATURE
     world.program.refresh_from_db()
@@ -234,14 +228,14 @@ def test_an_edit_of_a_signed_record_passes_with_a_signature_of_the_new_content(w
 def test_an_old_or_foreign_signature_does_not_cover_an_edit(world):
     old = _sign(world)
     _change(world)
-    with pytest.raises(ServiceError) as stale:
+    with pytest.raises(Conflict) as stale:
         assert_unsigned_or_resigned(world.program, new_signature=old)
     assert stale.value.message == SIGNED_RECORD_CHANGED
 
     foreign = signature_sign(
         signer=world.pm, password=PASSWORD, record=world.program_b, meaning="approved"
     )
-    with pytest.raises(ServiceError) as wrong:
+    with pytest.raises(Invalid) as wrong:
         assert_unsigned_or_resigned(world.program, new_signature=foreign)
     assert wrong.value.message == SIGNATURE_OF_ANOTHER_RECORD
 
@@ -315,7 +309,7 @@ django.setup()
 from django.db import DatabaseError, connection
 from portal.models import Membership, Organisation, Signature, User
 from portal.signatures import signature_sign
-from programs.services import program_create
+from programs.services.program import program_create
 
 assert connection.vendor == "sqlite", connection.vendor
 sponsor = Organisation.objects.create(name="Helix", slug="helix", kind="sponsor")

@@ -5,12 +5,14 @@ table refuses the DELETE that a SQLite flush would issue."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import asdict
 
 import httpx
 import pytest
@@ -19,15 +21,16 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from comms.services import update_post
-from portal import streams
+from comms.services.updates import update_post
+from portal import access, streams
 from portal.celery import app as celery_app
+from portal.live import LiveEvent
 from portal.livetools import (
     StreamEvent,
     StreamReader,
     serve_in_thread,
 )
-from portal.models import User
+from portal.models import Membership, User
 from programs.models import Audience, Program
 from tests.factories import UserFactory
 
@@ -296,39 +299,48 @@ def _kill_redis_client(name: str) -> None:
         client.close()
 
 
-# --- The hub and the visibility rule, without servers -------------------------------------
+# --- The hub, the visibility rule and the catch-up, without servers ------------------------
 
 
-def _message(**fields) -> dict:
-    return {
-        "id": 7,
-        "program": "HLX-101",
-        "sponsor": 1,
-        "audience": "sponsor",
-        "kind": "update",
-        "summary": "x",
-    } | fields
+def _event(**fields) -> LiveEvent:
+    return LiveEvent(
+        **{
+            "id": 7,
+            "program": "HLX-101",
+            "sponsor": 1,
+            "audience": "sponsor",
+            "kind": "update",
+            "significance": "info",
+            "summary": "x",
+        }
+        | fields
+    )
 
 
-def test_a_sponsor_sees_only_its_own_sponsor_audience_messages():
-    sponsor = streams.Viewer(user=None, organisation_id=1, is_cdmo=False)
-    cdmo = streams.Viewer(user=None, organisation_id=9, is_cdmo=True)
+def _viewer(organisation_id: int, role: str) -> access.Viewer:
+    return access.Viewer(user_id=1, organisation_id=organisation_id, role=role)
 
-    assert sponsor.may_see(_message())
-    assert not sponsor.may_see(_message(audience="internal"))
-    assert not sponsor.may_see(_message(sponsor=2))
-    assert cdmo.may_see(_message(audience="internal", sponsor=2))
+
+SPONSOR = _viewer(1, Membership.Role.SPONSOR_VIEWER)
+CDMO = _viewer(9, Membership.Role.STAFF)
+
+
+def test_a_sponsor_sees_only_its_own_sponsor_audience_events():
+    assert streams._may_see(SPONSOR, _event())
+    assert not streams._may_see(SPONSOR, _event(audience="internal"))
+    assert not streams._may_see(SPONSOR, _event(sponsor=2))
+    assert streams._may_see(CDMO, _event(audience="internal", sponsor=2))
 
 
 def test_a_slow_stream_is_dropped_without_holding_up_the_others():
     async def scenario():
         hub = streams.Hub("redis://unused", "c", queue_size=2, ping_interval=10)
-        slow = hub.subscribe(lambda m: True)
-        fast = hub.subscribe(lambda m: True)
+        slow = hub.subscribe(lambda e: True)
+        fast = hub.subscribe(lambda e: True)
         received = []
         for n in range(3):
-            hub.fan_out(_message(id=n))
-            received.append(fast.queue.get_nowait()["id"])
+            hub.fan_out(_event(id=n))
+            received.append(fast.queue.get_nowait().id)
         return hub, slow, received
 
     hub, slow, received = run_apart(scenario())
@@ -342,17 +354,17 @@ def test_a_slow_stream_is_dropped_without_holding_up_the_others():
 def test_the_hub_offers_each_stream_only_what_it_may_see():
     async def scenario():
         hub = streams.Hub("redis://unused", "c", queue_size=10, ping_interval=10)
-        sponsor = streams.Viewer(user=None, organisation_id=1, is_cdmo=False)
-        subscription = hub.subscribe(sponsor.may_see)
-        hub.fan_out(_message(id=1, audience="internal"))
-        hub.fan_out(_message(id=2, sponsor=2))
-        hub.fan_out(_message(id=3))
+        subscription = hub.subscribe(functools.partial(streams._may_see, SPONSOR))
+        hub._dispatch(
+            LiveEvent.encode([_event(id=1, audience="internal"), _event(id=2, sponsor=2)])
+        )
+        hub._dispatch(LiveEvent.encode([_event(id=3)]))
         hub.fan_out(streams.Signal.RESYNC)
         return [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
 
     items = run_apart(scenario())
 
-    assert [i if isinstance(i, streams.Signal) else i["id"] for i in items] == [
+    assert [i if isinstance(i, streams.Signal) else i.id for i in items] == [
         3,
         streams.Signal.RESYNC,
     ]
@@ -362,17 +374,65 @@ def test_the_hub_offers_each_stream_only_what_it_may_see():
     "raw",
     [
         b"not json",
-        b"[]",
-        b'{"id": "7"}',
-        b'{"id": 7, "program": "HLX-101\\nevent: x", "sponsor": 1, "audience": "sponsor",'
-        b' "kind": "update", "summary": "x"}',
-        b'{"id": 7, "program": "HLX-101", "sponsor": 1, "audience": "everyone",'
-        b' "kind": "update", "summary": "x"}',
+        b'{"id": 7}',
+        b'[{"id": 7}]',
+        json.dumps([asdict(_event(program="HLX-101\nevent: x"))]),
+        json.dumps([asdict(_event(program="HLX-101\n"))]),
+        json.dumps([asdict(_event(audience="everyone"))]),
+        json.dumps([asdict(_event(id="7"))]),
+        json.dumps([asdict(_event()), asdict(_event(sponsor=None))]),
     ],
 )
 def test_malformed_published_messages_are_ignored(raw):
-    assert streams._parse_published(raw) is None
+    assert streams._parse_published(raw) == []
 
 
-def test_a_well_formed_published_message_is_accepted():
-    assert streams._parse_published(json.dumps(_message())) == _message()
+def test_a_published_message_carries_every_event_of_its_transaction():
+    events = [_event(id=7), _event(id=8, audience="internal")]
+    assert streams._parse_published(LiveEvent.encode(events)) == events
+
+
+def test_a_frame_names_the_program_and_never_the_sponsor_or_audience():
+    frame = streams._frame(_event(id=12, summary="Batch released")).decode()
+
+    assert frame.startswith("id: 12\nevent: program-HLX-101\ndata: ")
+    data = json.loads(frame.split("data: ", 1)[1])
+    assert data == {
+        "id": 12,
+        "program": "HLX-101",
+        "kind": "update",
+        "summary": "Batch released",
+        "significance": "info",
+    }
+
+
+class PagedSource:
+    """An event source of `total` events, recording the pages asked for."""
+
+    def __init__(self, total: int) -> None:
+        self.events = [_event(id=n) for n in range(1, total + 1)]
+        self.asked: list[int] = []
+
+    def latest_id(self, user) -> int:
+        return self.events[-1].id if self.events else 0
+
+    def after(self, user, after_id: int, limit: int) -> list[LiveEvent]:
+        self.asked.append(after_id)
+        return [e for e in self.events if e.id > after_id][:limit]
+
+
+def test_the_catch_up_pages_through_the_injected_event_source():
+    source = PagedSource(streams.PAGE_SIZE * 2 + 3)
+
+    events = streams._events_since(source, None, 0)
+
+    assert [e.id for e in events] == [e.id for e in source.events]
+    assert source.asked == [0, streams.PAGE_SIZE, streams.PAGE_SIZE * 2]
+
+
+def test_the_catch_up_stops_after_a_bounded_number_of_pages():
+    source = PagedSource(streams.PAGE_SIZE * (streams.CATCH_UP_PAGES + 1))
+
+    events = streams._events_since(source, None, 0)
+
+    assert len(events) == streams.PAGE_SIZE * streams.CATCH_UP_PAGES

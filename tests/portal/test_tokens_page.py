@@ -1,7 +1,7 @@
 """A sponsor lead creates and revokes their organisation's API tokens."""
 
 from portal.models import ApiToken, AuditEntry
-from tests.conftest import client_for
+from tests.support.world import client_for
 
 
 def test_a_lead_creates_a_token_and_sees_the_key_once(world):

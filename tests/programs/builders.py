@@ -8,13 +8,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from portal import clock
 from portal.models import User
 from programs.models import Budget, ChangeOrder, Milestone, Program, Workstream
 
 
 def day(offset: int) -> datetime.date:
-    """Today plus `offset` days, in the portal's time zone (as the services see it)."""
-    return timezone.localdate() + datetime.timedelta(days=offset)
+    """Today plus `offset` days on the site's calendar (as the services see it)."""
+    return clock.site_today() + datetime.timedelta(days=offset)
 
 
 def workstream(program: Program, name: str = "Tech transfer", **fields: object) -> Workstream:

@@ -5,10 +5,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from portal import clock
 from programs.models import (
     ChangeOrder,
     CostLine,
@@ -17,9 +16,10 @@ from programs.models import (
     Program,
     Workstream,
 )
-from tests.api.conftest import _fresh_throttles, new_token, token_client  # noqa: F401
-from tests.conftest import client_for
 from tests.programs.builders import budget
+from tests.support.api import new_token, token_client
+from tests.support.queries import count_queries
+from tests.support.world import client_for
 
 HTMX = {"HX-Request": "true"}
 
@@ -27,7 +27,7 @@ HTMX = {"HX-Request": "true"}
 def _grow(world, n: int) -> None:
     """`n` more of everything on HLX-101, and `n` more programs (half of them sponsor B's),
     each with a milestone and a change order."""
-    today = timezone.localdate()
+    today = clock.site_today()
     start = Workstream.objects.filter(program=world.program).count()
     workstreams = Workstream.objects.bulk_create(
         Workstream(
@@ -116,14 +116,6 @@ def _grow(world, n: int) -> None:
     )
 
 
-def _queries(client, url: str, headers: dict) -> int:
-    client.get(url, headers=headers)  # warm-up: token last-used stamps, session touch
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200, response.content[:300]
-    return len(ctx)
-
-
 PAGES = [
     ("/programs/HLX-101/timeline/", {}),
     ("/programs/HLX-101/timeline/?fragment=chart", HTMX),
@@ -144,10 +136,10 @@ def test_pages_cost_the_same_with_3_and_300_of_everything(world, persona, url, h
     client = client_for(world, persona)
     _grow(world, 3)
     url = url.replace("/milestones/1/", f"/milestones/{Milestone.objects.order_by('id')[0].pk}/")
-    small = _queries(client, url, headers)
+    small = count_queries(client, url, headers=headers, warm_up=True)
 
     _grow(world, 297)
-    large = _queries(client, url, headers)
+    large = count_queries(client, url, headers=headers, warm_up=True)
 
     assert large == small
     assert small <= 20
@@ -167,10 +159,10 @@ def test_endpoints_cost_the_same_with_3_and_300_of_everything(world, persona, ur
     budget(world.program)
     client = token_client(new_token(getattr(world, persona)))
     _grow(world, 3)
-    small = _queries(client, url, {})
+    small = count_queries(client, url, warm_up=True)
 
     _grow(world, 297)
-    large = _queries(client, url, {})
+    large = count_queries(client, url, warm_up=True)
 
     assert large == small
     assert small <= 10

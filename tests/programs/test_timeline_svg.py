@@ -30,8 +30,7 @@ def _ms(pk, name, baseline, forecast=None, actual=None, workstream=None) -> Mile
     )
 
 
-@pytest.fixture
-def chart() -> ET.Element:
+def _timeline(**options) -> ET.Element:
     tech = Workstream(pk=1, name="Tech transfer", start_date=_day(-60), end_date=_day(90))
     qa = Workstream(pk=2, name="QA <& regulatory>")
     milestones = [
@@ -47,9 +46,44 @@ def chart() -> ET.Element:
         today=TODAY,
         threshold_days=7,
         title="HLX-101 timeline",
-        link=lambda m: f"/programs/HLX-101/milestones/{m.pk}/",
+        **options,
     )
     return ET.fromstring(text)
+
+
+@pytest.fixture
+def chart() -> ET.Element:
+    return _timeline(link=lambda m: f"/programs/HLX-101/milestones/{m.pk}/")
+
+
+# Roles whose children are presentational (WAI-ARIA): nothing inside them may be interactive.
+PRESENTATIONAL_CHILDREN = {"img", "button", "link", "checkbox", "tab", "progressbar", "slider"}
+
+
+def _is_interactive(element: ET.Element) -> bool:
+    tag = element.tag.rpartition("}")[2]
+    return (
+        (tag == "a" and element.get("href") is not None)
+        or element.get("tabindex") is not None
+        or element.get("role") in {"link", "button"}
+    )
+
+
+def _nested_interactive(root: ET.Element) -> list[str]:
+    """Each interactive element that sits inside an interactive element or inside an element
+    whose children are presentational, named by its href or tag."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    nested = []
+    for element in root.iter():
+        if not _is_interactive(element):
+            continue
+        ancestor = parents.get(element)
+        while ancestor is not None:
+            if _is_interactive(ancestor) or ancestor.get("role") in PRESENTATIONAL_CHILDREN:
+                nested.append(element.get("href") or element.tag)
+                break
+            ancestor = parents.get(ancestor)
+    return nested
 
 
 def _all(root: ET.Element, path: str) -> list[ET.Element]:
@@ -60,8 +94,8 @@ def _texts(root: ET.Element) -> list[str]:
     return [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
 
 
-def test_the_timeline_is_an_accessible_image_that_scales(chart):
-    assert chart.get("role") == "img"
+def test_the_linked_timeline_is_a_named_group_that_scales(chart):
+    assert chart.get("role") == "group"
     assert chart.get("aria-labelledby") == "timeline-title timeline-desc"
     assert chart.find("svg:title", NS).text == "HLX-101 timeline"
     desc = chart.find("svg:desc", NS).text
@@ -69,6 +103,28 @@ def test_the_timeline_is_an_accessible_image_that_scales(chart):
     assert "Beyond the 7-day slip threshold: Engineering run (24 days late)" in desc
     assert chart.get("viewBox").startswith("0 0 1200 ")
     assert "style" not in {attr for el in chart.iter() for attr in el.attrib}
+
+
+def test_no_interactive_element_is_nested_in_another(chart):
+    assert len(_all(chart, ".//svg:a[@href]")) == 5
+    assert _nested_interactive(chart) == []
+
+
+def test_the_check_for_nesting_catches_a_link_inside_an_image(chart):
+    chart.set("role", "img")
+    assert len(_nested_interactive(chart)) == 5
+
+
+def test_a_timeline_without_links_is_an_image():
+    plain = _timeline()
+    assert plain.get("role") == "img"
+    assert plain.find(".//svg:a", NS) is None
+    assert _nested_interactive(plain) == []
+
+
+def test_the_legend_and_axis_are_hidden_from_assistive_technology(chart):
+    for name in ("legend", "axis"):
+        assert chart.find(f"svg:g[@class='{name}']", NS).get("aria-hidden") == "true"
 
 
 def test_each_milestone_has_a_baseline_and_a_forecast_or_actual_marker(chart):

@@ -1,0 +1,235 @@
+"""Updates: posting, sharing a draft with the sponsor, announcing events, delivering
+notifications, and the read receipts and notifications that follow them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.urls import reverse
+from django.utils import timezone
+
+from comms.models import Notification, Update, UpdateRead
+from comms.selectors import sponsor_people
+from comms.services.common import require
+from portal import access
+from portal.access import Action, Audience
+from portal.errors import Conflict, NotAllowed
+from portal.models import User
+from portal.queue import enqueue_on_commit
+from portal.transactions import atomic_service
+from programs import changes
+from programs.changes import Note
+from programs.models import Event, Program
+
+DELIVER_TASK = "comms.tasks.deliver_update_notifications"
+
+NOT_PROGRAM_TEAM = "Only the program's CDMO team can post updates."
+ALREADY_PUBLISHED = "This update is already visible to the sponsor."
+NOT_YOUR_NOTIFICATION = "That notification is not yours."
+EVENT_CATEGORIES = {
+    Event.Kind.MILESTONE: Update.Category.MILESTONE,
+    Event.Kind.COST: Update.Category.FINANCIAL,
+}
+
+
+def update_url(update: Update) -> str:
+    return reverse("program-detail", args=[update.program.code]) + f"#update-{update.pk}"
+
+
+def _update_note(update: Update, verb: str) -> Note:
+    return Note(
+        verb=verb,
+        summary=f"{update.get_significance_display()} update: {update.title}",
+        url=update_url(update),
+    )
+
+
+@atomic_service
+def update_post(
+    *,
+    actor: User,
+    program: Program,
+    title: str,
+    body: str,
+    category: str = Update.Category.GENERAL,
+    significance: str = Update.Significance.INFO,
+    audience: str = Audience.SPONSOR,
+) -> Update:
+    """Post an update. Sponsor-audience updates are published at once and notified; an
+    internal one is a draft until `update_publish` shares it."""
+    program = changes.lock_program(program.pk)
+    require(actor, Action.POST_UPDATE, program, NOT_PROGRAM_TEAM)
+    update = Update(
+        program=program,
+        title=title.strip(),
+        body=body.strip(),
+        category=category,
+        significance=significance,
+        audience=audience,
+        author=actor,
+        published_at=timezone.now() if audience == Audience.SPONSOR else None,
+    )
+    changes.create(update, actor=actor, program=program, react=False)
+    changes.log(
+        program=program,
+        actor=actor,
+        note=_update_note(update, "update.posted"),
+        subject=update,
+        react=False,
+    )
+    if audience == Audience.SPONSOR:
+        enqueue_on_commit(DELIVER_TASK, update.pk)
+    return update
+
+
+@atomic_service
+def update_publish(*, actor: User, update: Update) -> Update:
+    """Share an internal draft with the sponsor: an audited step, told to the sponsor's live
+    pages, and what starts their notification."""
+    program = changes.lock_program(update.program_id)
+    require(actor, Action.SHARE, program, NOT_PROGRAM_TEAM)
+    update = Update.objects.select_for_update().get(pk=update.pk)
+    update.program = program
+    if update.audience == Audience.SPONSOR:
+        raise Conflict(ALREADY_PUBLISHED)
+    changes.update(
+        update,
+        actor=actor,
+        program=program,
+        values={"audience": Audience.SPONSOR, "published_at": timezone.now()},
+        note=_update_note(update, "update.published"),
+        react=False,
+    )
+    enqueue_on_commit(DELIVER_TASK, update.pk)
+    return update
+
+
+@atomic_service
+def update_announce_event(*, event_id: int) -> Update | None:
+    """Post the update an announced event asked for (a milestone slip, say), once: the update's
+    unique link to its event makes a repeated task or sweep a no-op. The event itself is
+    already in the stream, so the update adds none."""
+    program_id = (
+        Event.objects.filter(pk=event_id, announce=True, audience=Audience.SPONSOR)
+        .values_list("program_id", flat=True)
+        .first()
+    )
+    if program_id is None:
+        return None
+    program = changes.lock_program(program_id)
+    event = Event.objects.select_for_update(of=("self",)).select_related("actor").get(pk=event_id)
+    if Update.objects.filter(source_event=event).exists():
+        return None
+    update = Update(
+        program=program,
+        title=event.summary[:200],
+        body=event.detail or event.summary,
+        category=EVENT_CATEGORIES.get(event.kind, Update.Category.GENERAL),
+        significance=event.significance,
+        audience=Audience.SPONSOR,
+        author=event.actor,
+        published_at=timezone.now(),
+        source_event=event,
+    )
+    changes.create(update, actor=event.actor, program=program, react=False)
+    enqueue_on_commit(DELIVER_TASK, update.pk)
+    return update
+
+
+@atomic_service
+def update_notifications_deliver(*, update_id: int) -> int:
+    """Create the in-app notification for every sponsor user whom the one door lets read the
+    update (never for an internal draft). Idempotent: the unique (recipient, channel, update)
+    key makes a second run create nothing, and `notified_at` makes it return at once."""
+    program_id = Update.objects.filter(pk=update_id).values_list("program_id", flat=True).first()
+    if program_id is None:
+        return 0
+    program = changes.lock_program(program_id)
+    update = Update.objects.select_for_update().filter(pk=update_id).first()
+    if update is None or update.audience != Audience.SPONSOR or update.notified_at is not None:
+        return 0
+    update.program = program
+    already = set(
+        Notification.objects.filter(update=update, channel=Notification.Channel.IN_APP).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    now = timezone.now()
+    rows = [
+        Notification(
+            recipient=recipient,
+            channel=Notification.Channel.IN_APP,
+            update=update,
+            subject=f"{program.code}: {update.title}"[:250],
+            url=update_url(update),
+            sent_at=now,
+        )
+        for recipient in sponsor_people([program.sponsor_id]).get(program.sponsor_id, [])
+        if recipient.pk not in already
+        and access.may_see(
+            access.viewer(recipient), sponsor_id=program.sponsor_id, audience=update.audience
+        )
+    ]
+    # The update's row lock serialises deliveries; the unique key is the last guard.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    changes.update(
+        update,
+        actor=None,
+        program=program,
+        values={"notified_at": now},
+        validate=False,
+        react=False,
+    )
+    return len(rows)
+
+
+def notifications_mark_read(*, user: User, ids: list[int]) -> int:
+    """Mark the user's own notifications read; someone else's ids are ignored. A person's
+    inbox state, not a program record: neither audited nor told to the stream."""
+    return (
+        Notification.objects.for_recipient(user)
+        .unread()
+        .filter(pk__in=ids)
+        .update(read_at=timezone.now())
+    )
+
+
+def update_reads_record(*, user: User, updates: Iterable[Update]) -> int:
+    """Record that a sponsor user has seen these updates (the caller got them from a selector,
+    so the user may see them). Nothing to write, no transaction: a repeat visit costs nothing,
+    since the `read_by_me` annotation of `selectors.with_conversation` says what is recorded.
+    Idempotent by the unique (update, user) key."""
+    if not access.is_sponsor(user):
+        return 0
+    unread = [
+        update
+        for update in updates
+        if update.audience == Audience.SPONSOR and not getattr(update, "read_by_me", False)
+    ]
+    if unread:
+        _reads_insert(user=user, updates=unread)
+    return len(unread)
+
+
+@atomic_service
+def _reads_insert(*, user: User, updates: list[Update]) -> None:
+    """One INSERT for a whole page. Not an event (that would wake every open page of the
+    program for nothing), but a change to the program's data: its version moves, so the
+    team's read receipts are not served stale."""
+    for program_id in sorted({update.program_id for update in updates}):
+        changes.touch(changes.lock_program(program_id), react=False)
+    UpdateRead.objects.bulk_create(
+        [UpdateRead(update_id=update.pk, user=user) for update in updates], ignore_conflicts=True
+    )
+
+
+@atomic_service
+def notification_open(*, user: User, notification: Notification) -> None:
+    """The recipient followed a notification: it is read, and so is the update it announced."""
+    if notification.recipient_id != user.pk:
+        raise NotAllowed(NOT_YOUR_NOTIFICATION)
+    if notification.update is not None:
+        update_reads_record(user=user, updates=[notification.update])
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])

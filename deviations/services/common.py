@@ -1,0 +1,116 @@
+"""What the deviation services share: their common refusals, the row lock with its version
+check, the electronic signature steps and the quality agreement that sets every window."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.urls import reverse
+
+from deviations.models import Deviation, QualityAgreement
+from portal import clock, signatures
+from portal.access import Audience
+from portal.errors import Conflict, Invalid, NotAllowed
+from portal.models import Signature, User
+from programs import changes
+from programs.models import Program
+
+STALE = "Someone else changed this deviation since you opened it. Reload and try again."
+REASON_REQUIRED = "A reason for the change is required."
+NOT_OPEN = "This deviation is closed; it can no longer change."
+SIGNATURE_REQUIRED = "This step needs your electronic signature: re-enter your password."
+TOKEN_CANNOT_SIGN = "An API token cannot sign. Sign in and sign in the portal."
+
+SIGNIFICANCE: dict[str, str] = {
+    Deviation.Classification.CRITICAL: "critical",
+    Deviation.Classification.MAJOR: "notable",
+    Deviation.Classification.MINOR: "info",
+}
+
+
+def agreement_for(program: Program) -> QualityAgreement:
+    """The program's own agreement, else its sponsor's, else the defaults."""
+    agreements = QualityAgreement.objects.filter(sponsor_id=program.sponsor_id)
+    chosen = (
+        agreements.filter(program=program).first()
+        or agreements.filter(program__isnull=True).first()
+    )
+    return chosen or QualityAgreement(sponsor_id=program.sponsor_id)
+
+
+def last_site_day(due: datetime.datetime) -> datetime.date:
+    """The last site day on which a window that closes at `due` is still open: a window that
+    closes at midnight (the end of a business day) belongs to the day before."""
+    return (due.astimezone(clock.site_zone()) - datetime.timedelta(microseconds=1)).date()
+
+
+def detail_url(deviation: Deviation) -> str:
+    return reverse("deviation-detail", args=[deviation.reference])
+
+
+def note(
+    deviation: Deviation,
+    verb: str,
+    summary: str,
+    *,
+    detail: str = "",
+    significance: str = "info",
+    announce: bool = False,
+) -> changes.Note:
+    """What the program's stream says about a step: deviations are shared with the sponsor
+    under its quality agreement (docs/deviations.md), so every step is the sponsor's to read."""
+    return changes.Note(
+        verb=verb,
+        summary=summary,
+        audience=Audience.SPONSOR,
+        significance=significance,
+        detail=detail,
+        announce=announce,
+        url=detail_url(deviation),
+    )
+
+
+def lock_deviation(deviation: Deviation, expected_version: int | None = None) -> Deviation:
+    """Lock the deviation's row (after the program's) and refuse if it moved on since the
+    caller read it."""
+    locked = Deviation.objects.select_for_update().get(pk=deviation.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(STALE, field="version")
+    return locked
+
+
+def require_open(deviation: Deviation) -> None:
+    if not deviation.is_open:
+        raise Conflict(NOT_OPEN)
+
+
+def verify_signer(
+    *, actor: User, deviation: Deviation, password: str | None, meaning: str, via_token: bool
+) -> str:
+    """Check the signer before the service's transaction, so that a refused attempt's audit
+    row commits even though nothing else does."""
+    if via_token:
+        raise NotAllowed(TOKEN_CANNOT_SIGN, field="password")
+    if not password:
+        raise Invalid(SIGNATURE_REQUIRED, field="password")
+    signatures.signature_verify(
+        signer=actor,
+        password=password,
+        meaning=meaning,
+        record=deviation,
+        program_id=deviation.program_id,
+    )
+    return password
+
+
+def sign(
+    *, actor: User, deviation: Deviation, password: str, meaning: str, statement: str
+) -> Signature:
+    return signatures.signature_sign(
+        signer=actor,
+        password=password,
+        record=deviation,
+        meaning=meaning,
+        statement=statement,
+        program_id=deviation.program_id,
+    )

@@ -1,0 +1,150 @@
+"""What the investigation learns: edits of the impact, classification and wording (always with
+a reason), the milestones the deviation affects, and its root causes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deviations.models import Deviation, RootCause
+from deviations.services.common import (
+    REASON_REQUIRED,
+    lock_deviation,
+    note,
+    require_open,
+    sign,
+    verify_signer,
+)
+from portal import access, audit, signatures
+from portal.access import Action
+from portal.errors import Invalid
+from portal.models import AuditEntry, Signature, User
+from portal.transactions import atomic_service
+from programs import changes
+from programs.models import Milestone, Program
+
+NOT_EDITABLE = "This part of a deviation cannot be edited."
+MILESTONE_OTHER_PROGRAM = "A milestone of another program cannot be affected."
+
+EDITABLE_FIELDS = [
+    "title",
+    "description",
+    "batch",
+    "classification",
+    "impact_product_quality",
+    "impact_other_batches",
+    "impact_timeline",
+    "impact_cost",
+]
+
+
+def deviation_update(
+    *,
+    actor: User,
+    deviation: Deviation,
+    expected_version: int,
+    reason: str,
+    affected_milestones: list[Milestone] | None = None,
+    password: str | None = None,
+    **values: Any,
+) -> Deviation:
+    """Edit what the investigation learns (impact, classification, wording). Every edit of a
+    classified deviation needs a reason (EU GMP Annex 11 §9); a closed one cannot change; a
+    signed one changes only with a new signature (21 CFR 11.70), checked before the
+    transaction so that a wrong password stays in the audit trail."""
+    access.require(actor, Action.EDIT_DEVIATION, deviation.program)
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid(NOT_EDITABLE, field=sorted(unknown)[0])
+    reason = reason.strip()
+    if not reason:
+        raise Invalid(REASON_REQUIRED, field="reason")
+    for milestone in affected_milestones or []:
+        if milestone.program_id != deviation.program_id:
+            raise Invalid(MILESTONE_OTHER_PROGRAM, field="affected_milestones")
+    if password:
+        verify_signer(
+            actor=actor, deviation=deviation, password=password, meaning="reviewed", via_token=False
+        )
+    return _update(
+        actor=actor,
+        deviation=deviation,
+        expected_version=expected_version,
+        reason=reason,
+        affected_milestones=affected_milestones,
+        password=password,
+        values=values,
+    )
+
+
+@atomic_service
+def _update(
+    *,
+    actor: User,
+    deviation: Deviation,
+    expected_version: int,
+    reason: str,
+    affected_milestones: list[Milestone] | None,
+    password: str | None,
+    values: dict[str, Any],
+) -> Deviation:
+    program = changes.lock_program(deviation.program_id)
+    locked = lock_deviation(deviation, expected_version)
+    require_open(locked)
+    changes.update(
+        locked,
+        actor=actor,
+        program=program,
+        values={**values, "version": locked.version + 1},
+        reason=reason,
+        note=note(locked, "deviation.updated", f"{locked.reference} updated: {reason}"),
+    )
+    if affected_milestones is not None:
+        _set_milestones(actor, program, locked, affected_milestones, reason)
+    new_signature: Signature | None = None
+    if password:
+        new_signature = sign(
+            actor=actor, deviation=locked, password=password, meaning="reviewed", statement=reason
+        )
+    signatures.assert_unsigned_or_resigned(locked, new_signature=new_signature)
+    return locked
+
+
+def _set_milestones(
+    actor: User, program: Program, deviation: Deviation, milestones: list[Milestone], reason: str
+) -> None:
+    """Link the affected milestones. The change primitive audits a row's own fields; a link
+    table's change is audited here, as an update of the deviation with the same reason."""
+    before = sorted(deviation.affected_milestones.values_list("pk", flat=True))
+    after = sorted(milestone.pk for milestone in milestones)
+    if before == after:
+        return
+    deviation.affected_milestones.set(milestones)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        instance=deviation,
+        changes={"affected_milestones": [before, after]},
+        program_id=program.pk,
+        reason=reason,
+    )
+
+
+@atomic_service
+def root_cause_add(
+    *, actor: User, deviation: Deviation, category: str, description: str
+) -> RootCause:
+    access.require(actor, Action.EDIT_DEVIATION, deviation.program)
+    program = changes.lock_program(deviation.program_id)
+    locked = lock_deviation(deviation)
+    require_open(locked)
+    cause = RootCause(deviation=locked, program=program, category=category, description=description)
+    return changes.create(
+        cause,
+        actor=actor,
+        program=program,
+        note=note(
+            locked,
+            "deviation.root_cause",
+            f"Root cause found for {locked.reference}: {cause.get_category_display()}",
+        ),
+    )

@@ -1,0 +1,173 @@
+"""The deviation's lifecycle: one table of allowed moves, the action each one needs (the
+capacities that allow it come from `portal.access`), and the one service that makes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from deviations.models import CAPA, Deviation
+from deviations.services.common import (
+    REASON_REQUIRED,
+    lock_deviation,
+    note,
+    sign,
+    verify_signer,
+)
+from portal import access
+from portal.access import Action, Capacity
+from portal.errors import Conflict, Invalid, NotAllowed
+from portal.models import User
+from portal.transactions import atomic_service
+from programs import changes
+
+TRANSITION_NOT_ALLOWED = "A deviation cannot move from {current} to {target}."
+ROLE_NOT_ALLOWED = "Your role may not move a deviation from {current} to {target}."
+OPEN_CAPAS = "Open CAPA actions must be done first, or give a rationale for closing without them."
+
+Status = Deviation.Status
+
+
+@dataclass(frozen=True)
+class Move:
+    """One allowed transition: the action it is (who may make it), and what it needs."""
+
+    action: Action
+    signature_meaning: str = ""  # empty: no signature needed
+    needs_reason: bool = False
+
+
+_CANCEL = Move(action=Action.QA_DECIDE, signature_meaning="approved", needs_reason=True)
+
+# The one table of the lifecycle. A move not in it is refused.
+TRANSITIONS: dict[tuple[str, str], Move] = {
+    (Status.OPEN, Status.INVESTIGATING): Move(action=Action.START_INVESTIGATION),
+    (Status.INVESTIGATING, Status.PENDING_CAPA): Move(action=Action.QA_DECIDE),
+    (Status.PENDING_CAPA, Status.CLOSED): Move(
+        action=Action.QA_DECIDE, signature_meaning="approved"
+    ),
+    (Status.OPEN, Status.CANCELLED): _CANCEL,
+    (Status.INVESTIGATING, Status.CANCELLED): _CANCEL,
+    (Status.PENDING_CAPA, Status.CANCELLED): _CANCEL,
+}
+
+
+def move_for(current: str, target: str) -> Move | None:
+    return TRANSITIONS.get((current, target))
+
+
+def needs_signature(deviation: Deviation, target: str) -> bool:
+    move = move_for(deviation.status, target)
+    return bool(move and move.signature_meaning)
+
+
+def allowed_targets(held: Iterable[Capacity], deviation: Deviation) -> list[str]:
+    """The statuses a user holding `held` (a Grant's capacities) may move the deviation to
+    now: the page's buttons and the API's `allowed_transitions`."""
+    held = frozenset(held)
+    return [
+        target
+        for (current, target), move in TRANSITIONS.items()
+        if current == deviation.status and access.allows(held, move.action)
+    ]
+
+
+def _labels(current: str, target: str) -> dict[str, str]:
+    return {
+        "current": Status(current).label,
+        "target": Status(target).label if target in Status.values else target,
+    }
+
+
+def _checked_move(actor: User, deviation: Deviation, to: str) -> Move:
+    """The move from the deviation's status to `to`: a move the table lacks is a conflict with
+    the current status (409), one the user's capacities do not allow is a 403."""
+    move = move_for(deviation.status, to)
+    if move is None:
+        raise Conflict(TRANSITION_NOT_ALLOWED.format(**_labels(deviation.status, to)), field="to")
+    if not access.may(actor, move.action, deviation.program):
+        raise NotAllowed(ROLE_NOT_ALLOWED.format(**_labels(deviation.status, to)))
+    return move
+
+
+def deviation_transition(
+    *,
+    actor: User,
+    deviation: Deviation,
+    to: str,
+    expected_version: int,
+    reason: str = "",
+    no_capa_rationale: str = "",
+    password: str | None = None,
+    via_token: bool = False,
+) -> Deviation:
+    """Move a deviation along its lifecycle, by the table above and nothing else. The signer is
+    verified before the transaction, so that a refused attempt stays in the audit trail."""
+    move = _checked_move(actor, deviation, to)
+    reason = reason.strip()
+    if move.needs_reason and not reason:
+        raise Invalid(REASON_REQUIRED, field="reason")
+    if move.signature_meaning:
+        password = verify_signer(
+            actor=actor,
+            deviation=deviation,
+            password=password,
+            meaning=move.signature_meaning,
+            via_token=via_token,
+        )
+    return _transition(
+        actor=actor,
+        deviation=deviation,
+        to=to,
+        expected_version=expected_version,
+        reason=reason,
+        rationale=no_capa_rationale.strip(),
+        password=password if move.signature_meaning else None,
+    )
+
+
+@atomic_service
+def _transition(
+    *,
+    actor: User,
+    deviation: Deviation,
+    to: str,
+    expected_version: int,
+    reason: str,
+    rationale: str,
+    password: str | None,
+) -> Deviation:
+    program = changes.lock_program(deviation.program_id)
+    locked = lock_deviation(deviation, expected_version)
+    move = _checked_move(actor, locked, to)
+    if to == Status.CLOSED and not rationale:
+        capas = locked.capas.all()
+        if not capas.exists() or capas.filter(status=CAPA.Status.OPEN).exists():
+            raise Conflict(OPEN_CAPAS, field="no_capa_rationale")
+    values: dict[str, object] = {"status": to, "version": locked.version + 1}
+    if to in (Status.CLOSED, Status.CANCELLED):
+        values |= {"closed_at": timezone.now(), "closure_reason": reason}
+    if rationale:
+        values["no_capa_rationale"] = rationale
+    label = Status(to).label
+    changes.update(
+        locked,
+        actor=actor,
+        program=program,
+        values=values,
+        reason=reason,
+        note=note(
+            locked, f"deviation.{to}", f"{locked.reference} is now {label.lower()}", detail=reason
+        ),
+    )
+    if move.signature_meaning and password:
+        sign(
+            actor=actor,
+            deviation=locked,
+            password=password,
+            meaning=move.signature_meaning,
+            statement=f"{label}: {reason}" if reason else label,
+        )
+    return locked

@@ -1,0 +1,306 @@
+"""The one door: what a user may see, and what they may do with what they see.
+
+Every selector, view, API view, export, feed, notification and the live stream asks this module;
+no other module looks at a membership to decide access.
+
+Seeing has two rules, applied together:
+
+- **tenancy**: CDMO users see every sponsor's programs; a sponsor's users see their own
+  sponsor's programs and nothing else (another sponsor's record is a 404, never a 403);
+- **audience**: a record a sponsor could see carries an audience, `sponsor` (both sides) or
+  `internal` (CDMO only). A sponsor user never sees an internal record.
+
+`scope()` applies both to a queryset (the `visible_to` querysets delegate to it) and `may_see()`
+applies the same rule to a live message, so pages, API, exports and the stream cannot disagree.
+
+Doing is a table: each `Action` lists the `Capacity`s that allow it, and `capacities()` says in
+which capacities a user stands towards one program (and, for owner-only actions, one record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+from django.db.models import QuerySet
+from django.http import Http404
+
+from portal.errors import NotAllowed
+from portal.models import Membership
+
+Role = Membership.Role
+M = TypeVar("M", bound=models.Model)
+
+NOT_ALLOWED = "You are not allowed to do that."
+
+
+class Audience(models.TextChoices):
+    """Who may see an item: both sides, or the CDMO only. New records default to internal
+    (fail closed): sharing with the sponsor is an explicit, audited step."""
+
+    SPONSOR = "sponsor", "Sponsor and CDMO"
+    INTERNAL = "internal", "CDMO internal"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking, reduced to what access depends on. Cheap to keep for a stream's life."""
+
+    user_id: int
+    organisation_id: int
+    role: str
+
+    @property
+    def is_cdmo(self) -> bool:
+        return self.role in Membership.CDMO_ROLES
+
+    @property
+    def is_sponsor(self) -> bool:
+        return self.role in Membership.SPONSOR_ROLES
+
+    @property
+    def sees_internal(self) -> bool:
+        return self.is_cdmo
+
+
+def viewer(user: Any) -> Viewer | None:
+    """The viewer behind a user; None for anonymous users and users without a membership
+    (the superuser of `/admin/` sees no portal data)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    membership = getattr(user, "membership", None)
+    if membership is None:
+        return None
+    return Viewer(user_id=user.pk, organisation_id=membership.organisation_id, role=membership.role)
+
+
+# --- Seeing ---------------------------------------------------------------------------------
+
+
+def audiences(who: Viewer) -> frozenset[str]:
+    """The audiences a viewer may read."""
+    if who.sees_internal:
+        return frozenset(Audience.values)
+    return frozenset({Audience.SPONSOR.value})
+
+
+def may_see(who: Viewer | None, *, sponsor_id: int, audience: str | None = None) -> bool:
+    """The rule of `scope()` for one record already in memory (a live message, a row)."""
+    if who is None:
+        return False
+    if not who.is_cdmo and sponsor_id != who.organisation_id:
+        return False
+    return audience is None or audience in audiences(who)
+
+
+def scope(
+    queryset: QuerySet[M], user: Any, *, sponsor_path: str, audience_field: str | None = None
+) -> QuerySet[M]:
+    """The rows of `queryset` that `user` may see. `sponsor_path` leads from the model to the
+    sponsor organisation's id (e.g. `program__sponsor_id`); `audience_field` names the audience
+    column of models that carry one."""
+    who = viewer(user)
+    if who is None:
+        return queryset.none()
+    if not who.is_cdmo:
+        queryset = queryset.filter(**{sponsor_path: who.organisation_id})
+    if audience_field is not None and not who.sees_internal:
+        queryset = queryset.filter(**{f"{audience_field}__in": sorted(audiences(who))})
+    return queryset
+
+
+def sees_internal(user: Any) -> bool:
+    who = viewer(user)
+    return who is not None and who.sees_internal
+
+
+def is_cdmo(user: Any) -> bool:
+    who = viewer(user)
+    return who is not None and who.is_cdmo
+
+
+def is_sponsor(user: Any) -> bool:
+    who = viewer(user)
+    return who is not None and who.is_sponsor
+
+
+def is_leadership(user: Any) -> bool:
+    who = viewer(user)
+    return who is not None and who.role == Role.LEADERSHIP
+
+
+# --- Doing ----------------------------------------------------------------------------------
+
+
+class Capacity(StrEnum):
+    """How a user stands towards one program (and possibly one of its records)."""
+
+    SPONSOR = "sponsor"  # a user of the program's own sponsor
+    SPONSOR_LEAD = "sponsor_lead"  # that sponsor's lead
+    CDMO = "cdmo"  # any CDMO user
+    TEAM = "team"  # on the program's CDMO team (an active member), or leadership
+    PM = "pm"  # the program's dedicated PM
+    LEADERSHIP = "leadership"
+    QA = "qa"  # CDMO quality assurance (the staff role), for every program of the site
+    OWNER = "owner"  # owns the record in question (an action item's owner)
+
+
+class Action(StrEnum):
+    """Everything a user can do to a program or its records."""
+
+    EDIT_PROGRAM = "edit_program"  # timeline, kick-off, meetings, risks, costs
+    POST_UPDATE = "post_update"
+    OVERRIDE_HEALTH = "override_health"
+    SHARE = "share"  # publish an internal record to the sponsor
+    DECIDE_CHANGE_ORDER = "decide_change_order"
+    COMMENT = "comment"
+    ASK_QUESTION = "ask_question"
+    ANSWER_QUESTION = "answer_question"
+    POST_INTERNAL_NOTE = "post_internal_note"
+    SEE_READ_RECEIPTS = "see_read_receipts"
+    CONFIRM_KICKOFF = "confirm_kickoff"
+    COMPLETE_ACTION_ITEM = "complete_action_item"
+    LOG_DEVIATION = "log_deviation"
+    EDIT_DEVIATION = "edit_deviation"
+    ACKNOWLEDGE_DEVIATION = "acknowledge_deviation"
+    START_INVESTIGATION = "start_investigation"
+    QA_DECIDE = "qa_decide"  # QA's steps of the deviation lifecycle: CAPA, closure, cancellation
+    COMPLETE_CAPA = "complete_capa"  # mark a CAPA action done: its owner, QA or the team
+
+
+C = Capacity
+
+# The one table of permissions. An action not listed for any of a user's capacities is refused.
+RULES: Mapping[Action, frozenset[Capacity]] = {
+    Action.EDIT_PROGRAM: frozenset({C.TEAM}),
+    Action.POST_UPDATE: frozenset({C.TEAM}),
+    Action.OVERRIDE_HEALTH: frozenset({C.TEAM}),
+    Action.SHARE: frozenset({C.TEAM}),
+    Action.DECIDE_CHANGE_ORDER: frozenset({C.SPONSOR_LEAD}),
+    Action.COMMENT: frozenset({C.SPONSOR, C.CDMO}),
+    Action.ASK_QUESTION: frozenset({C.SPONSOR}),
+    Action.ANSWER_QUESTION: frozenset({C.TEAM}),
+    Action.POST_INTERNAL_NOTE: frozenset({C.CDMO}),
+    Action.SEE_READ_RECEIPTS: frozenset({C.TEAM}),
+    Action.CONFIRM_KICKOFF: frozenset({C.PM, C.LEADERSHIP}),
+    Action.COMPLETE_ACTION_ITEM: frozenset({C.TEAM, C.OWNER}),
+    Action.LOG_DEVIATION: frozenset({C.TEAM, C.QA}),
+    Action.EDIT_DEVIATION: frozenset({C.TEAM, C.QA}),
+    Action.ACKNOWLEDGE_DEVIATION: frozenset({C.SPONSOR}),
+    Action.START_INVESTIGATION: frozenset({C.TEAM, C.QA}),
+    Action.QA_DECIDE: frozenset({C.QA}),
+    Action.COMPLETE_CAPA: frozenset({C.TEAM, C.QA, C.OWNER}),
+}
+
+
+def capacities(user: Any, program: Any, obj: Any = None) -> frozenset[Capacity]:
+    """The capacities in which `user` stands towards `program` (a Program, with its active
+    members prefetched by the selectors) and, if given, `obj` (a record with `owner_id`)."""
+    who = viewer(user)
+    if who is None:
+        return frozenset()
+    held: set[Capacity] = set()
+    if who.is_sponsor and who.organisation_id == program.sponsor_id:
+        held.add(C.SPONSOR)
+        if who.role == Role.SPONSOR_LEAD:
+            held.add(C.SPONSOR_LEAD)
+    if who.is_cdmo:
+        held.add(C.CDMO)
+        if who.role == Role.LEADERSHIP:
+            held |= {C.LEADERSHIP, C.TEAM}
+        if who.role == Role.STAFF:
+            held.add(C.QA)
+        for member in program.active_members:
+            if member.user_id == who.user_id:
+                held.add(C.TEAM)
+                if member.role == "dedicated_pm":
+                    held.add(C.PM)
+    if obj is not None and getattr(obj, "owner_id", None) == who.user_id:
+        held.add(C.OWNER)
+    return frozenset(held)
+
+
+def allows(held: Iterable[Capacity], action: Action) -> bool:
+    return not RULES[action].isdisjoint(held)
+
+
+def may(user: Any, action: Action, program: Any, obj: Any = None) -> bool:
+    return allows(capacities(user, program, obj), action)
+
+
+def require(user: Any, action: Action, program: Any, obj: Any = None) -> None:
+    """For services: refuse with `NotAllowed` (403) unless the user may."""
+    if not may(user, action, program, obj):
+        raise NotAllowed(NOT_ALLOWED)
+
+
+def may_manage_tokens(user: Any) -> bool:
+    """A sponsor lead manages their own organisation's API tokens."""
+    who = viewer(user)
+    return who is not None and who.role == Role.SPONSOR_LEAD
+
+
+class Can(Mapping[str, bool]):
+    """What a user may do, readable from templates as `grant.can.post_update`."""
+
+    def __init__(self, held: frozenset[Capacity]) -> None:
+        self._held = held
+
+    def __getitem__(self, name: str) -> bool:
+        try:
+            return allows(self._held, Action(name))
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __getattr__(self, name: str) -> bool:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __iter__(self) -> Any:
+        return (action.value for action in Action)
+
+    def __len__(self) -> int:
+        return len(Action)
+
+
+@dataclass(frozen=True)
+class Grant(Generic[M]):
+    """A record the user may see, with what they may do to it: a page looks it up once and
+    neither the view nor the template decides again."""
+
+    obj: M
+    held: frozenset[Capacity] = field(default_factory=frozenset)
+
+    @property
+    def can(self) -> Can:
+        return Can(self.held)
+
+    def may(self, action: Action) -> bool:
+        return allows(self.held, action)
+
+    def require(self, action: Action) -> None:
+        if not self.may(action):
+            raise NotAllowed(NOT_ALLOWED)
+
+
+def grant(
+    user: Any,
+    queryset: QuerySet[M],
+    *,
+    program: Any = None,
+    not_found: str = "Not found.",
+    **lookup: Any,
+) -> Grant[M]:
+    """The one visible row of `queryset` matching `lookup`, with the user's capacities towards
+    its program (`program`, or the row itself when it is a program, or `row.program`).
+    Raises Http404 when the user may not see it: the queryset must be scoped already."""
+    obj = queryset.filter(**lookup).first()
+    if obj is None:
+        raise Http404(not_found)
+    owner = program if program is not None else getattr(obj, "program", obj)
+    return Grant(obj=obj, held=capacities(user, owner, obj))

@@ -1,0 +1,131 @@
+"""The API documentation page under the portal's strict CSP, and what it costs to load.
+
+The weight is measured as production serves it: static files collected by the production
+storage (hashed, gzip-compressed; brotli only where the Brotli package is installed, which it
+is not here) and served by servestatic, the schema gzipped by its view, everything requested
+with `Accept-Encoding: gzip` as browsers do. The figures are the bytes of the bodies sent.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import override_settings
+from servestatic import ServeStatic
+
+DOCS = "/api/v1/docs/"
+BUDGET = 1_500_000  # bytes: HTML, scripts, stylesheets, icon and the schema together
+PRODUCTION_STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
+}
+
+
+class Page(HTMLParser):
+    """The docs page's scripts, styles and style attributes, and the URLs it loads."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.scripts: list[dict[str, str | None]] = []
+        self.style_elements: list[dict[str, str | None]] = []
+        self.style_attributes: list[str] = []
+        self.loads: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if "style" in attributes:
+            self.style_attributes.append(tag)
+        if tag == "script":
+            self.scripts.append(attributes)
+            if attributes.get("src"):
+                self.loads.append(str(attributes["src"]))
+        elif tag == "style":
+            self.style_elements.append(attributes)
+        elif tag == "link" and attributes.get("rel") in {"stylesheet", "icon"}:
+            self.loads.append(str(attributes["href"]))
+
+
+def csp_nonce(response) -> str:
+    policy = response["Content-Security-Policy"]
+    match = re.search(r"script-src [^;]*'nonce-([^']+)'", policy)
+    assert match, policy
+    return match.group(1)
+
+
+def test_the_docs_page_has_no_inline_style_and_no_script_without_the_nonce(client: Client):
+    response = client.get(DOCS)
+    assert response.status_code == 200
+    nonce = csp_nonce(response)
+    policy = response["Content-Security-Policy"]
+    assert "style-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+
+    page = Page(response.content.decode())
+    assert page.style_elements == []
+    assert page.style_attributes == []
+    assert page.scripts
+    assert all(script.get("nonce") == nonce for script in page.scripts)
+    assert all(script.get("src") for script in page.scripts)
+
+
+@pytest.fixture(scope="module")
+def production_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static files as the production image collects them."""
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=root, STORAGES=PRODUCTION_STORAGES):
+        call_command("collectstatic", "--noinput", verbosity=0)
+    return root
+
+
+def served_by_servestatic(root: Path, url: str) -> tuple[bytes, str]:
+    """A static file through servestatic, as portal/wsgi.py serves it in production."""
+    app = ServeStatic(lambda environ, start: [], root=str(root), prefix=settings.STATIC_URL)
+    environ: dict[str, object] = {}
+    setup_testing_defaults(environ)
+    environ.update(PATH_INFO=url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    headers: dict[str, str] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info=None):
+        assert status.startswith("200"), (url, status)
+        headers.update((name.lower(), value) for name, value in response_headers)
+
+    body = b"".join(app(environ, start_response))
+    return body, headers.get("content-encoding", "identity")
+
+
+def test_what_the_docs_page_loads_weighs_under_1_5_mb_gzipped(
+    client: Client, settings, production_static: Path
+):
+    settings.STATIC_ROOT = production_static
+    settings.STORAGES = PRODUCTION_STORAGES
+    gzip = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
+    html = client.get(DOCS, **gzip)
+    sizes = {DOCS: len(html.content)}
+    for url in Page(html.content.decode()).loads:
+        if url.startswith(settings.STATIC_URL):
+            body, encoding = served_by_servestatic(production_static, url)
+            if url.endswith((".js", ".css")):
+                assert encoding == "gzip", url
+        else:
+            response = client.get(url, **gzip)
+            assert response.status_code == 200, url
+            body = response.content
+            schema = re.search(r'url: "([^"]+)"', body.decode())
+            if schema:
+                # Swagger UI then fetches the schema, asking for JSON.
+                fetched = client.get(schema.group(1), HTTP_ACCEPT="application/json,*/*", **gzip)
+                assert fetched["Content-Encoding"] == "gzip"
+                sizes[schema.group(1)] = len(fetched.content)
+        sizes[url] = len(body)
+
+    assert any("swagger-ui-bundle" in url for url in sizes)
+    assert not any("standalone-preset" in url for url in sizes)
+    assert sum(sizes.values()) < BUDGET, sizes

@@ -1,0 +1,38 @@
+"""How many database queries one request costs: the measure behind every query budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+HTMX = {"HX-Request": "true"}
+
+
+def count_queries(
+    client: Client,
+    url: str,
+    *,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+    warm_up: bool = False,
+) -> int:
+    """The queries of one GET, after checking it answered `status`.
+
+    `warm_up` sends the request once first, so that one-off writes (a token's last-used stamp,
+    a session touch) are not counted against the page.
+    """
+    if warm_up:
+        client.get(url, params, headers=headers)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params, headers=headers)
+    assert response.status_code == status, response.content[:300]
+    return len(captured)
+
+
+def htmx_if_fragment(url: str) -> dict[str, str]:
+    """The HTMX header when the URL asks for a fragment, as the page's own requests send it."""
+    return HTMX if "fragment=" in url else {}

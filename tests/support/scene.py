@@ -1,0 +1,149 @@
+"""The permission harness's scene: the persona world and one of each of sponsor A's objects
+that a URL can address, plus what sponsor B holds that sponsor A must never find.
+
+Every internal item carries `INTERNAL_MARK`, every record of sponsor B its program code or
+name, so that the harness can tell a leak from any page.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from comms.models import Notification
+from deviations.services.capa import capa_add
+from deviations.services.reporting import deviation_log
+from governance.models import CadenceSchedule
+from governance.services.feeds import calendar_feed_rotate
+from portal.holidays import site_holiday_add
+from portal.services import api_token_create
+from programs.models import CostLine
+from tests.comms.conversation_data import ask, draft_update, note, shared_update
+from tests.deviations.conftest import log_deviation
+from tests.governance.builders import action_item, meeting, past_meeting, risk
+from tests.programs.builders import change_order, milestone, workstream
+from tests.support.api import new_token
+from tests.support.permissions import HARNESS_PERSONAS, INTERNAL_MARK, Scene, database_state
+from tests.support.world import build_world, person
+
+
+def build_scene() -> Scene:
+    world = build_world(with_superuser=True)
+    program = world.program
+    now = timezone.now()
+    today = timezone.localdate()
+
+    update = shared_update(world, title="Fill line qualified", audience="sponsor")
+    draft = draft_update(world, title=f"{INTERNAL_MARK} draft")
+    question = ask(world, update, body="Open question")
+    internal_note = note(world, update, body=f"{INTERNAL_MARK} note")
+    notification = Notification.objects.create(
+        recipient=world.lead_a, channel="in_app", update=update, subject="S", url="/programs/"
+    )
+    lims, _ = api_token_create(actor=world.lead_a, user=world.lead_a, name="LIMS")
+    feed = calendar_feed_rotate(user=world.lead_a)
+
+    held = past_meeting(program, attendees=[world.pm, world.lead_a])
+    upcoming = meeting(program, attendees=[world.pm, world.lead_a])
+    meeting(world.program_b, title="Borealis call")
+    cadence = CadenceSchedule.objects.create(
+        program=program,
+        frequency="weekly",
+        weekday=2,
+        local_time=datetime.time(9),
+        time_zone="Europe/London",
+        starts_on=today,
+    )
+
+    ws = workstream(program, "Tech transfer", cdmo_owner=world.pm)
+    ms = milestone(program, "Engineering run", baseline=30, workstream=ws)
+    change_order(program, world.pm, reference="CO-001")
+
+    deviation = log_deviation(world)
+    capa_add(
+        actor=world.staff,
+        deviation=deviation,
+        kind="preventive",
+        description="Existing",
+        owner=world.staff,
+        due_date=today + datetime.timedelta(days=14),
+    )
+    deviation_question = ask(world, deviation, body="Is the batch still releasable?")
+    note(world, deviation, body=f"{INTERNAL_MARK} deviation note")
+    other_deviation = deviation_log(
+        actor=world.pm,
+        program=world.program_b,
+        title="Borealis titre out of range",
+        description="Titre below specification.",
+        classification="minor",
+        occurred_at=now - datetime.timedelta(hours=3),
+        aware_at=now - datetime.timedelta(hours=2),
+    )
+
+    names = {
+        "update": update.pk,
+        "draft": draft.pk,
+        "question": question.pk,
+        "notification": notification.pk,
+        "token": lims.pk,
+        "feed": feed.secret,
+        "held": held.pk,
+        "meeting": upcoming.pk,
+        "uid": upcoming.uid,
+        "cadence": cadence.pk,
+        "action": action_item(program, world.viewer_a, audience="sponsor").pk,
+        "risk": risk(program, world.pm, audience="sponsor").pk,
+        "internal_action": action_item(
+            program, world.pm, title=f"{INTERNAL_MARK} action", audience="internal"
+        ).pk,
+        "internal_risk": risk(
+            program, world.pm, title=f"{INTERNAL_MARK} risk", audience="internal"
+        ).pk,
+        "internal_cost_line": CostLine.objects.create(
+            program=program,
+            driver="labour",
+            description=f"{INTERNAL_MARK} line",
+            amount=10,
+            audience="internal",
+        ).pk,
+        "internal_note": internal_note.pk,
+        "holiday": site_holiday_add(
+            actor=world.leader, day=today + datetime.timedelta(days=60), name="Site shutdown"
+        ).pk,
+        "ws": ws.pk,
+        "ms": ms.pk,
+        "ref": deviation.reference,
+        "deviation": deviation.pk,
+        "deviation_question": deviation_question.pk,
+        "other_deviation": other_deviation.pk,
+        "pm_id": world.pm.pk,
+        "lead_a_id": world.lead_a.pk,
+        "today": today.isoformat(),
+        "in_a_week": (today + datetime.timedelta(days=7)).isoformat(),
+        "in_40_days": (today + datetime.timedelta(days=40)).isoformat(),
+        "in_45_days": (today + datetime.timedelta(days=45)).isoformat(),
+        "later": (timezone.localtime() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "an_hour_ago": (timezone.localtime() - datetime.timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "two_hours_ago": (timezone.localtime() - datetime.timedelta(hours=2)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "an_hour_ago_iso": (now - datetime.timedelta(hours=1)).isoformat(),
+        "two_hours_ago_iso": (now - datetime.timedelta(hours=2)).isoformat(),
+    }
+    sessions, tokens = {}, {}
+    for persona in HARNESS_PERSONAS:
+        user = person(world, persona)
+        if user is None:
+            continue
+        client = Client()
+        client.force_login(user)
+        sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        tokens[persona] = new_token(user, name="Harness")
+    scene = Scene(world=world, names=names, sessions=sessions, tokens=tokens)
+    scene.state = database_state()
+    return scene
