@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from comms import selectors
 from comms.models import Comment
 from comms.services import common, conversations
+from portal import access
 from portal.access import Action, Audience
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
@@ -91,7 +92,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(["sponsor", "cdmo"]))
     def get_author_side(self, comment: Comment) -> str:
-        return "cdmo" if comment.author.membership.is_cdmo else "sponsor"
+        return "cdmo" if access.is_cdmo(comment.author) else "sponsor"
 
 
 class CommentCreateSerializer(StrictSerializer):

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from comms.models import Update
 from governance.models import ActionItem, Meeting, Risk
+from portal import clock
 from portal.models import Membership, Organisation, User
 from portal.services import api_token_create
 from programs.models import Event, Milestone, Program, ProgramMember, Workstream
@@ -84,7 +85,7 @@ class Command(BaseCommand):
         Membership.objects.create(
             user=viewer, organisation=sponsors[0], role=Membership.Role.SPONSOR_LEAD
         )
-        today = timezone.localdate()
+        today = clock.site_today()
         rows = Program.objects.bulk_create(
             Program(
                 sponsor=sponsors[i % len(sponsors)],
