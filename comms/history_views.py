@@ -6,7 +6,6 @@ sponsor's export never carries an internal item. Exports are recorded in the aud
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Iterator
 
@@ -23,17 +22,13 @@ from comms import selectors
 from comms.filters import HistoryFilter
 from comms.services import history
 from portal import access
+from portal.csv_export import csv_response
 from portal.http import PortalRequest
 from programs.models import Event, Program
 from programs.selectors import event_list
 
 PAGE_SIZE = 50
 CSV_COLUMNS = ["time (UTC)", "kind", "what happened", "who", "visible to", "link"]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def _in_chunks(events: QuerySet[Event], size: int = 1000) -> Iterator[Event]:
@@ -92,12 +87,6 @@ def _export(
     history.history_export_record(
         actor=request.user, program=program, filters=request.GET.urlencode()
     )
-    writer = csv.writer(_Echo())
     site = request.build_absolute_uri("/").rstrip("/")
-    rows = _rows(_in_chunks(events), site)
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{program.code}-history-{stamp}.csv"'
-    return response
+    return csv_response(_rows(_in_chunks(events), site), f"{program.code}-history-{stamp}.csv")

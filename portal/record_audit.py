@@ -9,7 +9,6 @@ had `audience = internal`: a sponsor sees an item's history from the moment it w
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from django.db.models import Q
 from django.http import StreamingHttpResponse
 
 from portal import access
+from portal.csv_export import csv_response
 from portal.models import AuditEntry, Signature, User
 from portal.signatures import manifestation
 
@@ -155,24 +155,6 @@ def _csv_lines(rows: Iterable[AuditRow]) -> Iterator[list[Any]]:
             yield [*head, change.field, change.old, change.new, *tail]
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with a formula character would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def audit_csv_response(rows: Iterable[AuditRow], filename: str) -> StreamingHttpResponse:
     """Stream the rows as CSV, one line per changed field, signatures included."""
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow([_cell(cell) for cell in line]) for line in _csv_lines(rows)),
-        content_type="text/csv; charset=utf-8",
-    )
-    safe_name = "".join(ch for ch in filename if ch.isalnum() or ch in "-_.") or "audit.csv"
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-    return response
+    return csv_response(_csv_lines(rows), filename)

@@ -104,3 +104,15 @@ def test_the_history_of_one_deviation_includes_its_conversation(world):
     assert "And this one?" not in body
     assert "Unrelated update" not in body
     assert other.reference not in body
+
+
+def test_the_export_neutralises_spreadsheet_formulas(world):
+    world.pm.display_name = '=HYPERLINK("https://evil.example")'
+    world.pm.save(update_fields=["display_name"])
+    _post(world, "Resin delay")
+
+    rows = _csv(client_for(world, "lead_a").get("/programs/HLX-101/history/", {"export": "csv"}))
+
+    who = [row[3] for row in rows[1:]]
+    assert "'" + world.pm.display_name in who, who
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
