@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from comms.models import Update
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+from programs.api.costs import AmountField, TotalField
 from programs.api.serializers import ProgramSerializer
 from programs.models import Audience, Program
 
@@ -82,11 +83,11 @@ class StatusActionsSerializer(serializers.Serializer):
 
 class StatusCostsSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    contract_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    approved_change_orders = serializers.DecimalField(max_digits=14, decimal_places=2)
-    effective_budget = serializers.DecimalField(max_digits=14, decimal_places=2)
-    committed = serializers.DecimalField(max_digits=14, decimal_places=2)
-    invoiced = serializers.DecimalField(max_digits=14, decimal_places=2)
+    contract_value = AmountField(allow_null=True)
+    approved_change_orders = TotalField()
+    effective_budget = TotalField()
+    committed = TotalField()
+    invoiced = TotalField()
     pending_change_orders = serializers.IntegerField()
 
 

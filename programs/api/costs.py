@@ -58,6 +58,27 @@ class AmountField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+TOTAL_DIGITS = 26  # a sum of amounts of at most 12 integer digits each, with room to spare
+TOTAL_PATTERN = rf"^-?[0-9]{{1,{TOTAL_DIGITS - 2}}}(\.[0-9]{{1,2}})?$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": TOTAL_PATTERN,
+        "example": "1842000.00",
+        "description": "A total in the program's currency, as a decimal string.",
+    }
+)
+class TotalField(serializers.DecimalField):
+    """A sum of amounts, for output: it may need more digits than any one amount may have
+    (many change orders at the largest amount), so it is not bound to an amount's 14 digits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=TOTAL_DIGITS, decimal_places=2, **kwargs)
+
+
 class ChangeOrderSerializer(serializers.ModelSerializer):
     amount = AmountField(read_only=True)
     currency = serializers.CharField(source="program.currency", read_only=True)
@@ -99,23 +120,23 @@ class ChangeOrderDecisionSerializer(StrictSerializer):
 class DriverCostsSerializer(serializers.Serializer):
     driver = serializers.ChoiceField(CostDriver.choices)
     label = serializers.CharField()  # type: ignore[assignment]
-    committed = AmountField()
-    invoiced = AmountField()
+    committed = TotalField()
+    invoiced = TotalField()
 
 
 class CostSummarySerializer(serializers.Serializer):
     currency = serializers.CharField()
     contract_value = AmountField(allow_null=True, help_text="Null until a budget is set.")
-    approved_change_orders = AmountField()
-    effective_budget = AmountField(help_text="Contract value plus approved change orders.")
-    committed = AmountField(
+    approved_change_orders = TotalField()
+    effective_budget = TotalField(help_text="Contract value plus approved change orders.")
+    committed = TotalField(
         help_text="Cost lines: what the CDMO has committed to spend. Counts every line, "
         "including those whose detail the CDMO keeps internal."
     )
-    invoiced = AmountField()
-    remaining = AmountField(help_text="Effective budget minus committed.")
+    invoiced = TotalField()
+    remaining = TotalField(help_text="Effective budget minus committed.")
     pending_change_orders = serializers.IntegerField(help_text="Proposed, awaiting a decision.")
-    pending_change_orders_value = AmountField()
+    pending_change_orders_value = TotalField()
     by_driver = DriverCostsSerializer(many=True)
 
 

@@ -7,6 +7,7 @@ import pytest
 from programs.models import CostLine
 from programs.services import costs
 from tests.support.api import new_token, post_json, token_client
+from tests.support.world import client_for
 
 
 def _propose(world, program=None, amount="25000.00", actor=None):
@@ -138,3 +139,22 @@ def test_a_second_decision_is_a_conflict_and_a_missing_comment_is_invalid_input(
     assert "comment" in missing.json()["error"]["fields"]
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "conflict"
+
+
+LARGEST_AMOUNT = "999999999999.99"  # the most an amount may hold (12 integer digits)
+
+
+def test_totals_beyond_one_amounts_digits_still_answer(world):
+    """Many change orders at the largest amount sum past an amount's 14 digits: the totals
+    keep every digit, and the costs, status and page answers stay up."""
+    for _ in range(3):
+        _propose(world, amount=LARGEST_AMOUNT)
+
+    cost_body = _api(world, "lead_a").get("/api/v1/programs/HLX-101/costs/")
+    status_body = _api(world, "lead_a").get("/api/v1/programs/HLX-101/status/")
+    page = client_for(world, "lead_a").get("/programs/HLX-101/costs/")
+
+    assert cost_body.status_code == 200
+    assert cost_body.json()["pending_change_orders_value"] == "2999999999999.97"
+    assert status_body.status_code == 200
+    assert page.status_code == 200
