@@ -1,7 +1,7 @@
 """The one change primitive: every write to a program's records ends here.
 
-A service checks its rules, then calls `create`, `update`, `delete` or `log`. Each one, inside the
-service's transaction,
+A service checks its rules, then calls `create`, `update`, `link` (a many-to-many list),
+`delete` or `log`. Each one, inside the service's transaction,
 
 1. validates the row (`full_clean`) and saves it (only the fields that changed),
 2. writes the audit entry (old → new, who, when, why, request id),
@@ -233,6 +233,37 @@ def update(
     )
     _tell(program=program, actor=actor, note=note, subject=instance, react=react)
     return entry
+
+
+def link(
+    instance: models.Model,
+    *,
+    actor: User | None,
+    program: Program,
+    field: str,
+    related: Iterable[models.Model],
+    reason: str = "",
+    react: bool = True,
+) -> bool:
+    """Set the many-to-many `field` of `instance` to `related` and audit old → new ids as an
+    update of `instance`. Returns whether the set changed (nothing is written otherwise)."""
+    _require_transaction()
+    manager = getattr(instance, field)
+    before = sorted(manager.values_list("pk", flat=True))
+    after = sorted({item.pk for item in related})
+    if before == after:
+        return False
+    _reaction(program).refresh_health |= react
+    manager.set(after)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        instance=instance,
+        changes={field: [before, after]},
+        program_id=program.pk,
+        reason=reason,
+    )
+    return True
 
 
 def delete(

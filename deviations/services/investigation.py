@@ -14,13 +14,13 @@ from deviations.services.common import (
     sign,
     verify_signer,
 )
-from portal import access, audit, signatures
+from portal import access, signatures
 from portal.access import Action
 from portal.errors import Invalid
-from portal.models import AuditEntry, Signature, User
+from portal.models import Signature, User
 from portal.transactions import atomic_service
 from programs import changes
-from programs.models import Milestone, Program
+from programs.models import Milestone
 
 NOT_EDITABLE = "This part of a deviation cannot be edited."
 MILESTONE_OTHER_PROGRAM = "A milestone of another program cannot be affected."
@@ -99,7 +99,14 @@ def _update(
         note=note(locked, "deviation.updated", f"{locked.reference} updated: {reason}"),
     )
     if affected_milestones is not None:
-        _set_milestones(actor, program, locked, affected_milestones, reason)
+        changes.link(
+            locked,
+            actor=actor,
+            program=program,
+            field="affected_milestones",
+            related=affected_milestones,
+            reason=reason,
+        )
     new_signature: Signature | None = None
     if password:
         new_signature = sign(
@@ -107,26 +114,6 @@ def _update(
         )
     signatures.assert_unsigned_or_resigned(locked, new_signature=new_signature)
     return locked
-
-
-def _set_milestones(
-    actor: User, program: Program, deviation: Deviation, milestones: list[Milestone], reason: str
-) -> None:
-    """Link the affected milestones. The change primitive audits a row's own fields; a link
-    table's change is audited here, as an update of the deviation with the same reason."""
-    before = sorted(deviation.affected_milestones.values_list("pk", flat=True))
-    after = sorted(milestone.pk for milestone in milestones)
-    if before == after:
-        return
-    deviation.affected_milestones.set(milestones)
-    audit.record(
-        actor=actor,
-        action=AuditEntry.Action.UPDATE,
-        instance=deviation,
-        changes={"affected_milestones": [before, after]},
-        program_id=program.pk,
-        reason=reason,
-    )
 
 
 @atomic_service

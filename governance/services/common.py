@@ -9,11 +9,12 @@ from django.db import models
 
 from governance.models import Meeting
 from governance.selectors import program_people
-from portal import access, audit
+from portal import access
 from portal.access import Action, Audience
 from portal.errors import Invalid, NotAllowed
-from portal.models import AuditEntry, User
+from portal.models import User
 from portal.queue import enqueue_on_commit
+from programs import changes
 from programs.models import Program
 
 NOT_PROGRAM_TEAM = "Only the program's CDMO team can do that."
@@ -69,26 +70,9 @@ def set_people(
     actor: User | None,
     program: Program,
 ) -> bool:
-    """Set a list of people (attendees, present) and audit old → new ids.
-
-    `programs.changes` writes a row's own columns; a many-to-many list is not one, so its
-    audit entry is written here, in the same transaction and after the row's own change.
-    Returns whether the list changed.
-    """
-    related = getattr(instance, field)
-    before = sorted(related.values_list("pk", flat=True))
-    after = sorted({person.pk for person in people})
-    if before == after:
-        return False
-    related.set(after)
-    audit.record(
-        actor=actor,
-        action=AuditEntry.Action.UPDATE,
-        instance=instance,
-        changes={field: [before, after]},
-        program_id=program.pk,
-    )
-    return True
+    """Set a list of people (attendees, present): a many-to-many change, audited by the change
+    primitive. Returns whether the list changed."""
+    return changes.link(instance, actor=actor, program=program, field=field, related=people)
 
 
 def enqueue_invites(meeting: Meeting) -> None:
