@@ -65,9 +65,13 @@ def _entries(keys: list[tuple[str, str]]) -> Iterator[AuditEntry]:
 
 
 def _visible_to_sponsor(entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
-    """Drop entries written while their record was internal (CDMO only)."""
+    """Drop entries written while their record was internal (CDMO only), and the CDMO's refused
+    signing attempts (a security record of the CDMO's accounts, not part of the sponsor's
+    record: the signatures that were given are shown)."""
     audience: dict[tuple[str, str], Any] = {}
     for entry in entries:
+        if entry.action == AuditEntry.Action.SIGN_FAILED:
+            continue
         key = (entry.model, entry.object_pk)
         change = entry.changes.get("audience") if isinstance(entry.changes, dict) else None
         if change:
