@@ -43,7 +43,7 @@ from django.db import connection, models, transaction
 from django.db.models import F
 
 from portal.models import AuditEntry, User
-from portal.request_context import current_request_id
+from portal.request_context import current_client_request_id, current_request_id
 
 GENESIS_HASH = "0" * 64
 CHAIN_LOCK_NAMESPACE = 7_310_201  # first key of pg_advisory_xact_lock(int4, int4)
@@ -92,6 +92,8 @@ def _entry_payload(entry: AuditEntry) -> bytes:
     }
     if entry.sequence is not None:
         payload["sequence"] = entry.sequence
+    if entry.client_request_id:
+        payload["client_request_id"] = entry.client_request_id
     return json.dumps(payload, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
@@ -162,6 +164,7 @@ def record(
         changes=json.loads(json.dumps(changes, default=_plain)),
         reason=reason,
         request_id=current_request_id(),
+        client_request_id=current_client_request_id() or None,
         previous_hash=previous_hash,
         sequence=position + 1,
     )

@@ -13,17 +13,22 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestIdMiddleware:
-    """Give every request an id (a well-formed incoming X-Request-ID is kept) and echo it."""
+    """Give every request an id of the portal's own, answered as `X-Request-ID`. A well-formed
+    incoming `X-Request-ID` is kept beside it as the client's (echoed as `X-Client-Request-ID`
+    and recorded in the audit trail under that label), never used as the request's id."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = set_request_id(incoming if _SAFE_ID.match(incoming) else None)
+        client = incoming if _SAFE_ID.match(incoming) else ""
+        request_id = set_request_id(client=client)
         request.request_id = request_id  # type: ignore[attr-defined]
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
+        if client:
+            response["X-Client-Request-ID"] = client
         return response
 
 

@@ -12,6 +12,7 @@ from comms.services.updates import update_post
 from portal import audit
 from portal.models import AuditEntry
 from portal.request_context import set_request_id
+from tests.support.world import client_for
 
 
 def _post(world, title="Fill line qualified"):
@@ -28,6 +29,27 @@ def test_a_service_write_is_audited_with_who_what_and_request_id(world):
     assert entry.program_id == world.program.pk
     assert entry.changes["title"] == [None, "Fill line qualified"]
     assert entry.request_id == "req-abc12345"
+
+
+def test_a_clients_request_id_is_kept_beside_the_portals_own(world):
+    response = client_for(world, "pm").post(
+        "/programs/HLX-101/updates/",
+        {
+            "title": "Fill line qualified",
+            "body": "Done.",
+            "category": "general",
+            "significance": "info",
+            "audience": "sponsor",
+        },
+        HTTP_X_REQUEST_ID="lims-sync-000042",
+    )
+    assert response.status_code in {200, 302}, response.content[:500]
+
+    entry = AuditEntry.objects.filter(model="comms.update").latest("id")
+    assert entry.request_id == response.headers["X-Request-ID"]
+    assert entry.request_id != "lims-sync-000042"
+    assert entry.client_request_id == "lims-sync-000042"
+    assert list(audit.verify_chain()) == []
 
 
 def test_entries_link_to_the_previous_entry(world):
