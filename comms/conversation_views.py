@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from comms import selectors
 from comms.forms import CommentForm
@@ -35,7 +35,7 @@ from portal import access
 from portal.access import Audience, Can, Grant
 from portal.errors import NotAllowed, ServiceError
 from portal.forms import add_service_error
-from portal.http import PortalRequest
+from portal.http import PortalRequest, after_button, attempt
 from portal.models import User
 from programs.models import Program
 
@@ -281,16 +281,11 @@ def comment_share(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     """Share a CDMO internal note with the sponsor (the service decides who may: 403)."""
     program = selectors.program_grant(request.user, code).obj
     comment = selectors.get_comment_for_user(request.user, program, pk)
-    try:
-        conversations.comment_share(actor=request.user, comment=comment)
-    except NotAllowed:
-        raise
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Shared with the sponsor; their pages show it now.")
-    if request.htmx:
-        return HttpResponseClientRefresh()
+    attempt(
+        request,
+        lambda: conversations.comment_share(actor=request.user, comment=comment),
+        success="Shared with the sponsor; their pages show it now.",
+    )
     target = comment.target
     assert target is not None  # the comment_on_exactly_one_thing constraint
-    return redirect(f"{thread_url(program, target)}#comment-{comment.pk}")
+    return after_button(request, f"{thread_url(program, target)}#comment-{comment.pk}")

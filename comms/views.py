@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
@@ -22,7 +23,7 @@ from comms.services import updates
 from portal import access, clock
 from portal.errors import NotAllowed, ServiceError
 from portal.forms import add_service_error
-from portal.http import PortalRequest
+from portal.http import PortalRequest, after_button, attempt
 from programs.selectors import event_list
 from programs.services.health import program_override_health
 
@@ -113,17 +114,12 @@ def update_create(request: PortalRequest, code: str) -> HttpResponse:
 def update_publish(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     program = selectors.program_grant(request.user, code).obj
     update = selectors.get_update_for_user(request.user, program, pk)
-    try:
-        updates.update_publish(actor=request.user, update=update)
-    except NotAllowed:
-        raise
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Shared with the sponsor; their notification is on its way.")
-    if request.htmx:
-        return HttpResponseClientRefresh()
-    return redirect("program-detail", code=program.code)
+    attempt(
+        request,
+        lambda: updates.update_publish(actor=request.user, update=update),
+        success="Shared with the sponsor; their notification is on its way.",
+    )
+    return after_button(request, reverse("program-detail", args=[program.code]))
 
 
 @login_required

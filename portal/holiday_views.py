@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from portal import access, holidays
 from portal.errors import ServiceError
 from portal.forms import add_service_error
-from portal.http import PortalRequest
+from portal.http import PortalRequest, attempt
 
 
 class HolidayForm(forms.Form):
@@ -60,14 +60,11 @@ def holiday_remove(request: PortalRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Say why the holiday is removed.")
         return redirect("holiday-list")
-    try:
-        holidays.site_holiday_remove(
+    attempt(
+        request,
+        lambda: holidays.site_holiday_remove(
             actor=request.user, holiday=holiday, reason=form.cleaned_data["reason"]
-        )
-    except ServiceError as exc:
-        if exc.status_code == 403:
-            return render(request, "portal/forbidden.html", status=403)
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{holiday} removed from the site calendar.")
+        ),
+        success=f"{holiday} removed from the site calendar.",
+    )
     return redirect("holiday-list")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,8 +13,7 @@ from django.views.decorators.http import require_GET
 
 from governance import calendar, selectors
 from governance.services.feeds import calendar_feed_rotate
-from portal.errors import ServiceError
-from portal.http import PortalRequest
+from portal.http import PortalRequest, attempt
 
 _FEED_SECRET = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
@@ -31,14 +29,11 @@ def ics_response(body: bytes, filename: str, method: str | None = None) -> HttpR
 @login_required
 def calendar_settings(request: PortalRequest) -> HttpResponse:
     if request.method == "POST":
-        try:
-            calendar_feed_rotate(user=request.user)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request, "New calendar address issued; the previous one stopped working."
-            )
+        attempt(
+            request,
+            lambda: calendar_feed_rotate(user=request.user),
+            success="New calendar address issued; the previous one stopped working.",
+        )
         return redirect("calendar-settings")
     feed = selectors.get_calendar_feed(request.user)
     url = request.build_absolute_uri(reverse("calendar-feed", args=[feed.secret])) if feed else None

@@ -38,7 +38,7 @@ from portal import access, clock
 from portal.access import Action
 from portal.errors import ServiceError
 from portal.forms import add_service_error
-from portal.http import PortalRequest
+from portal.http import PortalRequest, after_button, attempt
 from programs.models import Program
 
 UPCOMING_LIMIT = 12
@@ -131,15 +131,12 @@ def cadence_end(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     grant = program_grant(request, code)
     schedule = selectors.get_cadence_for_user(request.user, grant.obj, pk)
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
-    try:
-        cadence_service.cadence_end(actor=request.user, schedule=schedule)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Cadence ended; its upcoming meetings are cancelled.")
-    if request.htmx:
-        return HttpResponseClientRefresh()
-    return redirect("meeting-list", code=grant.obj.code)
+    attempt(
+        request,
+        lambda: cadence_service.cadence_end(actor=request.user, schedule=schedule),
+        success="Cadence ended; its upcoming meetings are cancelled.",
+    )
+    return after_button(request, reverse("meeting-list", args=[grant.obj.code]))
 
 
 @require_POST
@@ -307,16 +304,12 @@ def meeting_share(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     meeting = selectors.get_meeting_for_user(request.user, grant.obj, pk)
     require(grant, Action.SHARE, NOT_PROGRAM_TEAM)
     section = request.POST.get("section", "")
-    try:
-        service.meeting_share(actor=request.user, meeting=meeting, section=section)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        label = service.SECTION_LABELS[section]
-        messages.success(request, f"{label} shared with the sponsor.")
-    if request.htmx:
-        return HttpResponseClientRefresh()
-    return redirect("meeting-detail", code=grant.obj.code, pk=meeting.pk)
+    attempt(
+        request,
+        lambda: service.meeting_share(actor=request.user, meeting=meeting, section=section),
+        success=f"{service.SECTION_LABELS.get(section, section)} shared with the sponsor.",
+    )
+    return after_button(request, reverse("meeting-detail", args=[grant.obj.code, meeting.pk]))
 
 
 def _manage_answer(

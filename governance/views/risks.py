@@ -21,7 +21,7 @@ from portal import access, clock
 from portal.access import Action
 from portal.errors import ServiceError
 from portal.forms import add_service_error
-from portal.http import PortalRequest
+from portal.http import PortalRequest, attempt
 from programs.models import Program
 
 RISK_FRAGMENTS = {"register", "risk-form"}
@@ -109,10 +109,9 @@ def risk_share(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     grant = program_grant(request, code)
     risk = selectors.get_risk_for_user(request.user, grant.obj, pk)
     require(grant, Action.SHARE, NOT_PROGRAM_TEAM)
-    try:
-        service.risk_share(actor=request.user, risk=risk)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"“{risk.title}” shared with the sponsor.")
+    attempt(
+        request,
+        lambda: service.risk_share(actor=request.user, risk=risk),
+        success=f"“{risk.title}” shared with the sponsor.",
+    )
     return redirect(reverse("risk-list", args=[grant.obj.code]) + f"#risk-{risk.pk}")
