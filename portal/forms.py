@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, cast
 
 from django import forms
@@ -80,3 +80,16 @@ def add_service_error(
     that field, otherwise at the top (Django raises for an unknown field name)."""
     shown = form.fields if fields is None else fields
     form.add_error(exc.field if exc.field in shown else None, exc.message)
+
+
+def submit(form: forms.BaseForm, service: Callable[..., object], **arguments: Any) -> bool:
+    """Validate `form` and hand its cleaned data, with `arguments`, to `service`. A refusal
+    lands on the form like any validation error. Returns whether the service ran."""
+    if not form.is_valid():
+        return False
+    try:
+        service(**arguments, **form.cleaned_data)
+    except ServiceError as exc:
+        add_service_error(form, exc)
+        return False
+    return True

@@ -22,7 +22,7 @@ from governance.views.common import form_answer, fragment, program_grant, requir
 from portal import access
 from portal.access import Action
 from portal.errors import ServiceError
-from portal.forms import add_service_error
+from portal.forms import submit
 from portal.http import PortalRequest
 from programs.models import Program
 
@@ -70,11 +70,7 @@ def action_create(request: PortalRequest, code: str) -> HttpResponse:
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
     program = grant.obj
     form = ActionItemForm(request.POST, program=program)
-    if form.is_valid():
-        try:
-            service.action_item_create(actor=request.user, program=program, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
+    submit(form, service.action_item_create, actor=request.user, program=program)
     ok = not form.errors
     context = _context(
         request, grant, form=form if not ok else ActionItemForm(program=program), saved=ok

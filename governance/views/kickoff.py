@@ -20,7 +20,7 @@ from governance.views.common import fragment, program_grant, require
 from portal import access
 from portal.access import Action
 from portal.errors import ServiceError
-from portal.forms import add_service_error
+from portal.forms import submit
 from portal.http import PortalRequest
 from programs.models import Program
 
@@ -71,11 +71,7 @@ def kickoff_record(request: PortalRequest, code: str) -> HttpResponse:
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
     program = grant.obj
     form = KickoffRecordForm(request.POST, program=program)
-    if form.is_valid():
-        try:
-            service.kickoff_record(actor=request.user, program=program, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
+    submit(form, service.kickoff_record, actor=request.user, program=program)
     if form.errors:
         context = _context(grant, record_form=form)
         template = TEMPLATE + ("#record" if request.htmx else "")

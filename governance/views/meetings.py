@@ -37,7 +37,7 @@ from governance.views.common import form_answer, fragment, program_grant, requir
 from portal import access, clock
 from portal.access import Action
 from portal.errors import ServiceError
-from portal.forms import add_service_error
+from portal.forms import add_service_error, submit
 from portal.http import PortalRequest, after_button, attempt
 from programs.models import Program
 
@@ -100,11 +100,7 @@ def cadence_create(request: PortalRequest, code: str) -> HttpResponse:
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
     program = grant.obj
     form = CadenceForm(request.POST, program=program)
-    if form.is_valid():
-        try:
-            cadence_service.cadence_create(actor=request.user, program=program, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
+    submit(form, cadence_service.cadence_create, actor=request.user, program=program)
     ok = not form.errors
     context = _list_context(
         request,
@@ -146,11 +142,7 @@ def meeting_create(request: PortalRequest, code: str) -> HttpResponse:
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
     program = grant.obj
     form = MeetingForm(request.POST, program=program)
-    if form.is_valid():
-        try:
-            service.meeting_schedule(actor=request.user, program=program, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
+    submit(form, service.meeting_schedule, actor=request.user, program=program)
     ok = not form.errors
     context = _list_context(
         request,
@@ -337,11 +329,7 @@ def meeting_reschedule(request: PortalRequest, code: str, pk: int) -> HttpRespon
     meeting = selectors.get_meeting_for_user(request.user, grant.obj, pk)
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
     form = RescheduleForm(request.POST, meeting=meeting)
-    if form.is_valid():
-        try:
-            service.meeting_reschedule(actor=request.user, meeting=meeting, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
+    submit(form, service.meeting_reschedule, actor=request.user, meeting=meeting)
     return _manage_answer(
         request,
         grant,
@@ -359,11 +347,7 @@ def meeting_cancel(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     meeting = selectors.get_meeting_for_user(request.user, grant.obj, pk)
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
     form = CancelForm(request.POST, prefix="cancel")
-    if form.is_valid():
-        try:
-            service.meeting_cancel(actor=request.user, meeting=meeting, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
+    submit(form, service.meeting_cancel, actor=request.user, meeting=meeting)
     return _manage_answer(
         request,
         grant,

@@ -20,7 +20,7 @@ from governance.views.common import form_answer, fragment, program_grant, requir
 from portal import access, clock
 from portal.access import Action
 from portal.errors import ServiceError
-from portal.forms import add_service_error
+from portal.forms import add_service_error, submit
 from portal.http import PortalRequest, attempt
 from programs.models import Program
 
@@ -60,11 +60,7 @@ def risk_create(request: PortalRequest, code: str) -> HttpResponse:
     require(grant, Action.EDIT_PROGRAM, NOT_PROGRAM_TEAM)
     program = grant.obj
     form = RiskCreateForm(request.POST, program=program)
-    if form.is_valid():
-        try:
-            service.risk_create(actor=request.user, program=program, **form.cleaned_data)
-        except ServiceError as exc:
-            add_service_error(form, exc)
+    submit(form, service.risk_create, actor=request.user, program=program)
     ok = not form.errors
     context = _context(
         request, grant, form=form if not ok else RiskCreateForm(program=program), saved=ok

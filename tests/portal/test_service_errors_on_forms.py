@@ -3,7 +3,7 @@
 from django import forms
 
 from portal.errors import ServiceError
-from portal.forms import add_service_error
+from portal.forms import add_service_error, submit
 
 
 class _Form(forms.Form):
@@ -32,3 +32,31 @@ def test_the_caller_can_say_which_fields_are_shown():
     form = _bound()
     add_service_error(form, ServiceError("Hidden.", field="reason"), fields=set())
     assert form.non_field_errors() == ["Hidden."]
+
+
+def test_submit_hands_the_cleaned_data_and_the_arguments_to_the_service():
+    calls = []
+
+    saved = submit(_Form({"reason": "Resin late"}), lambda **kw: calls.append(kw), actor="pm")
+
+    assert saved
+    assert calls == [{"actor": "pm", "reason": "Resin late"}]
+
+
+def test_submit_never_calls_the_service_with_invalid_input():
+    calls = []
+    form = _Form({"reason": ""})
+
+    assert not submit(form, lambda **kw: calls.append(kw))
+    assert calls == []
+    assert "reason" in form.errors
+
+
+def test_submit_puts_the_services_refusal_on_the_form():
+    def refuse(**kw):
+        raise ServiceError("That reason will not do.", field="reason")
+
+    form = _Form({"reason": "x"})
+
+    assert not submit(form, refuse)
+    assert form.errors == {"reason": ["That reason will not do."]}
