@@ -10,6 +10,7 @@ import pytest
 from portal import clock, holidays
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import AuditEntry, SiteHoliday
+from tests.support.queries import count_queries
 from tests.support.world import client_for
 
 CHRISTMAS = datetime.date(2026, 12, 25)
@@ -110,3 +111,16 @@ def test_the_site_today_is_the_site_date_not_utc(settings, time_machine):
     assert clock.day_end(datetime.date(2026, 12, 5)) == datetime.datetime(
         2026, 12, 5, 15, 0, tzinfo=datetime.UTC
     )
+
+
+def test_the_calendar_page_costs_the_same_queries_for_one_holiday_or_forty(world):
+    client = client_for(world, "leader")
+    SiteHoliday.objects.create(day=CHRISTMAS, name="Christmas Day")
+    few = count_queries(client, "/settings/holidays/", warm_up=True)
+    for offset in range(1, 40):
+        SiteHoliday.objects.create(
+            day=CHRISTMAS + datetime.timedelta(days=offset), name=f"Day {offset}"
+        )
+    many = count_queries(client, "/settings/holidays/")
+    assert few == many
+    assert many <= 6
