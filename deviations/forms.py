@@ -69,11 +69,6 @@ class ImpactForm(forms.Form):
     reason = forms.CharField(
         label="Reason for the change", widget=forms.Textarea(attrs={"rows": 2})
     )
-    password = forms.CharField(
-        required=False,
-        label="Password (only if the deviation is already signed)",
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
 
     def __init__(self, *args: Any, milestones: QuerySet[Milestone], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

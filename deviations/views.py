@@ -110,7 +110,11 @@ def _detail_context(request: PortalRequest, grant: Grant[Deviation]) -> dict[str
         "can_acknowledge": grant.can.acknowledge_deviation
         and deviation.sponsor_acknowledged_at is None,
         "targets": [
-            (target, Deviation.Status(target).label, lifecycle.needs_signature(deviation, target))
+            (
+                target,
+                lifecycle.move_label(deviation, target),
+                lifecycle.needs_signature(deviation, target),
+            )
             for target in lifecycle.allowed_targets(grant.held, deviation)
         ],
         "signatures": _signatures(deviation),
@@ -271,7 +275,6 @@ def _do(step: str, request: PortalRequest, deviation: Deviation, data: dict[str,
             expected_version=data["expected_version"],
             reason=data["reason"],
             affected_milestones=list(data["affected_milestones"]),
-            password=data["password"] or None,
             **values,
         )
     elif step == "root-cause":

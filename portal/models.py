@@ -241,9 +241,11 @@ class Signature(models.Model):
     """An electronic signature on one version of one record (21 CFR 11.50, 11.70, 11.200).
 
     Given by re-entering the password (`portal.signatures.signature_sign`). It names the record
-    by model label and primary key and stores the SHA-256 of the record's auditable fields at the
-    moment of signing, so a later change to the record shows the signature as superseded.
-    Append only: the database refuses UPDATE and DELETE on this table (see the migration).
+    by model label and primary key and stores the SHA-256 of the record's signed content at the
+    moment of signing, with the version of the definition of that content (what its record type
+    binds, docs/signatures.md), so a later change to what was signed shows the signature as
+    superseded. Append only: the database refuses UPDATE and DELETE on this table (see the
+    migrations).
     """
 
     class Meaning(models.TextChoices):
@@ -263,6 +265,11 @@ class Signature(models.Model):
     object_pk = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200)
     record_version = models.CharField(max_length=64, help_text="SHA-256 of the signed content.")
+    content_version = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Which definition of the record's signed content was hashed: 1 is the record's "
+        "row as stored; a record type may define its own from 2 (portal.signatures).",
+    )
     program = models.ForeignKey(
         "programs.Program",
         on_delete=models.PROTECT,

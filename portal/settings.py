@@ -306,6 +306,7 @@ SPECTACULAR_SETTINGS = {
         "RootCauseCategoryEnum": "deviations.models.RootCause.Category",
         "WorkstreamKindEnum": "programs.models.Workstream.Kind",
         "UpdateCategoryEnum": "comms.models.Update.Category",
+        "SignatureMeaningEnum": "portal.models.Signature.Meaning",
         # Every record a sponsor could see carries the one audience of portal.access.
         "AudienceEnum": "portal.access.Audience",
     },

@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deviations.models import CAPA, Deviation, RootCause
 from deviations.services.lifecycle import allowed_targets
-from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+from portal.api.serializers import (
+    PersonSerializer,
+    SignatureSerializer,
+    StrictCharField,
+    StrictSerializer,
+)
+from portal.signatures import SignatureStatus, signatures_with_status
 
 
 class RootCauseSerializer(serializers.ModelSerializer):
@@ -83,6 +90,7 @@ class DeviationDetailSerializer(DeviationSerializer):
     root_causes = RootCauseSerializer(many=True, read_only=True)
     capas = CAPASerializer(many=True, read_only=True)
     allowed_transitions = serializers.SerializerMethodField()
+    signatures = serializers.SerializerMethodField()
 
     class Meta(DeviationSerializer.Meta):
         fields = [
@@ -96,12 +104,20 @@ class DeviationDetailSerializer(DeviationSerializer):
             "root_causes",
             "capas",
             "allowed_transitions",
+            "signatures",
         ]
         read_only_fields = fields
 
     def get_allowed_transitions(self, deviation: Deviation) -> list[str]:
         """The statuses you may move it to now."""
         return allowed_targets(self.context.get("held", ()), deviation)
+
+    @extend_schema_field(SignatureSerializer(many=True))
+    def get_signatures(self, deviation: Deviation) -> Any:
+        """Its electronic signatures, oldest first, each with whether it is current. A
+        signature covers the deviation with its impact, closure, root causes and CAPA actions;
+        the sponsor's acknowledgement is recorded beside them and is not signed content."""
+        return SignatureSerializer(signatures_with_status(deviation), many=True).data
 
 
 class DeviationCreateSerializer(StrictSerializer):
@@ -147,17 +163,14 @@ class AuditRowSerializer(serializers.Serializer):
     changes = AuditChangeSerializer(many=True)
     signature = serializers.SerializerMethodField()
 
-    def get_signature(self, row: Any) -> dict[str, str] | None:
-        """The signature manifestation (printed name, time, meaning, version) of a signing."""
-        signature = row.signature
-        if signature is None:
+    @extend_schema_field(SignatureSerializer(allow_null=True))
+    def get_signature(self, row: Any) -> Any:
+        """The signature a signing row gave (printed name, time, meaning, version) and whether
+        it is still current; null on other rows."""
+        if row.signature is None:
             return None
-        return {
-            "printed_name": signature.printed_name,
-            "signed_at": signature.signed_at.isoformat(),
-            "meaning": signature.meaning,
-            "record_version": signature.record_version,
-        }
+        current = row.signature.pk in self.context.get("current_signatures", ())
+        return SignatureSerializer(SignatureStatus(row.signature, current)).data
 
 
 class RootCauseCreateSerializer(StrictSerializer):

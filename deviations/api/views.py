@@ -32,6 +32,7 @@ from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.models import ApiToken, User
 from portal.record_audit import audit_trail_for
+from portal.signatures import signatures_with_status
 from programs.api.views import program_from_url
 from programs.selectors import cdmo_people
 
@@ -141,7 +142,9 @@ class DeviationAcknowledgeView(generics.GenericAPIView):
     @extend_schema(
         summary="Acknowledge a deviation",
         tags=["deviations"],
-        description="For a user of the program's own sponsor, once. A second one is a 409.",
+        description="For a user of the program's own sponsor, once. A second one is a 409. "
+        "Also after closure: the acknowledgement is recorded beside the signed record, so the "
+        "closure's signature stays current.",
         parameters=[REFERENCE_PARAMETER],
         request=None,
         responses={
@@ -166,11 +169,13 @@ class DeviationTransitionView(generics.GenericAPIView):
         description=(
             "The same table of moves and roles as the portal: open → investigating (QA or the "
             "program team), investigating → pending CAPA (QA), pending CAPA → closed (QA, "
-            "signed), any open status → cancelled (QA, reason, signed). Signing steps need the "
-            "password of a signed-in session: with a token they are a 403, as is a move your "
-            "role may not make. A missing reason or password, or a wrong password, is a 400. "
-            "A stale `expected_version`, a move the table does not allow from the current "
-            "status, or open CAPA actions are a 409."
+            "signed), any open status → cancelled (QA, reason, signed), closed or cancelled → "
+            "investigating (QA, reason, signed: reopens a signed, locked deviation; its earlier "
+            "signatures then show `current: false`). Signing steps need the password of a "
+            "signed-in session: with a token they are a 403, as is a move your role may not "
+            "make. A missing reason or password, or a wrong password, is a 400. A stale "
+            "`expected_version`, a move the table does not allow from the current status, or "
+            "open CAPA actions are a 409."
         ),
         parameters=[REFERENCE_PARAMETER],
         request=DeviationTransitionSerializer,
@@ -202,7 +207,8 @@ class DeviationAuditView(generics.GenericAPIView):
         summary="Get a deviation's audit trail",
         tags=["deviations"],
         description="Every change to the deviation, its root causes, CAPA and extensions, "
-        "oldest first: who, when, old and new values, why, and signatures.",
+        "oldest first: who, when, old and new values, why, and signatures (each with whether "
+        "it is still current).",
         parameters=[REFERENCE_PARAMETER],
         responses={200: AuditRowSerializer(many=True), **error_responses(401, 404, 429)},
     )
@@ -210,7 +216,10 @@ class DeviationAuditView(generics.GenericAPIView):
         user = api_user(request)
         deviation = _deviation(user, reference).obj
         rows = audit_trail_for(deviation, user=user, related=selectors.audit_parts(deviation))
-        return Response(AuditRowSerializer(rows, many=True).data)
+        current = {item.signature.pk for item in signatures_with_status(deviation) if item.current}
+        return Response(
+            AuditRowSerializer(rows, many=True, context={"current_signatures": current}).data
+        )
 
 
 NO_SUCH_CAPA = "No such CAPA action."
@@ -239,9 +248,10 @@ class DeviationCAPAListView(generics.GenericAPIView):
         summary="Add a CAPA action",
         tags=["deviations"],
         description="For QA or the program's CDMO team, while the deviation is open (409 "
-        "once it is closed). Without `due_date` the action is due at the end of the quality "
-        "agreement's CAPA window, counted on the site clock from now; a later `due_date` needs "
-        "a `due_justification` (400 naming `due_date` without one).",
+        "once it is closed or cancelled: it is signed and locked until QA reopens it). Without "
+        "`due_date` the action is due at the end of the quality agreement's CAPA window, "
+        "counted on the site clock from now; a later `due_date` needs a `due_justification` "
+        "(400 naming `due_date` without one).",
         parameters=[REFERENCE_PARAMETER],
         request=CAPACreateSerializer,
         responses={201: CAPASerializer, **error_responses(400, 401, 403, 404, 409, 429)},
@@ -268,7 +278,8 @@ class DeviationCAPACompleteView(generics.GenericAPIView):
         summary="Mark a CAPA action done",
         tags=["deviations"],
         description="For its owner, QA or the program's CDMO team, once; with how its "
-        "effectiveness was checked.",
+        "effectiveness was checked. 409 once the deviation is closed or cancelled (signed and "
+        "locked until QA reopens it).",
         parameters=[REFERENCE_PARAMETER, NUMBER_PARAMETER],
         request=CAPACompleteSerializer,
         responses={200: CAPASerializer, **error_responses(400, 401, 403, 404, 409, 429)},
@@ -293,7 +304,8 @@ class DeviationRootCauseListView(generics.GenericAPIView):
     @extend_schema(
         summary="Add a root cause",
         tags=["deviations"],
-        description="For QA or the program's CDMO team, while the deviation is open.",
+        description="For QA or the program's CDMO team, while the deviation is open (409 once "
+        "it is closed or cancelled: signed and locked until QA reopens it).",
         parameters=[REFERENCE_PARAMETER],
         request=RootCauseCreateSerializer,
         responses={201: RootCauseSerializer, **error_responses(400, 401, 403, 404, 409, 429)},

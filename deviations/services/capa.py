@@ -86,10 +86,12 @@ def capa_add(
 @atomic_service
 def capa_complete(*, actor: User, capa: CAPA, effectiveness_check: str = "") -> CAPA:
     """The owner, QA or the program team marks the action done, with how its effectiveness
-    was checked (on the site's date)."""
-    deviation = capa.deviation
-    access.require(actor, Action.COMPLETE_CAPA, deviation.program, capa)
-    program = changes.lock_program(deviation.program_id)
+    was checked (on the site's date). A CAPA of a closed (signed) deviation is part of what was
+    signed: it is done before closure, or after QA reopens the deviation."""
+    access.require(actor, Action.COMPLETE_CAPA, capa.deviation.program, capa)
+    program = changes.lock_program(capa.deviation.program_id)
+    deviation = lock_deviation(capa.deviation)
+    require_open(deviation)
     locked = CAPA.objects.select_for_update().get(pk=capa.pk)
     if locked.status == CAPA.Status.DONE:
         raise Conflict(CAPA_ALREADY_DONE)

@@ -1,5 +1,6 @@
 """What the deviation services share: their common refusals, the row lock with its version
-check, the electronic signature steps and the quality agreement that sets every window."""
+check, the lock of a signed deviation, the electronic signature steps and the quality agreement
+that sets every window."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from programs.models import Program
 
 STALE = "Someone else changed this deviation since you opened it. Reload and try again."
 REASON_REQUIRED = "A reason for the change is required."
-NOT_OPEN = "This deviation is closed; it can no longer change."
+LOCKED = (
+    "{reference} is {status} and signed: its record is locked and cannot change. QA can reopen "
+    "it, with a reason and a new signature."
+)
 SIGNATURE_REQUIRED = "This step needs your electronic signature: re-enter your password."
 TOKEN_CANNOT_SIGN = "An API token cannot sign. Sign in and sign in the portal."
 
@@ -80,8 +84,15 @@ def lock_deviation(deviation: Deviation, expected_version: int | None = None) ->
 
 
 def require_open(deviation: Deviation) -> None:
+    """The lock of a signed deviation: closing and cancelling are signed, and from then on
+    nothing of its signed content (`deviations.signed_content`) may change, by any service,
+    until QA reopens it (a signed move of the lifecycle). Call it on the locked row."""
     if not deviation.is_open:
-        raise Conflict(NOT_OPEN)
+        raise Conflict(
+            LOCKED.format(
+                reference=deviation.reference, status=deviation.get_status_display().lower()
+            )
+        )
 
 
 def verify_signer(

@@ -6,18 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from deviations.models import Deviation, RootCause
-from deviations.services.common import (
-    REASON_REQUIRED,
-    lock_deviation,
-    note,
-    require_open,
-    sign,
-    verify_signer,
-)
-from portal import access, signatures
+from deviations.services.common import REASON_REQUIRED, lock_deviation, note, require_open
+from portal import access
 from portal.access import Action
 from portal.errors import Invalid
-from portal.models import Signature, User
+from portal.models import User
 from portal.transactions import atomic_service
 from programs import changes
 from programs.models import Milestone
@@ -37,6 +30,7 @@ EDITABLE_FIELDS = [
 ]
 
 
+@atomic_service
 def deviation_update(
     *,
     actor: User,
@@ -44,13 +38,11 @@ def deviation_update(
     expected_version: int,
     reason: str,
     affected_milestones: list[Milestone] | None = None,
-    password: str | None = None,
     **values: Any,
 ) -> Deviation:
     """Edit what the investigation learns (impact, classification, wording). Every edit of a
-    classified deviation needs a reason (EU GMP Annex 11 §9); a closed one cannot change; a
-    signed one changes only with a new signature (21 CFR 11.70), checked before the
-    transaction so that a wrong password stays in the audit trail."""
+    classified deviation needs a reason (EU GMP Annex 11 §9); a closed or cancelled one is
+    signed and locked (409) until QA reopens it."""
     access.require(actor, Action.EDIT_DEVIATION, deviation.program)
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
@@ -61,32 +53,6 @@ def deviation_update(
     for milestone in affected_milestones or []:
         if milestone.program_id != deviation.program_id:
             raise Invalid(MILESTONE_OTHER_PROGRAM, field="affected_milestones")
-    if password:
-        verify_signer(
-            actor=actor, deviation=deviation, password=password, meaning="reviewed", via_token=False
-        )
-    return _update(
-        actor=actor,
-        deviation=deviation,
-        expected_version=expected_version,
-        reason=reason,
-        affected_milestones=affected_milestones,
-        password=password,
-        values=values,
-    )
-
-
-@atomic_service
-def _update(
-    *,
-    actor: User,
-    deviation: Deviation,
-    expected_version: int,
-    reason: str,
-    affected_milestones: list[Milestone] | None,
-    password: str | None,
-    values: dict[str, Any],
-) -> Deviation:
     program = changes.lock_program(deviation.program_id)
     locked = lock_deviation(deviation, expected_version)
     require_open(locked)
@@ -107,12 +73,6 @@ def _update(
             related=affected_milestones,
             reason=reason,
         )
-    new_signature: Signature | None = None
-    if password:
-        new_signature = sign(
-            actor=actor, deviation=locked, password=password, meaning="reviewed", statement=reason
-        )
-    signatures.assert_unsigned_or_resigned(locked, new_signature=new_signature)
     return locked
 
 

@@ -37,9 +37,20 @@ class Move:
     action: Action
     signature_meaning: str = ""  # empty: no signature needed
     needs_reason: bool = False
+    label: str = ""  # what the page calls the move; empty: the target status
 
 
 _CANCEL = Move(action=Action.QA_DECIDE, signature_meaning="approved", needs_reason=True)
+# Closing and cancelling sign the deviation and lock it (common.require_open). Reopening is the
+# one way to change it again: QA's decision, with a reason, signed "approved" like every other
+# decision of QA's here (reopening approves a new investigation; it does not attest a review
+# of the content). It supersedes the closing signature; closing again needs a new one.
+_REOPEN = Move(
+    action=Action.QA_DECIDE,
+    signature_meaning="approved",
+    needs_reason=True,
+    label="Reopen for investigation",
+)
 
 # The one table of the lifecycle. A move not in it is refused.
 TRANSITIONS: dict[tuple[str, str], Move] = {
@@ -51,6 +62,8 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     (Status.OPEN, Status.CANCELLED): _CANCEL,
     (Status.INVESTIGATING, Status.CANCELLED): _CANCEL,
     (Status.PENDING_CAPA, Status.CANCELLED): _CANCEL,
+    (Status.CLOSED, Status.INVESTIGATING): _REOPEN,
+    (Status.CANCELLED, Status.INVESTIGATING): _REOPEN,
 }
 
 
@@ -61,6 +74,12 @@ def move_for(current: str, target: str) -> Move | None:
 def needs_signature(deviation: Deviation, target: str) -> bool:
     move = move_for(deviation.status, target)
     return bool(move and move.signature_meaning)
+
+
+def move_label(deviation: Deviation, target: str) -> str:
+    """What the page calls the move to `target`: its own label, else the target status."""
+    move = move_for(deviation.status, target)
+    return move.label if move and move.label else str(Status(target).label)
 
 
 def allowed_targets(held: Iterable[Capacity], deviation: Deviation) -> list[str]:
@@ -147,20 +166,25 @@ def _transition(
         if not capas.exists() or capas.filter(status=CAPA.Status.OPEN).exists():
             raise Conflict(OPEN_CAPAS, field="no_capa_rationale")
     values: dict[str, object] = {"status": to, "version": locked.version + 1}
-    if to in (Status.CLOSED, Status.CANCELLED):
-        values |= {"closed_at": timezone.now(), "closure_reason": reason}
-    if rationale:
-        values["no_capa_rationale"] = rationale
     label = Status(to).label
+    verb, summary = f"deviation.{to}", f"{locked.reference} is now {label.lower()}"
+    statement = f"{label}: {reason}" if reason else label
+    if not locked.is_open:  # reopening: the closure it undoes stays in the audit trail
+        values |= {"closed_at": None, "closure_reason": "", "no_capa_rationale": ""}
+        verb, summary = "deviation.reopened", f"{locked.reference} is reopened for investigation"
+        statement = f"Reopened: {reason}"
+    else:
+        if to in (Status.CLOSED, Status.CANCELLED):
+            values |= {"closed_at": timezone.now(), "closure_reason": reason}
+        if rationale:
+            values["no_capa_rationale"] = rationale
     changes.update(
         locked,
         actor=actor,
         program=program,
         values=values,
         reason=reason,
-        note=note(
-            locked, f"deviation.{to}", f"{locked.reference} is now {label.lower()}", detail=reason
-        ),
+        note=note(locked, verb, summary, detail=reason),
     )
     if move.signature_meaning and password:
         sign(
@@ -168,6 +192,6 @@ def _transition(
             deviation=locked,
             password=password,
             meaning=move.signature_meaning,
-            statement=f"{label}: {reason}" if reason else label,
+            statement=statement,
         )
     return locked

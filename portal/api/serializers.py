@@ -1,11 +1,15 @@
-"""Serializer pieces shared by every app's API: strict input, people and the error shape."""
+"""Serializer pieces shared by every app's API: strict input, people, signatures and the error
+shape."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
+
+from portal.models import Signature
 
 UNKNOWN_FIELD = "Unknown field. Accepted fields: {accepted}."
 
@@ -49,6 +53,49 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.CharField(source="display_name", read_only=True)
     email = serializers.EmailField(read_only=True)
     title = serializers.CharField(read_only=True)
+
+
+class SignatureSerializer(serializers.Serializer):
+    """An electronic signature as a REST client sees it (21 CFR 11.50), read from a
+    `portal.signatures.SignatureStatus`: the signature and whether it is current."""
+
+    printed_name = serializers.CharField(
+        source="signature.printed_name", read_only=True, help_text="The signer's printed name."
+    )
+    meaning = serializers.ChoiceField(
+        source="signature.meaning",
+        choices=Signature.Meaning.choices,
+        read_only=True,
+        help_text="What the signature means.",
+    )
+    signed_at = serializers.DateTimeField(
+        source="signature.signed_at",
+        default_timezone=datetime.UTC,
+        read_only=True,
+        help_text="When it was signed: ISO 8601, in UTC.",
+    )
+    statement = serializers.CharField(
+        source="signature.statement", read_only=True, help_text="What the signer added."
+    )
+    record_version = serializers.CharField(
+        source="signature.record_version",
+        read_only=True,
+        help_text="SHA-256 of the record's signed content at the moment of signing.",
+    )
+    content_version = serializers.IntegerField(
+        source="signature.content_version",
+        read_only=True,
+        help_text="Which definition of the record's signed content the hash covers "
+        "(docs/signatures.md); a signature is always checked by its own.",
+    )
+    current = serializers.BooleanField(
+        read_only=True,
+        help_text="True while the record still holds exactly the content that was signed. "
+        "False once that content changed (for a deviation: later work while it was open, QA "
+        "reopening it, or a change made outside the portal): the signature is superseded and "
+        "stays as the record of what was signed then. A closed or cancelled deviation is "
+        "locked, so its closing signature stays current until QA reopens it.",
+    )
 
 
 class OrganisationSerializer(serializers.Serializer):

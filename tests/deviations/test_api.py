@@ -173,3 +173,74 @@ def test_capa_over_the_api_numbers_actions_and_closes_them(world):
     assert post_json(client, base + "9/complete/", {}).status_code == 404
     listed = client_for(world, "viewer_a").get(base).json()
     assert [(row["number"], row["status"]) for row in listed] == [(1, "open"), (2, "done")]
+
+
+def test_the_sponsor_acknowledges_after_a_signed_closure_and_the_api_shows_it_current(world):
+    deviation = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
+    client = client_for(world, "lead_a")
+
+    response = post_json(client, f"/api/v1/deviations/{deviation.reference}/acknowledge/", {})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["sponsor_acknowledged_by"]["email"] == world.lead_a.email
+    [signature] = body["signatures"]
+    assert signature["current"] is True
+    assert signature["meaning"] == "approved"
+    assert signature["printed_name"] == world.staff.display_name
+    assert signature["signed_at"].endswith("Z")
+    assert signature["content_version"] == 2
+
+
+def test_a_capa_or_root_cause_after_a_signed_closure_is_a_409_that_changes_nothing(world):
+    deviation = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
+    client = client_for(world, "staff")
+    url = f"/api/v1/deviations/{deviation.reference}"
+    locked = common.LOCKED.format(reference=deviation.reference, status="closed")
+
+    capa_added = post_json(
+        client,
+        f"{url}/capas/",
+        {"kind": "corrective", "description": "Late", "owner": world.pm.email},
+    )
+    cause_added = post_json(
+        client, f"{url}/root-causes/", {"category": "method", "description": "Late"}
+    )
+
+    assert assert_error(capa_added, 409, "conflict")["message"] == locked
+    assert assert_error(cause_added, 409, "conflict")["message"] == locked
+    body = client.get(f"{url}/").json()
+    assert (body["capas"], body["root_causes"]) == ([], [])
+    assert [signature["current"] for signature in body["signatures"]] == [True]
+
+
+def test_qa_reopens_over_the_api_and_the_closure_shows_superseded(world, password):
+    deviation = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
+    client = client_for(world, "staff")
+    url = f"/api/v1/deviations/{deviation.reference}"
+    assert client.get(f"{url}/").json()["allowed_transitions"] == ["investigating"]
+
+    response = post_json(
+        client,
+        f"{url}/transition/",
+        {
+            "to": "investigating",
+            "expected_version": deviation.version,
+            "reason": "Second lot affected",
+            "password": password,
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "investigating"
+    assert [(s["meaning"], s["current"]) for s in body["signatures"]] == [
+        ("approved", False),
+        ("approved", True),
+    ]
+    audit = client.get(f"{url}/audit/").json()
+    signed = [row["signature"] for row in audit if row["signature"] is not None]
+    assert [(s["statement"], s["current"]) for s in signed] == [
+        ("Closed", False),
+        ("Reopened: Second lot affected", True),
+    ]

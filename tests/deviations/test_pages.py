@@ -2,10 +2,12 @@
 the sponsor's acknowledgement, lifecycle buttons and the audit trail."""
 
 import datetime
+import zoneinfo
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from deviations.models import Deviation
+from portal.models import Signature
 from tests.deviations.conftest import log_deviation, move
 from tests.support.world import client_for
 
@@ -225,4 +227,46 @@ def test_a_step_on_a_closed_deviation_is_refused_inline_not_forbidden(world):
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
-    assert "This deviation is closed; it can no longer change." in response.content.decode()
+    assert f"{closed.reference} is closed and signed" in response.content.decode()
+
+
+def test_a_closed_deviation_shows_its_lock_and_qa_reopens_it_from_the_page(world, password):
+    closed = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
+    url = f"/deviations/{closed.reference}/"
+    sponsor_page = client_for(world, "lead_a").get(url).content.decode()
+    assert "Locked" in sponsor_page
+    assert "QA can reopen it with a reason and a new signature" in sponsor_page
+    assert "Reopen for investigation" not in sponsor_page
+    assert ">Current</span>" in sponsor_page
+    qa = client_for(world, "staff")
+    assert "Reopen for investigation (signature)" in qa.get(url).content.decode()
+
+    response = qa.post(
+        f"{url}transition/",
+        {
+            "to": "investigating",
+            "expected_version": str(closed.version),
+            "reason": "Second lot affected",
+            "password": password,
+        },
+    )
+
+    assert response.status_code == 302
+    page = client_for(world, "lead_a").get(url).content.decode()
+    assert "Superseded: record changed after signing" in page
+    assert page.count(">Current</span>") == 1
+    assert "Reopened: Second lot affected" in page
+    assert "Locked" not in page
+
+
+def test_the_signatures_show_the_time_in_the_readers_time_zone(world):
+    world.lead_a.time_zone = "America/New_York"
+    world.lead_a.save(update_fields=["time_zone"])
+    closed = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
+    signed_at = Signature.objects.get().signed_at
+    local = signed_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+
+    page = client_for(world, "lead_a").get(f"/deviations/{closed.reference}/").content.decode()
+
+    assert dateformat.format(local, "j M Y, H:i:s T") in page
+    assert f"{signed_at:%H:%M:%S} UTC)" in page

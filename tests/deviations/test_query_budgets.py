@@ -8,12 +8,13 @@ from django.utils import timezone
 
 from deviations.models import CAPA, Deviation, RootCause
 from programs.models import Program
-from tests.deviations.conftest import log_deviation
+from tests.deviations.conftest import log_deviation, move
 from tests.support.queries import count_queries
 from tests.support.world import client_for
 
 LIST_BUDGET = 12
 DETAIL_BUDGET = 25
+API_DETAIL_BUDGET = 15
 
 
 def _grow(world, n: int, deviation: Deviation) -> None:
@@ -78,6 +79,24 @@ def test_query_count_does_not_grow_with_the_data(world, persona, url, budget):
     client = client_for(world, persona if "queue" not in url else "staff")
     _grow(world, 3, deviation)
     small = count_queries(client, url)
+    _grow(world, 297, deviation)
+    large = count_queries(client, url)
+    assert large == small
+    assert small <= budget
+
+
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    [("/deviations/{ref}/", DETAIL_BUDGET), ("/api/v1/deviations/{ref}/", API_DETAIL_BUDGET)],
+)
+def test_a_signed_deviation_costs_the_same_however_much_it_holds(world, url, budget):
+    """Whether each signature is current is one read of the signed content, whatever the
+    number of CAPA actions, root causes and signatures."""
+    deviation = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
+    url = url.format(ref=deviation.reference)
+    client = client_for(world, "lead_a")
+    _grow(world, 3, deviation)
+    small = count_queries(client, url, warm_up=True)
     _grow(world, 297, deviation)
     large = count_queries(client, url)
     assert large == small

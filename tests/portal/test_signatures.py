@@ -1,5 +1,6 @@
 """Electronic signatures: password each time, bound to the record's version, append only."""
 
+import json
 import os
 import subprocess
 import sys
@@ -9,29 +10,33 @@ import pytest
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from portal.errors import Conflict, Invalid, NotAllowed, ServiceError
+from deviations import signed_content
+from deviations.models import CAPA, Deviation, RootCause
+from deviations.services import reporting
+from deviations.services.capa import capa_add
+from deviations.services.investigation import root_cause_add
+from portal import signatures
+from portal.errors import Invalid, NotAllowed, ServiceError
 from portal.forms import SignatureForm
 from portal.models import AuditEntry, Signature
 from portal.signatures import (
     MEANING_REQUIRED,
-    SIGNATURE_OF_ANOTHER_RECORD,
-    SIGNATURE_REQUIRED,
-    SIGNED_RECORD_CHANGED,
-    SIGNED_RECORD_NEEDS_SIGNATURE,
+    ROW_CONTENT,
     TOKEN_CANNOT_SIGN,
     TOO_MANY_ATTEMPTS,
     WRONG_PASSWORD,
-    assert_unsigned_or_resigned,
     is_signature_current,
     record_version,
-    require_current_signature,
     signature_sign,
     signature_verify,
     signatures_for,
     signatures_with_status,
 )
+from programs.models import Milestone
 from programs.services.health import program_override_health
+from tests.deviations.conftest import log_deviation, move
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,69 +180,28 @@ def test_the_version_is_stable_until_the_record_changes(world):
 def test_a_change_after_signing_supersedes_the_signature_until_re_signed(world):
     first = _sign(world)
     assert is_signature_current(first, world.program)
-    require_current_signature(world.program)
 
     _change(world)
 
     assert not is_signature_current(first, world.program)
-    with pytest.raises(Conflict) as refused:
-        require_current_signature(world.program)
-    assert refused.value.message == SIGNED_RECORD_CHANGED
-
     second = _sign(world)
-    require_current_signature(world.program)
+    assert is_signature_current(second, world.program)
     assert [item.current for item in signatures_with_status(world.program)] == [False, True]
     assert list(signatures_for(world.program)) == [first, second]
 
 
-def test_a_required_signature_of_a_given_meaning_must_exist(world):
-    _sign(world, meaning="reviewed")
-    require_current_signature(world.program, meaning="reviewed")
-    with pytest.raises(Invalid) as refused:
-        require_current_signature(world.program, meaning="approved")
-    assert refused.value.message == SIGNATURE_REQUIRED
+def test_a_record_type_without_a_content_definition_is_signed_as_its_row(world):
+    signature = _sign(world)
+    assert signature.content_version == ROW_CONTENT
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.SIGN)
+    assert entry.changes["content_version"] == [None, ROW_CONTENT]
 
 
-def test_an_unsigned_record_may_be_edited_without_a_signature(world):
-    _change(world)
-    assert_unsigned_or_resigned(world.program)
-
-
-def test_an_edit_of_a_signed_record_is_refused_without_a_new_signature(world):
-    _sign(world)
-
-    def edit_without_signing():
-        with transaction.atomic():
-            _change(world)
-            assert_unsigned_or_resigned(world.program)
-
-    with pytest.raises(Invalid) as refused:
-        edit_without_signing()
-    assert refused.value.message == SIGNED_RECORD_NEEDS_SIGNATURE
-    world.program.refresh_from_db()
-    assert world.program.health != "red"
-
-
-def test_an_edit_of_a_signed_record_passes_with_a_signature_of_the_new_content(world):
-    _sign(world)
-    _change(world)
-    resigned = _sign(world)
-    assert_unsigned_or_resigned(world.program, new_signature=resigned)
-
-
-def test_an_old_or_foreign_signature_does_not_cover_an_edit(world):
-    old = _sign(world)
-    _change(world)
-    with pytest.raises(Conflict) as stale:
-        assert_unsigned_or_resigned(world.program, new_signature=old)
-    assert stale.value.message == SIGNED_RECORD_CHANGED
-
+def test_a_signature_of_another_record_is_not_current_for_this_one(world):
     foreign = signature_sign(
         signer=world.pm, password=PASSWORD, record=world.program_b, meaning="approved"
     )
-    with pytest.raises(Invalid) as wrong:
-        assert_unsigned_or_resigned(world.program, new_signature=foreign)
-    assert wrong.value.message == SIGNATURE_OF_ANOTHER_RECORD
+    assert not is_signature_current(foreign, world.program)
 
 
 @pytest.mark.parametrize(
@@ -281,6 +245,7 @@ def test_the_manifestation_shows_name_times_meaning_version_and_superseded(world
     assert signature.short_version in html
     assert current.short_version in html
     assert html.count("Superseded: record changed after signing") == 1
+    assert html.count(">Current</span>") == 1
     assert f"{signature.signed_at:%H:%M:%S} UTC" in html
 
 
@@ -353,3 +318,149 @@ def test_sqlite_refuses_update_and_delete_on_signature_rows(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "REFUSED-BOTH" in result.stdout
+
+
+# What a deviation's signature binds (deviations/signed_content.py): the deviation with its
+# impact, closure, root causes and CAPA actions; not the sponsor's acknowledgement.
+
+
+def _closed_deviation(world):
+    deviation = log_deviation(world)
+    capa = capa_add(
+        actor=world.pm,
+        deviation=deviation,
+        kind="corrective",
+        description="Replace the gasket",
+        owner=world.pm,
+    )
+    cause = root_cause_add(
+        actor=world.pm, deviation=deviation, category="equipment", description="Worn gasket"
+    )
+    closed = move(world, deviation, "investigating", "pending_capa", "closed")
+    return closed, capa, cause
+
+
+def _current(deviation) -> list[bool]:
+    return [item.current for item in signatures_with_status(deviation)]
+
+
+def test_a_deviation_is_signed_under_its_own_content_definition(world):
+    closed, _, _ = _closed_deviation(world)
+    signature = Signature.objects.get()
+    assert signature.content_version == signed_content.CONTENT_VERSION
+    content = signatures.signed_content(closed)
+    assert set(content) == {"deviation", "impact", "closure", "root_causes", "capas"}
+    assert content["deviation"]["status"] == "closed"
+    assert [capa["description"] for capa in content["capas"]] == ["Replace the gasket"]
+    assert [cause["description"] for cause in content["root_causes"]] == ["Worn gasket"]
+    assert "sponsor_acknowledged_at" not in json.dumps(content)
+    assert "version" not in content["deviation"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d, capa, cause: CAPA.objects.filter(pk=capa.pk).update(status="done"),
+        lambda d, capa, cause: CAPA.objects.filter(pk=capa.pk).update(effectiveness_check="x"),
+        lambda d, capa, cause: RootCause.objects.filter(pk=cause.pk).update(description="Other"),
+        lambda d, capa, cause: RootCause.objects.filter(pk=cause.pk).delete(),
+        lambda d, capa, cause: Deviation.objects.filter(pk=d.pk).update(impact_cost="More"),
+        lambda d, capa, cause: Deviation.objects.filter(pk=d.pk).update(closure_reason="Other"),
+        lambda d, capa, cause: d.affected_milestones.add(
+            Milestone.objects.create(
+                program=d.program, name="PPQ", baseline_date=d.aware_at, forecast_date=d.aware_at
+            )
+        ),
+    ],
+    ids=[
+        "capa status",
+        "capa effectiveness",
+        "root cause",
+        "root cause removed",
+        "impact",
+        "closure",
+        "affected milestone",
+    ],
+)
+def test_a_change_in_the_database_to_any_part_of_a_signed_deviation_supersedes_it(world, change):
+    closed, capa, cause = _closed_deviation(world)
+    assert _current(closed) == [True]
+
+    change(closed, capa, cause)
+
+    assert _current(closed) == [False]
+
+
+def test_the_acknowledgement_and_the_bookkeeping_are_not_signed_content(world):
+    closed, _, _ = _closed_deviation(world)
+
+    Deviation.objects.filter(pk=closed.pk).update(
+        sponsor_acknowledged_at=timezone.now(),
+        sponsor_acknowledged_by=world.lead_a,
+        seconds_to_acknowledge=60,
+        version=99,
+    )
+
+    assert _current(closed) == [True]
+
+
+def _row_signature(world, deviation) -> Signature:
+    """A signature as the portal made them before content definitions: of the row (v1)."""
+    return Signature.objects.create(
+        signer=world.staff,
+        printed_name=world.staff.display_name,
+        meaning="approved",
+        model="deviations.deviation",
+        object_pk=str(deviation.pk),
+        object_repr=str(deviation),
+        record_version=record_version(deviation, ROW_CONTENT),
+        content_version=ROW_CONTENT,
+        program=deviation.program,
+    )
+
+
+def test_a_signature_made_under_the_row_definition_is_still_checked_by_it(world):
+    closed, capa, _ = _closed_deviation(world)
+    old = _row_signature(world, closed)
+    assert is_signature_current(old, closed)
+
+    # Not part of the row: the row definition never covered the CAPA actions.
+    CAPA.objects.filter(pk=capa.pk).update(status="done")
+    assert is_signature_current(old, closed)
+
+    Deviation.objects.filter(pk=closed.pk).update(impact_cost="More")
+    assert not is_signature_current(old, closed)
+
+
+def test_an_acknowledgement_after_a_row_signature_leaves_it_current(world):
+    """The row definition hashed the acknowledgement's fields while they were empty; they are
+    written once, so the row with them still empty is what was signed."""
+    closed, _, _ = _closed_deviation(world)
+    old = _row_signature(world, closed)
+
+    reporting.deviation_acknowledge(actor=world.lead_a, deviation=closed)
+
+    assert is_signature_current(old, closed)
+    assert [item.current for item in signatures_with_status(closed)] == [True, True]
+    Deviation.objects.filter(pk=closed.pk).update(title="Changed")
+    assert not is_signature_current(old, closed)
+
+
+def test_a_content_definition_starts_at_2_and_one_version_has_one_definition(monkeypatch):
+    monkeypatch.setattr(signatures, "_RECORD_TYPES", {})
+
+    def content(record):
+        return {}
+
+    with pytest.raises(ValueError, match="row itself"):
+        signatures.register_content(Deviation, version=ROW_CONTENT, content=content)
+    signatures.register_content(Deviation, version=2, content=content)
+    signatures.register_content(Deviation, version=2, content=content)  # again: the same one
+    with pytest.raises(ValueError, match="already has a content definition 2"):
+        signatures.register_content(Deviation, version=2, content=lambda record: {"other": 1})
+
+
+def test_a_signature_under_an_unknown_definition_cannot_be_checked(world):
+    closed, _, _ = _closed_deviation(world)
+    with pytest.raises(LookupError, match="no signed-content definition 7"):
+        record_version(closed, 7)

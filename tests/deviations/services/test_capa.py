@@ -104,7 +104,9 @@ def test_a_closed_deviation_gets_no_new_capa(world, deviation):
     closed = move(world, deviation, "investigating", "pending_capa", "closed")
     with pytest.raises(Conflict) as refused:
         _add(world, closed)
-    assert refused.value.message == common.NOT_OPEN
+    assert refused.value.message == common.LOCKED.format(
+        reference=closed.reference, status="closed"
+    )
 
 
 def test_an_open_capa_is_overdue_once_the_sites_day_after_its_due_date_begins(world):

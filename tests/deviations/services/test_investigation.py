@@ -1,13 +1,13 @@
 """What the investigation learns: edits with a reason (audited with it), the affected
-milestones, stale and closed refusals, re-signing a signed deviation, and root causes."""
+milestones, stale and closed refusals, and root causes."""
 
 import datetime
 
 import pytest
 
-from deviations.services import common, extensions, investigation
+from deviations.services import common, investigation
 from portal.access import NOT_ALLOWED
-from portal.errors import Conflict, Invalid, NotAllowed, ServiceError
+from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import AuditEntry
 from programs.models import Event, Milestone, Program
 from tests.deviations.conftest import move
@@ -118,39 +118,13 @@ def test_a_closed_deviation_cannot_change(world, deviation):
             reason="r",
             title="Changed",
         )
-    assert refused.value.message == common.NOT_OPEN
+    assert refused.value.message == common.LOCKED.format(
+        reference=closed.reference, status="closed"
+    )
     with pytest.raises(Conflict):
         investigation.root_cause_add(
             actor=world.staff, deviation=closed, category="method", description="Late"
         )
-
-
-def test_a_signed_open_deviation_changes_only_with_a_new_signature(world, deviation, password):
-    extension = extensions.extension_request(
-        actor=world.pm,
-        deviation=deviation,
-        new_due=deviation.investigation_due + datetime.timedelta(days=14),
-        reason="Waiting for the supplier's report",
-    )
-    extensions.extension_approve(
-        actor=world.staff, extension=extension, expected_version=1, password=password
-    )
-    deviation.refresh_from_db()
-    with pytest.raises(ServiceError):
-        investigation.deviation_update(
-            actor=world.staff, deviation=deviation, expected_version=2, reason="r", title="X"
-        )
-    deviation.refresh_from_db()
-    assert deviation.version == 2
-    updated = investigation.deviation_update(
-        actor=world.staff,
-        deviation=deviation,
-        expected_version=2,
-        reason="Corrected title",
-        title="X",
-        password=password,
-    )
-    assert updated.title == "X"
 
 
 def test_root_causes_are_categorised_and_several_and_tied_to_their_events(world, deviation):
