@@ -1,5 +1,6 @@
 """The deviation's lifecycle: one table of allowed moves, the action each one needs (the
-capacities that allow it come from `portal.access`), and the one service that makes them."""
+capacities that allow it come from `portal.access`), and the one service that makes them.
+Closing and cancelling sign and lock the deviation; reopening, signed too, unlocks it."""
 
 from __future__ import annotations
 

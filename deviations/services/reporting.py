@@ -94,7 +94,9 @@ def deviation_log(
 
 @atomic_service
 def deviation_acknowledge(*, actor: User, deviation: Deviation) -> Deviation:
-    """The sponsor confirms it was told: once, with who and when."""
+    """The sponsor confirms it was told: once, with who and when. Also after closure: the
+    acknowledgement is recorded beside the signed content (deviations.signed_content), so it
+    leaves every signature current."""
     access.require(actor, Action.ACKNOWLEDGE_DEVIATION, deviation.program)
     program = changes.lock_program(deviation.program_id)
     locked = lock_deviation(deviation)
