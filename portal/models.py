@@ -166,6 +166,12 @@ class AuditEntry(models.Model):
         ACCESS = "access", "Access"
         SIGN = "sign", "Signed"
         SIGN_FAILED = "sign_fail", "Signature refused"
+        # Authentication events (portal.auth_events): global entries, never a program's.
+        LOGIN = "login", "Signed in"
+        LOGOUT = "logout", "Signed out"
+        LOGIN_FAILED = "login_fail", "Sign-in refused"
+        LOCKOUT = "lockout", "Sign-in locked"
+        PASSWORD = "password", "Password changed"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
