@@ -96,14 +96,18 @@ def sign_in_refused(
     """`credentials` arrive with the password already masked by Django; only the email is kept.
     Nobody is signed in, so the entry has no actor."""
     email = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")
-    refuse(request=request, email=email, why="wrong email or password, or an inactive account")
+    refuse(request=request, email=email)
 
 
-def refuse(*, request: HttpRequest | None, email: str, why: str) -> AuditEntry:
-    """A sign-in attempt refused: wrong credentials, or right ones for an account that may not
-    sign in there (the admin's sign-in page refuses non-staff accounts)."""
+def refuse(*, request: HttpRequest | None, email: str, why: str = "") -> AuditEntry:
+    """A sign-in attempt refused: `why` when the caller knows (right credentials for an account
+    that may not sign in there: the admin's page refuses non-staff accounts), else a deactivated
+    account or wrong credentials (which of email and password is not said, there either)."""
     email = email[:EMAIL_LENGTH]
     account = _account(email)
+    if not why:
+        inactive = bool(account.pk) and not account.is_active
+        why = "the account is deactivated" if inactive else "wrong email or password"
     return record(
         action=AuditEntry.Action.LOGIN_FAILED,
         account=account,

@@ -26,7 +26,7 @@ from programs.admin import ProgramAdmin, ProgramMemberAdmin
 from programs.models import Event, Program, ProgramMember
 from programs.services.members import TENURE_ENDED, program_member_update
 from tests.factories import member
-from tests.support.admin import admin_url, post_form, superuser_client
+from tests.support.admin import admin_url, form_data, post_form, superuser_client
 
 # Each editable admin and the test below that drives its form.
 EDITABLE = {
@@ -111,6 +111,22 @@ def test_moving_a_sponsor_viewer_into_cdmo_leadership_in_the_admin_is_audited(cl
     assert flags.changes == {"is_staff": [False, True]}
     assert groups.changes == {"groups": [[], [group.pk]]}
     assert_by_the_admin(flags, response)
+
+
+def test_a_sponsors_member_is_refused_a_cdmo_role_and_nothing_is_written(client, world):
+    url = admin_url(User, "change", world.viewer_a.pk)
+    data = {**form_data(client.get(url)), "membership-0-role": "leadership"}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    (inline,) = response.context["inline_admin_formsets"]
+    assert inline.formset.errors[0]["role"] == [
+        "CDMO leadership is not a role in a Sponsor organisation: choose one of Sponsor viewer, "
+        "Sponsor lead, or move the person to another organisation."
+    ]
+    assert Membership.objects.get(user=world.viewer_a).role == "viewer"
+    assert not AuditEntry.objects.filter(action="update").exists()
 
 
 def test_a_user_deactivated_and_made_superuser_in_the_admin_is_audited(client, world):

@@ -70,8 +70,20 @@ def test_a_wrong_password_is_recorded_with_the_email_and_never_the_password(worl
     assert entry.object_pk == str(world.lead_a.pk)
     assert entry.changes["email"] == [None, world.lead_a.email]
     assert entry.changes["known_account"] == [None, True]
+    assert entry.reason == "Sign-in refused: wrong email or password."
     assert "Guess-number-1" not in str(entry.changes) + entry.reason
     assert_from_the_browser(entry, response)
+    assert auth_entries("login") == []
+
+
+def test_a_deactivated_account_is_refused_and_recorded_as_such(world):
+    world.lead_a.is_active = False
+    world.lead_a.save(update_fields=["is_active"])
+
+    sign_in(browser(), world.lead_a.email, PASSWORD)
+
+    (entry,) = auth_entries("login_fail")
+    assert entry.reason == "Sign-in refused: the account is deactivated."
     assert auth_entries("login") == []
 
 
