@@ -6,33 +6,54 @@ from collections.abc import Callable, Collection
 from typing import Any, cast
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 
-from portal import throttle
+from portal import auth_events, throttle
 from portal.errors import ServiceError
 from portal.models import Signature
 from portal.signatures import MEANING_REQUIRED
 
 
-class ThrottledLoginForm(AuthenticationForm):
+class _Throttled:
+    """Refuses further sign-in attempts after repeated failures (`portal.throttle`). For the
+    sign-in forms, Django's `AuthenticationForm` and the admin's."""
+
+    data: Any
+    request: HttpRequest | None
+    user_cache: Any
+
+    def clean(self) -> dict[str, Any]:
+        email = str(self.data.get("username", ""))
+        address = auth_events.client_address(self.request)
+        if throttle.is_locked(email, address):
+            raise forms.ValidationError(throttle.TOO_MANY_ATTEMPTS, code="throttled")
+        try:
+            cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        except forms.ValidationError:
+            if self.user_cache is not None:
+                # The password was right but the account may not sign in here (the admin's page
+                # refuses non-staff accounts): `authenticate` succeeded, so no signal says so.
+                auth_events.refuse(
+                    request=self.request, email=email, why="the account may not sign in here"
+                )
+            throttle.record_failure(email, address, request=self.request)
+            raise
+        throttle.clear(email, address)
+        return cleaned
+
+
+class ThrottledLoginForm(_Throttled, AuthenticationForm):
     """Django's sign-in form, refusing further attempts after repeated failures."""
 
     username = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
-    def clean(self) -> dict[str, Any]:
-        email = self.data.get("username", "")
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if throttle.is_locked(email, address):
-            raise forms.ValidationError(throttle.TOO_MANY_ATTEMPTS, code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            throttle.record_failure(email, address)
-            raise
-        throttle.clear(email, address)
-        return cleaned
+
+class ThrottledAdminLoginForm(_Throttled, AdminAuthenticationForm):
+    """The admin's sign-in page, under the same throttle as the portal's."""
 
 
 class TokenCreateForm(forms.Form):

@@ -9,8 +9,14 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+ROLE_OUTSIDE_ORGANISATION = (
+    "{role} is not a role in a {kind} organisation: choose one of {roles}, or move the person "
+    "to another organisation."
+)
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -104,6 +110,25 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.organisation}"
 
+    def clean(self) -> None:
+        """The role decides what a member sees, so it must belong to the organisation's side:
+        a sponsor's member with a CDMO role would see every sponsor."""
+        if self.organisation_id is None or not self.role:
+            return
+        cdmo = self.organisation.kind == Organisation.Kind.CDMO
+        allowed = self.CDMO_ROLES if cdmo else self.SPONSOR_ROLES
+        if self.role not in allowed:
+            labels = [str(label) for value, label in self.Role.choices if value in allowed]
+            raise ValidationError(
+                {
+                    "role": ROLE_OUTSIDE_ORGANISATION.format(
+                        role=self.get_role_display(),
+                        kind=self.organisation.get_kind_display(),
+                        roles=", ".join(labels),
+                    )
+                }
+            )
+
     @property
     def is_cdmo(self) -> bool:
         return self.role in self.CDMO_ROLES
@@ -166,6 +191,12 @@ class AuditEntry(models.Model):
         ACCESS = "access", "Access"
         SIGN = "sign", "Signed"
         SIGN_FAILED = "sign_fail", "Signature refused"
+        # Authentication events (portal.auth_events): global entries, never a program's.
+        LOGIN = "login", "Signed in"
+        LOGOUT = "logout", "Signed out"
+        LOGIN_FAILED = "login_fail", "Sign-in refused"
+        LOCKOUT = "lockout", "Sign-in locked"
+        PASSWORD = "password", "Password changed"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

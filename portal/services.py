@@ -1,4 +1,8 @@
-"""Writes for the core: API tokens."""
+"""Writes for the core: API tokens.
+
+A token's creation and revocation are audit entries in the global chain (an account's
+credentials, like the authentication events of `portal.auth_events`), with the acting user, or
+none for the command line; the key's hash is never written to the trail."""
 
 from __future__ import annotations
 
@@ -6,11 +10,14 @@ from django.utils import timezone
 
 from portal import access, audit, selectors
 from portal.errors import Invalid, NotAllowed
-from portal.models import ApiToken, User
+from portal.models import ApiToken, AuditEntry, User
 from portal.transactions import atomic_service
 
 NOT_TOKEN_MANAGER = "Only a sponsor lead can manage their organisation's API tokens."
 TOKEN_NAME_REQUIRED = "Give the token a name that says what it is for."
+TOKEN_CREATED = "API token created."
+TOKEN_CREATED_BY_OPERATOR = "API token created on the command line (manage.py create_api_token)."
+TOKEN_REVOKED = "API token revoked."
 
 
 @atomic_service
@@ -33,7 +40,15 @@ def api_token_create(*, actor: User | None, user: User, name: str) -> tuple[ApiT
     )
     token.full_clean()
     token.save()
-    audit.record_create(actor=actor, instance=token)
+    created = {name: [None, value] for name, value in audit.snapshot(token).items()}
+    del created["key_hash"]
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Action.CREATE,
+        instance=token,
+        changes=created,
+        reason=TOKEN_CREATED if actor is not None else TOKEN_CREATED_BY_OPERATOR,
+    )
     return token, key
 
 
@@ -49,5 +64,5 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     token.revoked_at = timezone.now()
     token.revoked_by = actor
     token.save(update_fields=["revoked_at", "revoked_by"])
-    audit.record_update(actor=actor, instance=token, before=before)
+    audit.record_update(actor=actor, instance=token, before=before, reason=TOKEN_REVOKED)
     return token

@@ -22,7 +22,17 @@ VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", default=False)
 # Under pytest the test switches are on even when PORTAL_TESTING is not exported: pytest-django
 # imports these settings before any conftest could set it.
-TESTING = env_bool("PORTAL_TESTING", default="pytest" in sys.modules)
+_IN_PYTEST = "pytest" in sys.modules
+TESTING = env_bool("PORTAL_TESTING", default=_IN_PYTEST)
+# The test switches (an MD5 password hasher, the development SECRET_KEY, plain static files and
+# cookies without `Secure`) must never reach a server: outside DEBUG only pytest's own process
+# may have them (pytest-django imports these settings with DEBUG off).
+if TESTING and not DEBUG and not _IN_PYTEST:
+    raise ImproperlyConfigured(
+        "PORTAL_TESTING=1 is refused when DEBUG is off: it switches on test shortcuts (an MD5 "
+        "password hasher, the development SECRET_KEY, insecure cookies). Unset it in "
+        "production; for local commands set DEBUG=1 instead."
+    )
 
 _DEV_SECRET = "insecure-embedded-mode-key-never-use-in-production-0123456789abcdef"
 SECRET_KEY = env_str("SECRET_KEY", default=_DEV_SECRET if (DEBUG or TESTING) else None)
@@ -280,9 +290,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "CDMO Partnership Portal API",
     "DESCRIPTION": (
         "Program status, updates and (as they land) milestones, deviations and KPIs for "
-        "sponsors' own systems. Authenticate with `Authorization: Token <key>`; records are "
-        "addressed by reference (program code), never by database id. Errors share one shape: "
-        '`{"error": {"code", "message", "fields"}}`.'
+        "sponsors' own systems. Authenticate with `Authorization: Token <key>` (or a signed-in "
+        "browser session); this documentation and the schema (`/api/v1/schema/`) need sign-in "
+        "too. Records are addressed by reference (program code), never by database id. Errors "
+        'share one shape: `{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import access, selectors, services
+from portal import access, auth_events, selectors, services
 from portal.celery import app as celery_app
 from portal.errors import ServiceError
 from portal.forms import TokenCreateForm, add_service_error
@@ -82,6 +85,16 @@ def token_revoke(request: PortalRequest, pk: int) -> HttpResponse:
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked. Clients using it now get 401.")
     return redirect("token-list")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password page; the change is written to the audit trail with it."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            auth_events.password_changed(request=self.request, user=form.user, by=form.user)
+        return response
 
 
 def events_outside_asgi(request: HttpRequest) -> HttpResponse:

@@ -1,11 +1,14 @@
+"""Programs and their people in the admin site: edits go through the programs' services, so
+they are audited in the program's chain, told to its stream and bump its version like any
+other change. Everything else under a program changes in the portal and is read-only here."""
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from portal.admin import ADMIN_REASON, AuditedAdmin, ReadOnlyAdmin
-from portal.models import User
+from portal.admin import ADMIN_REASON, AuditedAdmin, ReadOnlyAdmin, acting_admin
 from programs.models import (
     Budget,
     ChangeOrder,
@@ -22,11 +25,13 @@ from programs.services.members import (
     program_member_assign,
     program_member_update,
 )
+from programs.services.program import program_create, program_update
 
 
 @admin.register(Program)
 class ProgramAdmin(AuditedAdmin):
-    """Programs are set up here by the CDMO's administrator; every edit is audited."""
+    """Programs are set up here by the CDMO's administrator, through `program_create` and
+    `program_update`. The sponsor is fixed once the program exists."""
 
     list_display = ["code", "name", "sponsor", "phase", "status", "health"]
     list_filter = ["sponsor", "phase", "status", "health"]
@@ -40,6 +45,19 @@ class ProgramAdmin(AuditedAdmin):
         "health_override_at",
         "baseline_frozen_at",
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "sponsor"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        actor = acting_admin(request)
+        if change:
+            values = {name: form.cleaned_data[name] for name in form.changed_data}
+            program_update(actor=actor, program=obj, values=values, reason=ADMIN_REASON)
+            return
+        saved = program_create(actor=actor, reason=ADMIN_REASON, **form.cleaned_data)
+        obj.pk = saved.pk
 
 
 class ProgramMemberForm(forms.ModelForm):
@@ -67,10 +85,11 @@ class ProgramMemberForm(forms.ModelForm):
 
 
 @admin.register(ProgramMember)
-class ProgramMemberAdmin(admin.ModelAdmin):
+class ProgramMemberAdmin(AuditedAdmin):
     """People are put on a program here too, through the same services as everywhere else:
     a new dedicated PM ends the previous tenure and the stream records the handover. A saved
-    tenure changes only its rank or its end; a different person or role is a new row."""
+    tenure changes only its rank or its end, and an ended one stays ended: a different person
+    or role, or the same person again, is a new tenure (a PM's is a handover)."""
 
     form = ProgramMemberForm
     list_display = ["program", "user", "role", "rank", "started_at", "ended_at"]
@@ -79,10 +98,13 @@ class ProgramMemberAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["program", "user", "role", "started_at"] if obj is not None else []
+        if obj is None:
+            return []
+        fixed = ["program", "user", "role", "started_at"]
+        return [*fixed, "ended_at"] if obj.ended_at is not None else fixed
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        actor = request.user if isinstance(request.user, User) else None
+        actor = acting_admin(request)
         if change:
             saved = program_member_update(
                 actor=actor,
@@ -93,12 +115,14 @@ class ProgramMemberAdmin(admin.ModelAdmin):
             )
         else:
             saved = program_member_assign(
-                actor=actor, program=obj.program, user=obj.user, role=obj.role, rank=obj.rank
+                actor=actor,
+                program=obj.program,
+                user=obj.user,
+                role=obj.role,
+                rank=obj.rank,
+                reason=ADMIN_REASON,
             )
         obj.pk, obj.started_at, obj.ended_at = saved.pk, saved.started_at, saved.ended_at
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Event)

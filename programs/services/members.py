@@ -17,11 +17,21 @@ from programs.models import Program, ProgramMember
 
 RANK_UNKNOWN = "Rank is primary, backup or empty."
 ENDED_BEFORE_START = "A tenure cannot end before it started."
+TENURE_ENDED = (
+    "This tenure has ended and stays ended: assign the person again for a new one "
+    "(for a dedicated PM, a handover)."
+)
 
 
 @atomic_service
 def program_member_assign(
-    *, actor: User | None, program: Program, user: User, role: str, rank: str = ""
+    *,
+    actor: User | None,
+    program: Program,
+    user: User,
+    role: str,
+    rank: str = "",
+    reason: str = "",
 ) -> ProgramMember:
     """Put a person on the program. A new dedicated PM ends the previous one's tenure and the
     stream records the handover, so the history reads continuously across staff changes.
@@ -59,6 +69,7 @@ def program_member_assign(
         member,
         actor=actor,
         program=locked,
+        reason=reason,
         note=changes.Note(
             verb="member.handover" if handover else "member.assigned",
             summary=summary,
@@ -80,11 +91,14 @@ def program_member_update(
     reason: str = "",
 ) -> ProgramMember:
     """Change a tenure's rank or end it (someone leaves the program). Who and in which role
-    never change: a different person or role is a new assignment, with its own history."""
+    never change: a different person or role is a new assignment, with its own history. An
+    ended tenure is not reopened: that would put a PM back without the handover."""
     if rank not in ("", *ProgramMember.Rank.values):
         raise Invalid(RANK_UNKNOWN, field="rank")
     program = changes.lock_program(member.program_id)
     member = ProgramMember.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if member.ended_at is not None and ended_at != member.ended_at:
+        raise Invalid(TENURE_ENDED, field="ended_at")
     if ended_at is not None and ended_at < member.started_at:
         raise Invalid(ENDED_BEFORE_START, field="ended_at")
     leaves = ended_at is not None and member.ended_at is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from portal.access import Audience
 from portal.errors import Invalid
 from portal.models import Organisation, User
@@ -10,6 +12,25 @@ from programs import changes
 from programs.models import Program
 
 NOT_A_SPONSOR = "A program belongs to a sponsor organisation."
+NOT_SET_UP = "{field} is not part of a program's set-up: it changes through the portal."
+
+# What the administrator may change on a program once it exists. Never its sponsor: a program
+# does not move between sponsors (its whole history is the sponsor's); health, overrides and
+# the baseline freeze change through their services.
+SET_UP_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "product",
+        "modality",
+        "phase",
+        "status",
+        "start_date",
+        "target_launch_date",
+        "slip_threshold_days",
+        "currency",
+    }
+)
 
 
 @atomic_service
@@ -20,6 +41,7 @@ def program_create(
     code: str,
     name: str,
     phase: str,
+    reason: str = "",
     **fields: object,
 ) -> Program:
     if sponsor.kind != Organisation.Kind.SPONSOR:
@@ -30,9 +52,36 @@ def program_create(
         program,
         actor=actor,
         program=program,
+        reason=reason,
         note=changes.Note(
             verb="program.created",
             summary=f"Program {program.code} created",
             audience=Audience.SPONSOR,
         ),
     )
+
+
+@atomic_service
+def program_update(
+    *, actor: User | None, program: Program, values: Mapping[str, object], reason: str = ""
+) -> Program:
+    """Change a program's set-up (`SET_UP_FIELDS`): audited old → new in the program's chain
+    and told to the CDMO in its stream. Nothing is written when no value changes."""
+    for name in values:
+        if name not in SET_UP_FIELDS:
+            raise Invalid(NOT_SET_UP.format(field=name.replace("_", " ").capitalize()), field=name)
+    locked = changes.lock_program(program.pk)
+    changed = [name for name in values if getattr(locked, name) != values[name]]
+    changes.update(
+        locked,
+        actor=actor,
+        program=locked,
+        values=values,
+        reason=reason,
+        note=changes.Note(
+            verb="program.updated",
+            summary=f"Program {locked.code} set-up changed: {', '.join(sorted(changed))}",
+            audience=Audience.INTERNAL,
+        ),
+    )
+    return locked

@@ -1,4 +1,5 @@
-"""The API documentation page under the portal's strict CSP, and what it costs to load.
+"""The API documentation page under the portal's strict CSP, what it costs to load, and who may
+load it (signed-in users: the schema and its docs are not for anonymous visitors).
 
 The weight is measured as production serves it: static files collected by the production
 storage (hashed, gzip-compressed; brotli only where the Brotli package is installed, which it
@@ -8,6 +9,7 @@ with `Accept-Encoding: gzip` as browsers do. The figures are the bytes of the bo
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,7 +22,10 @@ from django.test import Client
 from django.test.utils import override_settings
 from servestatic import ServeStatic
 
+from tests.support.api import assert_error, openapi_schema
+
 DOCS = "/api/v1/docs/"
+SCHEMA = "/api/v1/schema/"
 BUDGET = 1_500_000  # bytes: HTML, scripts, stylesheets, icon and the schema together
 PRODUCTION_STORAGES = {
     **settings.STORAGES,
@@ -58,6 +63,41 @@ def csp_nonce(response) -> str:
     match = re.search(r"script-src [^;]*'nonce-([^']+)'", policy)
     assert match, policy
     return match.group(1)
+
+
+@pytest.fixture
+def client(world) -> Client:
+    """A sponsor lead signed in by session, as a browser on the docs page is."""
+    signed_in = Client()
+    signed_in.force_login(world.lead_a)
+    return signed_in
+
+
+def test_anonymous_visitors_get_neither_schema_nor_docs():
+    schema = Client().get(SCHEMA)
+    docs = Client().get(DOCS)
+
+    assert_error(schema, 401, "not_authenticated")
+    assert docs.status_code == 302
+    assert docs["Location"] == f"/accounts/login/?next={DOCS}"
+
+
+def test_a_token_client_reads_the_schema_and_the_docs(api_as, world):
+    token = api_as(world.lead_a)
+
+    docs = token.get(DOCS)
+
+    assert token.get(SCHEMA).status_code == 200
+    assert docs.status_code == 200
+    assert f"Signed in as {world.lead_a.email}" in docs.content.decode()
+    assert "need sign-in" in docs.content.decode()
+
+
+def test_the_served_schema_is_the_one_the_in_process_tests_generate(client: Client):
+    response = client.get(SCHEMA, {"format": "json"})
+
+    assert response.status_code == 200
+    assert json.loads(response.content) == openapi_schema()
 
 
 def test_the_docs_page_has_no_inline_style_and_no_script_without_the_nonce(client: Client):

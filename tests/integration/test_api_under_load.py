@@ -4,7 +4,8 @@ two concurrent fuzzing workers per persona. No answer may be a server error: a d
 writers, the health task and the audit chain would show up here as a 500.
 
 The in-process schemathesis test (tests/api/test_schemathesis.py) holds every answer to the
-schema; this one holds the running system to "never a 5xx" under concurrency.
+schema; this one holds the running system to "never a 5xx" under concurrency. The schema itself
+needs sign-in: schemathesis fetches it with the same token header as its requests.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.core.management import call_command
 from portal.models import User
 from portal.services import api_token_create
 from tests.integration.test_celery_worker import Output, wait_until, worker_database_url
+from tests.support.processes import production_environment
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -55,18 +57,13 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 @pytest.fixture
 def environment(transactional_db) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": BROKER_URL,
-        "CELERY_BROKER_URL": BROKER_URL,
-        "PORTAL_TESTING": "1",
-        "API_THROTTLE_USER": "100000/min",
-        "API_THROTTLE_ANON": "100000/min",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
-    return env
+    return production_environment(
+        DATABASE_URL=worker_database_url(),
+        REDIS_URL=BROKER_URL,
+        CELERY_BROKER_URL=BROKER_URL,
+        API_THROTTLE_USER="100000/min",
+        API_THROTTLE_ANON="100000/min",
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ that parallel runs never take each other's tasks. Every wait has a deadline.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -29,6 +28,7 @@ from comms.models import Notification, Update
 from comms.services.updates import update_post
 from comms.tasks import deliver_update_notifications
 from portal.celery import app as celery_app
+from tests.support.processes import production_environment
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -92,15 +92,9 @@ def celery_worker(transactional_db, monkeypatch) -> Iterator[Worker]:
         pytest.fail("the worker test needs DATABASE_URL to point at PostgreSQL")
     queue = f"test-worker-{uuid.uuid4().hex}"
     monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    env = {
-        **os.environ,
-        "DATABASE_URL": worker_database_url(),
-        "CELERY_BROKER_URL": celery_app.conf.broker_url,
-        "PORTAL_TESTING": "1",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    env = production_environment(
+        DATABASE_URL=worker_database_url(), CELERY_BROKER_URL=celery_app.conf.broker_url
+    )
     command = [str(CELERY), "-A", "portal", "worker", "--pool=solo", "--loglevel=info"]
     command += ["--queues", queue, "--hostname", f"{queue}@%h"]
     command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]

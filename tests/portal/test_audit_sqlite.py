@@ -41,7 +41,9 @@ def test_sqlite_refuses_update_and_delete_on_audit_rows(tmp_path):
     env = {
         key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}
     }
+    # DEBUG=1: outside pytest's own process the test switches are refused without it.
     env.update(
+        DEBUG="1",
         PORTAL_TESTING="1",
         PORTAL_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="portal.settings",

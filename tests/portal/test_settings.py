@@ -11,6 +11,10 @@ from django.core.exceptions import ImproperlyConfigured
 from portal.env import env_bool, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "SECRET_KEY": "k" * 20 + "production-only-secret-value-0123456789-abcdefgh",
+    "ALLOWED_HOSTS": "portal.example.com",
+}
 
 
 def test_helpers_read_typed_values(monkeypatch):
@@ -69,13 +73,7 @@ def test_a_bad_database_url_refuses_to_start(tmp_path):
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = _manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        SECRET_KEY="k" * 20 + "production-only-secret-value-0123456789-abcdefgh",
-        ALLOWED_HOSTS="portal.example.com",
-        PORTAL_VAR_DIR=str(tmp_path),
+        "check", "--deploy", "--fail-level", "WARNING", PORTAL_VAR_DIR=str(tmp_path), **PRODUCTION
     )
     assert result.returncode == 0, result.stderr + result.stdout
 
@@ -87,3 +85,16 @@ def test_a_bad_site_calendar_refuses_to_start(tmp_path, name, value):
     result = _manage("check", DEBUG="1", PORTAL_VAR_DIR=str(tmp_path), **{name: value})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_the_testing_switch_refuses_to_start_without_debug(tmp_path):
+    result = _manage("check", PORTAL_TESTING="1", PORTAL_VAR_DIR=str(tmp_path), **PRODUCTION)
+
+    assert result.returncode != 0
+    assert "PORTAL_TESTING=1 is refused when DEBUG is off" in result.stderr
+
+
+def test_the_testing_switch_starts_with_debug(tmp_path):
+    result = _manage("check", PORTAL_TESTING="1", DEBUG="1", PORTAL_VAR_DIR=str(tmp_path))
+
+    assert result.returncode == 0, result.stderr

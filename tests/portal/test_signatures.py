@@ -303,8 +303,12 @@ def test_sqlite_refuses_update_and_delete_on_signature_rows(tmp_path):
     env = {
         key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}
     }
+    # DEBUG=1: outside pytest's own process the test switches are refused without it.
     env.update(
-        PORTAL_TESTING="1", PORTAL_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="portal.settings"
+        DEBUG="1",
+        PORTAL_TESTING="1",
+        PORTAL_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="portal.settings",
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True, timeout=120)

@@ -29,7 +29,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from tests.support.api import ERROR_KEYS, Auth, post_json, token_client
+from tests.support.api import ERROR_KEYS, Auth, openapi_schema, post_json, token_client
 from tests.support.world import PERSONAS, World
 
 HARNESS_PERSONAS = [*PERSONAS, "admin"]
@@ -291,9 +291,7 @@ def url_patterns(*, everything: bool = False) -> Iterator[tuple[str, str]]:
 
 def openapi_operations() -> list[tuple[str, str, str]]:
     """(method, path, URL name) of every operation in the generated OpenAPI schema."""
-    from drf_spectacular.generators import SchemaGenerator
-
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    schema = openapi_schema()
     found = []
     for path, item in schema["paths"].items():
         # Every path parameter (a code, a reference, a number) resolves as "1".

@@ -1,0 +1,149 @@
+"""Authentication events in the audit trail: signing in and out, refused sign-ins, lockouts and
+password changes.
+
+Signing in, signing out and refused sign-ins are recorded by receivers of Django's auth signals
+(`user_logged_in`, `user_logged_out`, `user_login_failed`). Those signals are the framework's own
+hooks for exactly these events: `login()`, `logout()` and `authenticate()` send them whichever page
+calls them (the portal's sign-in page, the admin's, a test client's `force_login`), so no way in
+or out goes unrecorded. The house rule "no signals for domain behaviour" is about domain flows,
+whose steps must be visible in their service; here the framework owns the flow and the receivers
+only write it down. Lockouts (`portal.throttle`) and password changes (the password page, the
+admin's password form) are recorded by the code that makes them, with the functions below.
+
+Every entry is global (no program): it is the record of an account, not of a program, so a
+sponsor never finds the CDMO's sign-ins in a program's audit trail. The subject is the account
+(`portal.user`); an attempt with an email that names no account is recorded with an empty object
+id and the email as typed, so that probing for accounts shows as well. Each entry carries the
+client address, the user agent and the request id; a password never.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from portal import audit
+from portal.models import AuditEntry, User
+
+USER_AGENT_LENGTH = 300
+EMAIL_LENGTH = 254
+
+
+def client_address(request: HttpRequest | None) -> str:
+    """The client's address as the server sees it (uvicorn puts a trusted proxy's
+    `X-Forwarded-For` there): the throttle counts by it and the audit trail records it."""
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
+def _client(request: HttpRequest | None) -> dict[str, list[Any]]:
+    agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    return {
+        "client_address": [None, client_address(request)],
+        "user_agent": [None, agent[:USER_AGENT_LENGTH]],
+    }
+
+
+def _account(email: str) -> User:
+    """The account an email names, or a stand-in for none: never saved, its empty id is what
+    the entry records as the object."""
+    found = User.objects.filter(email__iexact=email.strip()).first() if email.strip() else None
+    if found is not None:
+        return found
+    stand_in = User(email=email, display_name="")
+    stand_in.pk = ""
+    return stand_in
+
+
+def record(
+    *,
+    action: str,
+    account: User,
+    actor: User | None,
+    request: HttpRequest | None,
+    details: dict[str, list[Any]] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """One authentication event about `account`, in the global chain."""
+    with transaction.atomic():
+        return audit.record(
+            actor=actor,
+            action=action,
+            instance=account,
+            changes={**(details or {}), **_client(request)},
+            reason=reason,
+        )
+
+
+@receiver(user_logged_in, dispatch_uid="portal.auth_events.signed_in")
+def signed_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    record(action=AuditEntry.Action.LOGIN, account=user, actor=user, request=request)
+
+
+@receiver(user_logged_out, dispatch_uid="portal.auth_events.signed_out")
+def signed_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
+    if isinstance(user, User):  # None when nobody was signed in
+        record(action=AuditEntry.Action.LOGOUT, account=user, actor=user, request=request)
+
+
+@receiver(user_login_failed, dispatch_uid="portal.auth_events.sign_in_refused")
+def sign_in_refused(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """`credentials` arrive with the password already masked by Django; only the email is kept.
+    Nobody is signed in, so the entry has no actor."""
+    email = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")
+    refuse(request=request, email=email)
+
+
+def refuse(*, request: HttpRequest | None, email: str, why: str = "") -> AuditEntry:
+    """A sign-in attempt refused: `why` when the caller knows (right credentials for an account
+    that may not sign in there: the admin's page refuses non-staff accounts), else a deactivated
+    account or wrong credentials (which of email and password is not said, there either)."""
+    email = email[:EMAIL_LENGTH]
+    account = _account(email)
+    if not why:
+        inactive = bool(account.pk) and not account.is_active
+        why = "the account is deactivated" if inactive else "wrong email or password"
+    return record(
+        action=AuditEntry.Action.LOGIN_FAILED,
+        account=account,
+        actor=None,
+        request=request,
+        details={"email": [None, email], "known_account": [None, bool(account.pk)]},
+        reason=f"Sign-in refused: {why}.",
+    )
+
+
+def lockout(
+    *, request: HttpRequest | None, email: str, counters: list[str], minutes: int
+) -> AuditEntry:
+    """The throttle locked sign-in: `counters` says whether for the account, the client
+    address, or both. Attempts refused during the lockout are not written one by one: the
+    throttle bounds what an anonymous client can add to an append-only table."""
+    email = email[:EMAIL_LENGTH]
+    return record(
+        action=AuditEntry.Action.LOCKOUT,
+        account=_account(email),
+        actor=None,
+        request=request,
+        details={"email": [None, email], "locked": [None, counters]},
+        reason=f"Too many failed sign-in attempts: sign-in locked for {minutes} minutes.",
+    )
+
+
+def password_changed(*, request: HttpRequest | None, user: User, by: User | None) -> AuditEntry:
+    """`user`'s password was changed by themself or set by an administrator (`by`)."""
+    return record(
+        action=AuditEntry.Action.PASSWORD,
+        account=user,
+        actor=by,
+        request=request,
+        details={"usable_password": [None, user.has_usable_password()]},
+        reason="Password changed by its owner."
+        if by is not None and by.pk == user.pk
+        else "Password set by an administrator.",
+    )
