@@ -152,11 +152,13 @@ class ApiToken(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One change to one record: append only, and chained by hash to the entry before it in its
-    program's chain (or the global chain when it has no program; see `portal.audit`).
+    """One change to one record: append only, and chained by keyed hash to the entry before it
+    in its program's chain (or the global chain when it has no program; see `portal.audit`).
 
-    The database refuses UPDATE and DELETE on this table (see the migration's triggers);
-    `manage.py verify_audit` recomputes every chain and reports the first broken link of each.
+    The portal's runtime database role may only INSERT and SELECT here (`manage.py db_roles`),
+    and the database refuses UPDATE and DELETE to anyone (see the migration's triggers);
+    `manage.py verify_audit` recomputes every chain with the chain key, checks it against the
+    checkpoints kept outside the database and reports the first broken link of each.
     """
 
     class Action(models.TextChoices):
@@ -166,6 +168,7 @@ class AuditEntry(models.Model):
         ACCESS = "access", "Access"
         SIGN = "sign", "Signed"
         SIGN_FAILED = "sign_fail", "Signature refused"
+        SEAL = "seal", "Audit chain sealed"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -206,6 +209,14 @@ class AuditEntry(models.Model):
         editable=False,
         help_text="Position in its chain (1, 2, …); empty on legacy entries.",
     )
+    # Nullable for the same reason as client_request_id; empty on entries hashed before keys.
+    key_id = models.CharField(  # noqa: DJ001
+        max_length=16,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Which chain key signed the hash (a digest of the key); empty: unkeyed SHA-256.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -243,7 +254,8 @@ class Signature(models.Model):
     Given by re-entering the password (`portal.signatures.signature_sign`). It names the record
     by model label and primary key and stores the SHA-256 of the record's auditable fields at the
     moment of signing, so a later change to the record shows the signature as superseded.
-    Append only: the database refuses UPDATE and DELETE on this table (see the migration).
+    Append only: the runtime database role may only INSERT and SELECT here (`manage.py
+    db_roles`), and the database refuses UPDATE and DELETE (see the migration).
     """
 
     class Meaning(models.TextChoices):
