@@ -22,12 +22,15 @@ RUN pip install -c constraints.txt .
 COPY . .
 
 # Static files are collected (hashed and compressed) into the image. collectstatic signs
-# nothing, but production settings refuse to load without a SECRET_KEY: this one exists
-# only in this build step. var/ stays writable for Celery beat's schedule file.
+# nothing, but production settings refuse to load without a SECRET_KEY or AUDIT_CHAIN_KEY:
+# these exist only in this build step. var/ stays writable for Celery beat's schedule file,
+# var/audit for the audit checkpoints (a volume in docker-compose.yml takes its owner from here).
 RUN SECRET_KEY=build-time-only-placeholder-collectstatic-signs-nothing-0123456789 \
+        AUDIT_CHAIN_KEY=build-time-only-placeholder-signs-nothing-0123456789 \
         python manage.py collectstatic --noinput --verbosity 0 \
     && rm -rf var/broker var/portal.sqlite3 \
-    && chown portal:portal var
+    && mkdir -p var/audit \
+    && chown portal:portal var var/audit
 
 USER portal
 

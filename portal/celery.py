@@ -25,6 +25,11 @@ app.conf.update(
             "task": "comms.tasks.sweep_pending_notifications",
             "schedule": 60.0,
         },
+        # Signed copies of the audit chains' heads, outside the database (docs/audit-trail.md).
+        "anchor-audit-chains": {
+            "task": "portal.tasks.anchor_audit_chains",
+            "schedule": 15 * 60.0,
+        },
         "generate-cadence-meetings": {
             "task": "governance.tasks.generate_cadence_meetings",
             "schedule": 24 * 60 * 60.0,  # daily; idempotent, so a restart's extra run is harmless

@@ -177,11 +177,13 @@ class ApiToken(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One change to one record: append only, and chained by hash to the entry before it in its
-    program's chain (or the global chain when it has no program; see `portal.audit`).
+    """One change to one record: append only, and chained by keyed hash to the entry before it
+    in its program's chain (or the global chain when it has no program; see `portal.audit`).
 
-    The database refuses UPDATE and DELETE on this table (see the migration's triggers);
-    `manage.py verify_audit` recomputes every chain and reports the first broken link of each.
+    The portal's runtime database role may only INSERT and SELECT here (`manage.py db_roles`),
+    and the database refuses UPDATE and DELETE to anyone (see the migration's triggers);
+    `manage.py verify_audit` recomputes every chain with the chain key, checks it against the
+    checkpoints kept outside the database and reports the first broken link of each.
     """
 
     class Action(models.TextChoices):
@@ -191,6 +193,7 @@ class AuditEntry(models.Model):
         ACCESS = "access", "Access"
         SIGN = "sign", "Signed"
         SIGN_FAILED = "sign_fail", "Signature refused"
+        SEAL = "seal", "Audit chain sealed"
         # Authentication events (portal.auth_events): global entries, never a program's.
         LOGIN = "login", "Signed in"
         LOGOUT = "logout", "Signed out"
@@ -237,6 +240,14 @@ class AuditEntry(models.Model):
         editable=False,
         help_text="Position in its chain (1, 2, …); empty on legacy entries.",
     )
+    # Nullable for the same reason as client_request_id; empty on entries hashed before keys.
+    key_id = models.CharField(  # noqa: DJ001
+        max_length=16,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Which chain key signed the hash (a digest of the key); empty: unkeyed SHA-256.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -275,8 +286,8 @@ class Signature(models.Model):
     by model label and primary key and stores the SHA-256 of the record's signed content at the
     moment of signing, with the version of the definition of that content (what its record type
     binds, docs/signatures.md), so a later change to what was signed shows the signature as
-    superseded. Append only: the database refuses UPDATE and DELETE on this table (see the
-    migrations).
+    superseded. Append only: the runtime database role may only INSERT and SELECT here
+    (`manage.py db_roles`), and the database refuses UPDATE and DELETE (see the migrations).
     """
 
     class Meaning(models.TextChoices):

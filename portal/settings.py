@@ -6,6 +6,8 @@ to PostgreSQL and Redis.
 """
 
 import datetime
+import hashlib
+import hmac
 import sys
 import zoneinfo
 from pathlib import Path
@@ -129,6 +131,31 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 _db.setdefault("TEST", {})
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Audit trail ----------------------------------------------------------------------------
+# The audit chains are HMAC-SHA256 under a key the database never sees (docs/audit-trail.md), so
+# that an account that can write to the database cannot rewrite history and recompute the chain.
+# Production needs its own key: rotating SECRET_KEY (sessions, tokens in links) must not touch
+# the audit trail, and the other way round. Without DEBUG or the test switch it is required; with
+# them it is derived from SECRET_KEY, so that `make run` needs no configuration (the embedded
+# SECRET_KEY is public, so there the key shows the mechanism, not a secret).
+_derived_chain_key = hmac.new(
+    SECRET_KEY.encode(), b"portal.audit.chain-key", hashlib.sha256
+).hexdigest()
+AUDIT_CHAIN_KEY = env_str(
+    "AUDIT_CHAIN_KEY", default=_derived_chain_key if (DEBUG or TESTING) else None
+)
+if not (DEBUG or TESTING) and (len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY == SECRET_KEY):
+    raise ImproperlyConfigured(
+        "AUDIT_CHAIN_KEY must be at least 32 random characters, and not the SECRET_KEY."
+    )
+# Retired chain keys, oldest first: they verify the entries they signed, and sign nothing new.
+AUDIT_CHAIN_OLD_KEYS = env_list("AUDIT_CHAIN_OLD_KEYS", [])
+# Checkpoints: signed copies of every chain's head, appended every 15 minutes by a beat task (and
+# after migrating) to this file and to the log; keep it where the database's users cannot write.
+AUDIT_CHECKPOINT_FILE = Path(
+    env_str("AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit" / "checkpoints.jsonl"))
+)
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

@@ -61,6 +61,13 @@ def _fresh_throttles(monkeypatch, request):
     private_throttles(monkeypatch, request.node.nodeid)
 
 
+@pytest.fixture(autouse=True)
+def _private_audit_checkpoints(settings, tmp_path_factory):
+    """Each test anchors the audit chains in a checkpoint file of its own, never in var/."""
+    folder = tmp_path_factory.getbasetemp() / "audit-checkpoints"
+    settings.AUDIT_CHECKPOINT_FILE = folder / f"{uuid.uuid4().hex}.jsonl"
+
+
 @pytest.fixture
 def api_as() -> Callable[[User | None], Client]:
     """A client authenticated with a fresh API token for the user (None: no credentials)."""

@@ -12,6 +12,7 @@ from comms.services.updates import update_post
 from portal import audit
 from portal.models import AuditEntry
 from portal.request_context import set_request_id
+from tests.support.audit import tamper
 from tests.support.world import client_for
 
 
@@ -116,7 +117,7 @@ def test_a_second_entry_at_the_same_position_of_a_chain_is_refused(world):
         fork.save(force_insert=True)
 
 
-def test_the_hash_of_an_entry_is_stable_and_covers_its_position():
+def test_the_hash_of_an_entry_is_stable_and_covers_its_position_and_key(settings):
     entry = AuditEntry(
         at=datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC),
         actor_id=7,
@@ -138,6 +139,13 @@ def test_the_hash_of_an_entry_is_stable_and_covers_its_position():
     entry.sequence = 4
     assert audit.compute_hash(entry) == (
         "d12d1c6f22642e6ed71eba1225732909a96bbd570ae469af16d2d4197854201b"
+    )
+    # Signed with a chain key (HMAC-SHA256), the entry names the key and the hash needs it.
+    settings.AUDIT_CHAIN_KEY = "the-rotated-chain-key-of-the-portal-0123456789abcdef"
+    entry.key_id = audit.key_id_of(settings.AUDIT_CHAIN_KEY)
+    assert entry.key_id == "af5d14c6f238a1e4"
+    assert audit.compute_hash(entry) == (
+        "b7bd8d1620c475b2a3c29c3606894cbab80373d522557166a00a967cbcea0920"
     )
 
 
@@ -174,25 +182,6 @@ def test_the_orm_cannot_delete_audit_rows_either(world):
     assert AuditEntry.objects.exists()
 
 
-def _tamper(sql: str) -> None:
-    """Simulate someone with database superuser rights editing the table behind our back."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute(sql)
-            cursor.execute("SET LOCAL session_replication_role = origin")
-            return
-        for operation in ("UPDATE", "DELETE"):
-            cursor.execute(f"DROP TRIGGER portal_auditentry_no_{operation.lower()}")
-        cursor.execute(sql)
-        for operation in ("UPDATE", "DELETE"):
-            cursor.execute(
-                f"CREATE TRIGGER portal_auditentry_no_{operation.lower()} BEFORE {operation} "
-                "ON portal_auditentry BEGIN SELECT RAISE(ABORT, "
-                f"'portal_auditentry is append-only: {operation} refused'); END;"
-            )
-
-
 def test_verify_audit_reports_the_first_tampered_entry(world, capsys):
     for title in ("one", "two", "three"):
         _post(world, title)
@@ -200,7 +189,7 @@ def test_verify_audit_reports_the_first_tampered_entry(world, capsys):
     assert "intact" in capsys.readouterr().out
 
     victim = AuditEntry.objects.order_by("id")[1]
-    _tamper(f"UPDATE portal_auditentry SET reason = 'nothing to see' WHERE id = {victim.id}")
+    tamper(f"UPDATE portal_auditentry SET reason = 'nothing to see' WHERE id = {victim.id}")
 
     with pytest.raises(CommandError, match=f"broken at entry {victim.id}: content"):
         call_command("verify_audit")
@@ -210,7 +199,7 @@ def test_tampering_with_one_programs_chain_leaves_the_others_verified(world):
     chain_a = [_post_to(world, world.program, f"A {n}") for n in range(3)]
     chain_b = [_post_to(world, world.program_b, f"B {n}") for n in range(3)]
     victim = chain_a[1]
-    _tamper(f"UPDATE portal_auditentry SET reason = 'nothing to see' WHERE id = {victim.id}")
+    tamper(f"UPDATE portal_auditentry SET reason = 'nothing to see' WHERE id = {victim.id}")
 
     broken = list(audit.verify_chain())
 
@@ -228,10 +217,10 @@ def test_tampering_with_one_programs_chain_leaves_the_others_verified(world):
 def test_verify_audit_names_the_first_broken_link_of_every_broken_chain(world):
     chain_a = [_post_to(world, world.program, f"A {n}") for n in range(3)]
     chain_b = [_post_to(world, world.program_b, f"B {n}") for n in range(3)]
-    _tamper(
+    tamper(
         f"UPDATE portal_auditentry SET reason = 'x' WHERE id IN ({chain_a[0].id}, {chain_a[2].id})"
     )
-    _tamper(f"DELETE FROM portal_auditentry WHERE id = {chain_b[1].id}")
+    tamper(f"DELETE FROM portal_auditentry WHERE id = {chain_b[1].id}")
 
     with pytest.raises(CommandError) as failure:
         call_command("verify_audit")
@@ -273,7 +262,7 @@ def test_legacy_entries_verify_as_one_trunk_that_every_new_chain_starts_from(wor
     assert {a1.previous_hash, b1.previous_hash, global_one.previous_hash} == {last.entry_hash}
     assert list(audit.verify_chain()) == []
 
-    _tamper(f"UPDATE portal_auditentry SET reason = 'rewritten' WHERE id = {first.id}")
+    tamper(f"UPDATE portal_auditentry SET reason = 'rewritten' WHERE id = {first.id}")
     assert [(link.entry_id, link.chain) for link in audit.verify_chain()] == [
         (first.id, "legacy trunk")
     ]
@@ -285,7 +274,7 @@ def test_removing_the_trunks_last_entry_breaks_the_first_link_of_every_chain(wor
     a1 = _post_to(world, world.program, "A one")
     b1 = _post_to(world, world.program_b, "B one")
 
-    _tamper(f"DELETE FROM portal_auditentry WHERE id = {last.id}")
+    tamper(f"DELETE FROM portal_auditentry WHERE id = {last.id}")
 
     assert {(link.entry_id, link.problem) for link in audit.verify_chain()} == {
         (a1.id, "does not link to the entry before it"),

@@ -1,7 +1,9 @@
 """The embedded database (SQLite) enforces the same append-only rule and keeps the same
-per-program chains, whatever the suite runs on (the migrations must not drop its triggers)."""
+per-program chains, whatever the suite runs on (the migrations must not drop its triggers), and
+an embedded database from before chain keys is sealed when it is migrated."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +39,7 @@ print("REFUSED-BOTH")
 """
 
 
-def test_sqlite_refuses_update_and_delete_on_audit_rows(tmp_path):
+def _embedded(tmp_path) -> dict[str, str]:
     env = {
         key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}
     }
@@ -48,16 +50,78 @@ def test_sqlite_refuses_update_and_delete_on_audit_rows(tmp_path):
         PORTAL_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="portal.settings",
     )
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True, timeout=120)
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return env
+
+
+def _run(env, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
     )
+
+
+def test_sqlite_refuses_update_and_delete_on_audit_rows(tmp_path):
+    env = _embedded(tmp_path)
+    migrated = _run(env, str(ROOT / "manage.py"), "migrate", "-v0")
+    assert migrated.returncode == 0, migrated.stderr
+    result = _run(env, "-c", SCRIPT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "REFUSED-BOTH" in result.stdout
     assert "Audit trail intact: 2 entries verified." in result.stdout
+
+
+# Entries as the portal wrote them before chain keys: two in the legacy trunk, three in the
+# global chain, plain SHA-256, inserted into a database migrated only as far as 0008.
+LEGACY_ENTRIES = """
+import datetime, types
+import django
+django.setup()
+from django.db import connection
+from portal.audit import GENESIS_HASH, _entry_payload
+import hashlib
+
+previous = GENESIS_HASH
+for position in (None, None, 1, 2, 3):
+    entry = types.SimpleNamespace(
+        at=datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC), actor_id=None,
+        actor_label="system", action="access", model="portal.user", object_pk="1",
+        object_repr="before keys", program_id=None, changes={}, reason="", request_id="",
+        previous_hash=previous, sequence=position, client_request_id=None, key_id=None,
+    )
+    entry.entry_hash = hashlib.sha256(_entry_payload(entry)).hexdigest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO portal_auditentry (at, actor_label, action, model, object_pk, "
+            "object_repr, changes, reason, request_id, previous_hash, entry_hash, sequence) "
+            "VALUES (%s, 'system', 'access', 'portal.user', '1', 'before keys', '{}', '', '', "
+            "%s, %s, %s)",
+            [entry.at.isoformat(), entry.previous_hash, entry.entry_hash, position],
+        )
+    previous = entry.entry_hash
+print("LEGACY-WRITTEN")
+"""
+
+
+def test_migrating_an_embedded_database_from_before_keys_seals_its_chains(tmp_path):
+    env = _embedded(tmp_path)
+    manage = str(ROOT / "manage.py")
+    assert _run(env, manage, "migrate", "portal", "0008", "-v0").returncode == 0
+    written = _run(env, "-c", LEGACY_ENTRIES, timeout=60)
+    assert "LEGACY-WRITTEN" in written.stdout, written.stderr
+
+    migrated = _run(env, manage, "migrate", "-v0")
+    assert migrated.returncode == 0, migrated.stderr
+
+    verified = _run(env, manage, "verify_audit", timeout=60)
+    assert verified.returncode == 0, verified.stderr
+    assert "Audit trail intact: 6 entries verified." in verified.stdout
+    database = sqlite3.connect(tmp_path / "portal.sqlite3")
+    seal = database.execute(
+        "SELECT sequence, key_id IS NOT NULL, object_repr FROM portal_auditentry "
+        "WHERE action = 'seal'"
+    ).fetchall()
+    assert [(row[0], row[1]) for row in seal] == [(4, 1)]
+    assert seal[0][2].startswith("Audit chain sealed with key ")
+    triggers = database.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'portal_auditentry'"
+    ).fetchall()
+    assert sorted(triggers) == [("portal_auditentry_no_delete",), ("portal_auditentry_no_update",)]

@@ -11,8 +11,10 @@ from django.core.exceptions import ImproperlyConfigured
 from portal.env import env_bool, env_int, env_list, env_str
 
 ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_SECRET_KEY = "k" * 20 + "production-only-secret-value-0123456789-abcdefgh"
 PRODUCTION = {
-    "SECRET_KEY": "k" * 20 + "production-only-secret-value-0123456789-abcdefgh",
+    "SECRET_KEY": PRODUCTION_SECRET_KEY,
+    "AUDIT_CHAIN_KEY": "a-production-audit-chain-key-0123456789",
     "ALLOWED_HOSTS": "portal.example.com",
 }
 
@@ -47,7 +49,7 @@ def _manage(*args, **env):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"PORTAL_TESTING", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k not in {"PORTAL_TESTING", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "AUDIT_CHAIN_KEY"}
     }
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -76,6 +78,26 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "check", "--deploy", "--fail-level", "WARNING", PORTAL_VAR_DIR=str(tmp_path), **PRODUCTION
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("", "AUDIT_CHAIN_KEY must be set"),
+        ("too-short", "AUDIT_CHAIN_KEY must be at least 32 random characters"),
+        (PRODUCTION_SECRET_KEY, "and not the SECRET_KEY"),
+    ],
+)
+def test_production_needs_an_audit_chain_key_of_its_own(tmp_path, key, message):
+    result = _manage(
+        "check",
+        SECRET_KEY=PRODUCTION_SECRET_KEY,
+        AUDIT_CHAIN_KEY=key,
+        ALLOWED_HOSTS="portal.example.com",
+        PORTAL_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 @pytest.mark.parametrize(
