@@ -11,17 +11,17 @@ from django.views.decorators.http import require_POST
 
 from portal import access, holidays
 from portal.errors import ServiceError
-from portal.forms import add_service_error
+from portal.forms import DateField, LineField, add_service_error
 from portal.http import PortalRequest, attempt
 
 
 class HolidayForm(forms.Form):
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    name = forms.CharField(max_length=100, help_text="What the site calls the day.")
+    day = DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    name = LineField(max_length=100, help_text="What the site calls the day.")
 
 
 class HolidayRemoveForm(forms.Form):
-    reason = forms.CharField(max_length=500, help_text="Recorded in the audit trail.")
+    reason = LineField(max_length=500, help_text="Recorded in the audit trail.")
 
 
 @login_required

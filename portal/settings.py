@@ -14,6 +14,7 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from portal import bounds
 from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -193,11 +194,13 @@ if SITE_TIME_ZONE not in zoneinfo.available_timezones():
 SITE_HOLIDAYS = env_list("SITE_HOLIDAYS", [])
 for _day in SITE_HOLIDAYS:
     try:
-        datetime.date.fromisoformat(_day)
+        _holiday = datetime.date.fromisoformat(_day)
     except ValueError:
         raise ImproperlyConfigured(
             f"SITE_HOLIDAYS must be comma-separated YYYY-MM-DD dates, got {_day!r}."
         ) from None
+    if not bounds.EARLIEST_DATE <= _holiday <= bounds.LATEST_DATE:
+        raise ImproperlyConfigured(f"SITE_HOLIDAYS must be dates {bounds.WINDOW}, got {_day!r}.")
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

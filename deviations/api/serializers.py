@@ -9,7 +9,14 @@ from rest_framework import serializers
 
 from deviations.models import CAPA, Deviation, RootCause
 from deviations.services.lifecycle import allowed_targets
-from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+from portal.api.serializers import (
+    DateField,
+    DateTimeField,
+    PersonSerializer,
+    StrictCharField,
+    StrictLineField,
+    StrictSerializer,
+)
 
 
 class RootCauseSerializer(serializers.ModelSerializer):
@@ -105,13 +112,13 @@ class DeviationDetailSerializer(DeviationSerializer):
 
 
 class DeviationCreateSerializer(StrictSerializer):
-    program = StrictCharField(max_length=20, help_text="The program's code.")
-    title = StrictCharField(max_length=200)
+    program = StrictLineField(max_length=20, help_text="The program's code.")
+    title = StrictLineField(max_length=200)
     description = StrictCharField()
     classification = serializers.ChoiceField(choices=Deviation.Classification.choices)
-    batch = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField(help_text="The notification clock starts here.")
+    batch = StrictLineField(max_length=60, required=False, allow_blank=True, default="")
+    occurred_at = DateTimeField()
+    aware_at = DateTimeField(help_text="The notification clock starts here.")
 
 
 class DeviationTransitionSerializer(StrictSerializer):
@@ -169,7 +176,7 @@ class CAPACreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=CAPA.Kind.choices)
     description = StrictCharField()
     owner = serializers.EmailField(help_text="The email of the CDMO person who owns it.")
-    due_date = serializers.DateField(
+    due_date = DateField(
         required=False,
         help_text="Empty: the end of the quality agreement's CAPA window, counted from now.",
     )

@@ -8,6 +8,7 @@ import datetime
 
 from django.utils import timezone
 
+from portal import bounds
 from portal.access import Audience
 from portal.errors import Invalid
 from portal.models import User
@@ -83,6 +84,7 @@ def program_member_update(
     never change: a different person or role is a new assignment, with its own history."""
     if rank not in ("", *ProgramMember.Rank.values):
         raise Invalid(RANK_UNKNOWN, field="rank")
+    bounds.check(ended_at=ended_at)
     program = changes.lock_program(member.program_id)
     member = ProgramMember.objects.select_for_update().select_related("user").get(pk=member.pk)
     if ended_at is not None and ended_at < member.started_at:

@@ -81,7 +81,12 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("SITE_TIME_ZONE", "Mars/Olympus"), ("SITE_HOLIDAYS", "2026-12-25,25/12")]
+    ("name", "value"),
+    [
+        ("SITE_TIME_ZONE", "Mars/Olympus"),
+        ("SITE_HOLIDAYS", "2026-12-25,25/12"),
+        ("SITE_HOLIDAYS", "2026-12-25,0001-01-01"),
+    ],
 )
 def test_a_bad_site_calendar_refuses_to_start(tmp_path, name, value):
     result = _manage("check", DEBUG="1", PORTAL_VAR_DIR=str(tmp_path), **{name: value})
