@@ -59,7 +59,10 @@ class Update(models.Model):
         validators=bounds.MOMENT,
     )
     notified_at = models.DateTimeField(
-        null=True, blank=True, help_text="When notifications were fanned out to recipients."
+        null=True,
+        blank=True,
+        help_text="When notifications were fanned out to recipients.",
+        validators=bounds.MOMENT,
     )
     source_event = models.OneToOneField(
         "programs.Event",

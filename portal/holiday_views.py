@@ -21,7 +21,11 @@ class HolidayForm(forms.Form):
 
 
 class HolidayRemoveForm(forms.Form):
-    reason = LineField(max_length=500, help_text="Recorded in the audit trail.")
+    reason = LineField(
+        max_length=500,
+        help_text="Recorded in the audit trail.",
+        error_messages={"required": holidays.REASON_REQUIRED},
+    )
 
 
 @login_required
@@ -58,7 +62,7 @@ def holiday_remove(request: PortalRequest, pk: int) -> HttpResponse:
         raise Http404("No such holiday.")
     form = HolidayRemoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the holiday is removed.")
+        messages.error(request, " ".join(str(error) for error in form.errors["reason"]))
         return redirect("holiday-list")
     attempt(
         request,

@@ -285,7 +285,12 @@ SPECTACULAR_SETTINGS = {
         "Program status, updates and (as they land) milestones, deviations and KPIs for "
         "sponsors' own systems. Authenticate with `Authorization: Token <key>`; records are "
         "addressed by reference (program code), never by database id. Errors share one shape: "
-        '`{"error": {"code", "message", "fields"}}`.'
+        '`{"error": {"code", "message", "fields"}}`. Values have bounds, stated on each field: '
+        f"dates {bounds.WINDOW} (date-times read in UTC); titles and names one line of "
+        "printable text (no control characters, line breaks or tabs); longer text may hold "
+        "line breaks and tabs but no other control characters; amounts are decimal strings of "
+        "at most 12 digits before the point and 2 after. A value outside them is a 400 naming "
+        "the field."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
