@@ -9,6 +9,7 @@ from django.db.models.functions import Cast
 
 from comms.models import Comment
 from deviations.models import CAPA, Deviation
+from portal.forms import DateFilter
 from programs.models import Event
 
 
@@ -23,13 +24,13 @@ def _label(model: type[Model]) -> str:
 
 class HistoryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Event.Kind.choices, empty_label="Everything")
-    since = django_filters.DateFilter(
+    since = DateFilter(
         field_name="at",
         lookup_expr="date__gte",
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    until = django_filters.DateFilter(
+    until = DateFilter(
         field_name="at",
         lookup_expr="date__lte",
         label="To",

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from comms.models import Comment, Update
 from comms.services.conversations import EMPTY_COMMENT
 from portal.access import Audience
+from portal.forms import LineField, TextField
 from programs.models import Program
 
 
@@ -37,7 +38,7 @@ class CommentForm(forms.Form):
     decision. Every field is accepted from everyone and the page shows each person only the
     fields their role can use, so a crafted post meets the service's rule and its message."""
 
-    body = forms.CharField(
+    body = TextField(
         label="Comment",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": EMPTY_COMMENT},
@@ -86,8 +87,7 @@ class HealthOverrideForm(forms.Form):
         required=False,
         help_text="Leave on “Follow the rule” to clear an override.",
     )
-    reason = forms.CharField(
+    reason = LineField(
         max_length=500,
-        widget=forms.TextInput,
         help_text="Shown to the sponsor next to the health badge.",
     )

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from portal import clock
+from portal import bounds, clock
 from portal.access import Audience
 from programs.models import Program
 from programs.querysets import AudienceQuerySet
@@ -31,8 +31,8 @@ class Update(models.Model):
         CRITICAL = "critical", "Critical"
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="updates")
-    title = models.CharField(max_length=200)
-    body = models.TextField()
+    title = models.CharField(max_length=200, validators=bounds.LINE)
+    body = models.TextField(validators=bounds.TEXT)
     category = models.CharField(max_length=12, choices=Category.choices, default=Category.GENERAL)
     significance = models.CharField(
         max_length=10, choices=Significance.choices, default=Significance.INFO
@@ -53,10 +53,16 @@ class Update(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     published_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the sponsor could first see it."
+        null=True,
+        blank=True,
+        help_text="When the sponsor could first see it.",
+        validators=bounds.MOMENT,
     )
     notified_at = models.DateTimeField(
-        null=True, blank=True, help_text="When notifications were fanned out to recipients."
+        null=True,
+        blank=True,
+        help_text="When notifications were fanned out to recipients.",
+        validators=bounds.MOMENT,
     )
     source_event = models.OneToOneField(
         "programs.Event",
@@ -119,8 +125,8 @@ class Notification(models.Model):
     subject = models.CharField(max_length=250)
     url = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    read_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -199,7 +205,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
-    body = models.TextField()
+    body = models.TextField(validators=bounds.TEXT)
     audience = models.CharField(
         max_length=10,
         choices=Audience.choices,
@@ -210,7 +216,7 @@ class Comment(models.Model):
     answer_to = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="answers"
     )
-    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     answer_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="Time from question to first CDMO answer."
     )

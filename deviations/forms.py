@@ -8,22 +8,23 @@ from django import forms
 from django.db.models import QuerySet
 
 from deviations.models import CAPA, Deviation, RootCause
+from portal.forms import DateField, DateTimeField, LineField, TextField
 from portal.models import User
 from programs.models import Milestone
 
 
 class DeviationLogForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = LineField(max_length=200)
     classification = forms.ChoiceField(
         choices=Deviation.Classification.choices,
         help_text="Sets the sponsor's notification window; critical is announced at once.",
     )
-    batch = forms.CharField(max_length=60, required=False, label="Batch / lot")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
-    occurred_at = forms.DateTimeField(
+    batch = LineField(max_length=60, required=False, label="Batch / lot")
+    description = TextField(widget=forms.Textarea(attrs={"rows": 4}))
+    occurred_at = DateTimeField(
         label="Occurred at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    aware_at = forms.DateTimeField(
+    aware_at = DateTimeField(
         label="Aware at",
         help_text="When the CDMO learnt of it: the notification clock starts here.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -33,8 +34,8 @@ class DeviationLogForm(forms.Form):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Deviation.Status.choices)
     expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    no_capa_rationale = forms.CharField(
+    reason = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    no_capa_rationale = TextField(
         required=False,
         label="Rationale for closing without CAPA",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -51,24 +52,20 @@ class ImpactForm(forms.Form):
 
     expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     classification = forms.ChoiceField(choices=Deviation.Classification.choices)
-    impact_product_quality = forms.CharField(
+    impact_product_quality = TextField(
         label="Product quality", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    impact_other_batches = forms.CharField(
+    impact_other_batches = TextField(
         label="Other batches affected", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    impact_timeline = forms.CharField(
+    impact_timeline = TextField(
         label="Timeline", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     affected_milestones = forms.ModelMultipleChoiceField(
         queryset=Milestone.objects.none(), required=False, label="Affected milestones"
     )
-    impact_cost = forms.CharField(
-        label="Cost", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    reason = forms.CharField(
-        label="Reason for the change", widget=forms.Textarea(attrs={"rows": 2})
-    )
+    impact_cost = TextField(label="Cost", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextField(label="Reason for the change", widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, milestones: QuerySet[Milestone], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,19 +76,19 @@ class ImpactForm(forms.Form):
 
 class RootCauseForm(forms.Form):
     category = forms.ChoiceField(choices=RootCause.Category.choices)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    description = TextField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CAPAForm(forms.Form):
     kind = forms.ChoiceField(choices=CAPA.Kind.choices)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    description = TextField(widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(queryset=User.objects.none())
-    due_date = forms.DateField(
+    due_date = DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Empty: the end of the quality agreement's CAPA window.",
     )
-    due_justification = forms.CharField(
+    due_justification = TextField(
         required=False,
         label="Why later than the agreement's CAPA window",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -106,17 +103,17 @@ class CAPAForm(forms.Form):
 
 class CAPACompleteForm(forms.Form):
     capa = forms.IntegerField(widget=forms.HiddenInput)
-    effectiveness_check = forms.CharField(
+    effectiveness_check = TextField(
         label="Effectiveness check", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class ExtensionRequestForm(forms.Form):
-    new_due = forms.DateTimeField(
+    new_due = DateTimeField(
         label="New investigation due date",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ExtensionApproveForm(forms.Form):

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from portal import access, clock
+from portal import access, bounds, clock
 from portal.clock import Unit
 from portal.models import Organisation
 from programs.models import Milestone, Program
@@ -44,15 +44,15 @@ class QualityAgreement(models.Model):
         related_name="quality_agreement",
         help_text="Empty: the sponsor's default for all its programs.",
     )
-    critical_notify = models.PositiveIntegerField(default=24)
+    critical_notify = models.PositiveIntegerField(default=24, validators=bounds.WINDOW_COUNT)
     critical_notify_unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.HOURS)
-    major_notify = models.PositiveIntegerField(default=72)
+    major_notify = models.PositiveIntegerField(default=72, validators=bounds.WINDOW_COUNT)
     major_notify_unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.HOURS)
-    minor_notify = models.PositiveIntegerField(default=7)
+    minor_notify = models.PositiveIntegerField(default=7, validators=bounds.WINDOW_COUNT)
     minor_notify_unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.DAYS)
-    investigation = models.PositiveIntegerField(default=30)
+    investigation = models.PositiveIntegerField(default=30, validators=bounds.WINDOW_COUNT)
     investigation_unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.DAYS)
-    capa = models.PositiveIntegerField(default=90)
+    capa = models.PositiveIntegerField(default=90, validators=bounds.WINDOW_COUNT)
     capa_unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.DAYS)
 
     objects = QualityAgreementQuerySet.as_manager()
@@ -107,16 +107,23 @@ class Deviation(models.Model):
 
     reference = models.CharField(max_length=16, unique=True)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="deviations")
-    batch = models.CharField(max_length=60, blank=True, help_text="Lot number, if any.")
-    title = models.CharField(max_length=200)
-    description = models.TextField()
+    batch = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Lot number, if any.",
+        validators=bounds.LINE,
+    )
+    title = models.CharField(max_length=200, validators=bounds.LINE)
+    description = models.TextField(validators=bounds.TEXT)
     classification = models.CharField(max_length=10, choices=Classification.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    occurred_at = models.DateTimeField()
-    aware_at = models.DateTimeField(help_text="The notification clock starts here.")
-    notification_due = models.DateTimeField()
-    sponsor_notified_at = models.DateTimeField(null=True, blank=True)
-    sponsor_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    occurred_at = models.DateTimeField(validators=bounds.MOMENT)
+    aware_at = models.DateTimeField(
+        help_text="The notification clock starts here.", validators=bounds.MOMENT
+    )
+    notification_due = models.DateTimeField(validators=bounds.MOMENT)
+    sponsor_notified_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    sponsor_acknowledged_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     sponsor_acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -130,19 +137,21 @@ class Deviation(models.Model):
     seconds_to_acknowledge = models.PositiveIntegerField(
         null=True, blank=True, help_text="From notification to the sponsor's acknowledgement."
     )
-    investigation_due = models.DateTimeField()
-    impact_product_quality = models.TextField(blank=True)
-    impact_other_batches = models.TextField(blank=True, help_text="Other batches affected.")
-    impact_timeline = models.TextField(blank=True)
+    investigation_due = models.DateTimeField(validators=bounds.MOMENT)
+    impact_product_quality = models.TextField(blank=True, validators=bounds.TEXT)
+    impact_other_batches = models.TextField(
+        blank=True, help_text="Other batches affected.", validators=bounds.TEXT
+    )
+    impact_timeline = models.TextField(blank=True, validators=bounds.TEXT)
     affected_milestones = models.ManyToManyField(Milestone, blank=True, related_name="deviations")
-    impact_cost = models.TextField(blank=True)
-    no_capa_rationale = models.TextField(blank=True)
-    closure_reason = models.TextField(blank=True)
+    impact_cost = models.TextField(blank=True, validators=bounds.TEXT)
+    no_capa_rationale = models.TextField(blank=True, validators=bounds.TEXT)
+    closure_reason = models.TextField(blank=True, validators=bounds.TEXT)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     version = models.PositiveIntegerField(default=1)
 
     objects = ProgramScopedQuerySet.as_manager()
@@ -208,7 +217,7 @@ class RootCause(models.Model):
     deviation = models.ForeignKey(Deviation, on_delete=models.CASCADE, related_name="root_causes")
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(max_length=16, choices=Category.choices)
-    description = models.TextField()
+    description = models.TextField(validators=bounds.TEXT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgramScopedQuerySet.as_manager()
@@ -236,18 +245,21 @@ class CAPA(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField(help_text="1, 2, … within its deviation.")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    description = models.TextField()
+    description = models.TextField(validators=bounds.TEXT)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     due_date = models.DateField(
-        help_text="Within the quality agreement's CAPA window unless justified."
+        help_text="Within the quality agreement's CAPA window unless justified.",
+        validators=bounds.DATE,
     )
     due_justification = models.TextField(
-        blank=True, help_text="Why it is due after the agreement's CAPA window, if it is."
+        blank=True,
+        help_text="Why it is due after the agreement's CAPA window, if it is.",
+        validators=bounds.TEXT,
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    effectiveness_check = models.TextField(blank=True)
-    effectiveness_checked_on = models.DateField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    effectiveness_check = models.TextField(blank=True, validators=bounds.TEXT)
+    effectiveness_checked_on = models.DateField(null=True, blank=True, validators=bounds.DATE)
+    completed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
 
     objects = ProgramScopedQuerySet.as_manager()
 
@@ -277,8 +289,8 @@ class ExtensionRequest(models.Model):
 
     deviation = models.ForeignKey(Deviation, on_delete=models.CASCADE, related_name="extensions")
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
-    new_due = models.DateTimeField()
-    reason = models.TextField()
+    new_due = models.DateTimeField(validators=bounds.MOMENT)
+    reason = models.TextField(validators=bounds.TEXT)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -287,7 +299,7 @@ class ExtensionRequest(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
 
     objects = ProgramScopedQuerySet.as_manager()
 

@@ -13,6 +13,7 @@ from governance.models import TIME_ZONE_CHOICES, CadenceSchedule, Meeting, Risk
 from governance.selectors import program_people
 from governance.services.meetings import ActionItemDraft
 from portal.access import Audience
+from portal.forms import DateField, DateTimeField, LineField, TextField
 from programs.models import Program
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -62,15 +63,15 @@ def _offer_people(form: forms.BaseForm, name: str, program: Program) -> None:
 
 
 class KickoffRecordForm(forms.Form):
-    held_on = forms.DateField(label="Held on", required=False, widget=DATE)
+    held_on = DateField(label="Held on", required=False, widget=DATE)
     attendees = PeopleChoiceField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="People from both sides: the kick-off can only complete with both present.",
     )
-    agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    decisions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    agenda = TextField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    decisions = TextField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,8 +133,8 @@ def _aware(value: datetime.datetime, zone_name: str) -> datetime.datetime:
 class MeetingForm(forms.Form):
     """A one-off meeting outside any cadence."""
 
-    title = forms.CharField(max_length=200)
-    starts_at = forms.DateTimeField(
+    title = LineField(max_length=200)
+    starts_at = DateTimeField(
         label="Starts (local time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -158,12 +159,12 @@ class MeetingForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    starts_at = forms.DateTimeField(
+    starts_at = DateTimeField(
         label="New start (meeting's local time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration_minutes = forms.IntegerField(label="Minutes", min_value=15, max_value=480)
-    reason = forms.CharField(required=False, max_length=300)
+    reason = LineField(required=False, max_length=300)
 
     def __init__(self, *args: Any, meeting: Meeting, **kwargs: Any) -> None:
         self.meeting = meeting
@@ -183,16 +184,16 @@ class RescheduleForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=300)
+    reason = LineField(required=False, max_length=300)
 
 
 class WriteUpForm(forms.Form):
     present = PeopleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Present"
     )
-    minutes = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    minutes = TextField(widget=forms.Textarea(attrs={"rows": 6}))
     minutes_audience = AudienceField(label="Minutes visible to")
-    decisions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    decisions = TextField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     decisions_audience = AudienceField(label="Decisions visible to")
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
@@ -201,9 +202,9 @@ class WriteUpForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
-    title = forms.CharField(max_length=250)
+    title = LineField(max_length=250)
     owner = PersonChoiceField(queryset=None)
-    due_date = forms.DateField(widget=DATE)
+    due_date = DateField(widget=DATE)
     audience = AudienceField()
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:

@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from portal import clock
+from portal import bounds, clock
 from portal.access import Audience
 from programs.models import Program
 from programs.querysets import AudienceQuerySet, ProgramScopedQuerySet
@@ -28,19 +28,19 @@ class Kickoff(models.Model):
     """
 
     program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="kickoff")
-    held_on = models.DateField(null=True, blank=True)
+    held_on = models.DateField(null=True, blank=True, validators=bounds.DATE)
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
-    agenda = models.TextField(blank=True)
-    decisions = models.TextField(blank=True)
-    baseline_agreed_at = models.DateTimeField(null=True, blank=True)
+    agenda = models.TextField(blank=True, validators=bounds.TEXT)
+    decisions = models.TextField(blank=True, validators=bounds.TEXT)
+    baseline_agreed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     baseline_agreed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    kpi_targets_agreed_at = models.DateTimeField(null=True, blank=True)
+    kpi_targets_agreed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     kpi_targets_agreed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -71,7 +71,7 @@ class CadenceSchedule(models.Model):
         FRIDAY = 4, "Friday"
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cadences")
-    title = models.CharField(max_length=120, default="Program cadence call")
+    title = models.CharField(max_length=120, default="Program cadence call", validators=bounds.LINE)
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     local_time = models.TimeField()
@@ -79,7 +79,7 @@ class CadenceSchedule(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(15), MaxValueValidator(480)]
     )
-    starts_on = models.DateField()
+    starts_on = models.DateField(validators=bounds.DATE)
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -112,15 +112,18 @@ class Meeting(models.Model):
     schedule = models.ForeignKey(
         CadenceSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="meetings"
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=bounds.LINE)
     occurrence_on = models.DateField(
         null=True,
         blank=True,
         help_text="The cadence slot (a local date) this meeting fills; kept when it is moved, "
         "so that generating ahead never fills the slot twice.",
+        validators=bounds.DATE,
     )
-    starts_at = models.DateTimeField(db_index=True)
-    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    starts_at = models.DateTimeField(db_index=True, validators=bounds.MOMENT)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(15), MaxValueValidator(480)]
+    )
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -132,15 +135,15 @@ class Meeting(models.Model):
     agenda = models.JSONField(
         default=list, blank=True, help_text="Snapshot of the composed agenda when written up."
     )
-    minutes = models.TextField(blank=True)
+    minutes = models.TextField(blank=True, validators=bounds.TEXT)
     minutes_audience = models.CharField(
         max_length=10, choices=Audience.choices, default=Audience.INTERNAL
     )
-    decisions = models.TextField(blank=True)
+    decisions = models.TextField(blank=True, validators=bounds.TEXT)
     decisions_audience = models.CharField(
         max_length=10, choices=Audience.choices, default=Audience.INTERNAL
     )
-    written_up_at = models.DateTimeField(null=True, blank=True)
+    written_up_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     written_up_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -188,15 +191,15 @@ class ActionItem(models.Model):
     meeting = models.ForeignKey(
         Meeting, on_delete=models.SET_NULL, null=True, blank=True, related_name="action_items"
     )
-    title = models.CharField(max_length=250)
+    title = models.CharField(max_length=250, validators=bounds.LINE)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_items"
     )
-    due_date = models.DateField()
+    due_date = models.DateField(validators=bounds.DATE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.INTERNAL)
     created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
 
     objects = AudienceQuerySet.as_manager()
 
@@ -222,21 +225,23 @@ class Risk(models.Model):
         CLOSED = "closed", "Closed"
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="risks")
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=200, validators=bounds.LINE)
+    description = models.TextField(blank=True, validators=bounds.TEXT)
     likelihood = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     impact = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    mitigation = models.TextField(blank=True)
-    contingency = models.TextField(blank=True, help_text="What we do if it happens.")
+    mitigation = models.TextField(blank=True, validators=bounds.TEXT)
+    contingency = models.TextField(
+        blank=True, help_text="What we do if it happens.", validators=bounds.TEXT
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_risks"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    review_date = models.DateField()
+    review_date = models.DateField(validators=bounds.DATE)
     audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.INTERNAL)
     created_at = models.DateTimeField(auto_now_add=True)
 

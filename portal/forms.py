@@ -1,19 +1,82 @@
-"""Forms for sign-in and tokens: they validate input, nothing more."""
+"""Forms for sign-in and tokens, the bounded fields every form uses, and the one step from a
+form to its service. Forms validate input, nothing more."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from typing import Any, cast
 
+import django_filters
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from portal import auth_events, throttle
+from portal import auth_events, bounds, throttle
 from portal.errors import ServiceError
 from portal.models import Signature
 from portal.signatures import MEANING_REQUIRED
+
+# --- Bounded fields (portal/bounds.py): every form's text, dates and amounts ------------------
+
+
+class LineField(forms.CharField):
+    """One line of printable text: a title, a name, a lot number."""
+
+    default_validators = [bounds.validate_line]
+
+
+class TextField(forms.CharField):
+    """Text that may run over lines (a description, a reason): no other control characters."""
+
+    widget = forms.Textarea
+    default_validators = [bounds.validate_text]
+
+
+def _window_attrs(widget: forms.Widget, earliest: str, latest: str, kind: str) -> dict[str, str]:
+    """A native picker's own limits, so that the browser offers only the window."""
+    if widget.attrs.get("type", getattr(widget, "input_type", "")) == kind:
+        return {"min": earliest, "max": latest}
+    return {}
+
+
+class DateField(forms.DateField):
+    """A date in the window (`bounds.validate_date`)."""
+
+    default_validators = [bounds.validate_date]
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        earliest, latest = bounds.EARLIEST_DATE.isoformat(), bounds.LATEST_DATE.isoformat()
+        return super().widget_attrs(widget) | _window_attrs(widget, earliest, latest, "date")
+
+
+class DateTimeField(forms.DateTimeField):
+    """A moment in the window (`bounds.validate_moment`), typed in the reader's time zone."""
+
+    default_validators = [bounds.validate_moment]
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        earliest = f"{bounds.EARLIEST_DATE.isoformat()}T00:00"
+        latest = f"{bounds.LATEST_DATE.isoformat()}T23:59"
+        window = _window_attrs(widget, earliest, latest, "datetime-local")
+        return super().widget_attrs(widget) | window
+
+
+class AmountField(forms.DecimalField):
+    """An amount as its column holds it: two places, at most twelve digits before them."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=bounds.AMOUNT_DIGITS, decimal_places=bounds.AMOUNT_PLACES, **kwargs
+        )
+
+
+class DateFilter(django_filters.DateFilter):
+    """A date query parameter (`?since=`), bounded like any date: a bad one is the filter
+    form's error naming the parameter, never a query that fails."""
+
+    field_class = DateField
 
 
 class _Throttled:
@@ -57,9 +120,7 @@ class ThrottledAdminLoginForm(_Throttled, AdminAuthenticationForm):
 
 
 class TokenCreateForm(forms.Form):
-    name = forms.CharField(
-        max_length=100, help_text="What the token is for, e.g. 'LIMS nightly sync'."
-    )
+    name = LineField(max_length=100, help_text="What the token is for, e.g. 'LIMS nightly sync'.")
 
 
 class SignatureForm(forms.Form):
@@ -76,7 +137,7 @@ class SignatureForm(forms.Form):
         choices=[("", "Choose…"), *Signature.Meaning.choices],
         error_messages={"required": MEANING_REQUIRED},
     )
-    statement = forms.CharField(
+    statement = TextField(
         label="Statement",
         required=False,
         max_length=1000,
@@ -95,12 +156,20 @@ class SignatureForm(forms.Form):
 
 
 def add_service_error(
-    form: forms.BaseForm, exc: ServiceError, fields: Collection[str] | None = None
+    form: forms.BaseForm,
+    exc: ServiceError | ValidationError,
+    fields: Collection[str] | None = None,
 ) -> None:
     """Show a service's refusal on the form: next to the field it names when the form shows
-    that field, otherwise at the top (Django raises for an unknown field name)."""
+    that field, otherwise at the top (Django raises for an unknown field name). A row's own
+    validation (`full_clean` in the change primitive) may name several fields."""
     shown = form.fields if fields is None else fields
-    form.add_error(exc.field if exc.field in shown else None, exc.message)
+    if isinstance(exc, ServiceError):
+        form.add_error(exc.field if exc.field in shown else None, exc.message)
+        return
+    named = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    for field, messages in named.items():
+        form.add_error(field if field in shown else None, messages)
 
 
 def submit(form: forms.BaseForm, service: Callable[..., object], **arguments: Any) -> bool:
@@ -110,7 +179,7 @@ def submit(form: forms.BaseForm, service: Callable[..., object], **arguments: An
         return False
     try:
         service(**arguments, **form.cleaned_data)
-    except ServiceError as exc:
+    except (ServiceError, ValidationError) as exc:
         add_service_error(form, exc)
         return False
     return True

@@ -11,17 +11,21 @@ from django.views.decorators.http import require_POST
 
 from portal import access, holidays
 from portal.errors import ServiceError
-from portal.forms import add_service_error
+from portal.forms import DateField, LineField, add_service_error
 from portal.http import PortalRequest, attempt
 
 
 class HolidayForm(forms.Form):
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    name = forms.CharField(max_length=100, help_text="What the site calls the day.")
+    day = DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    name = LineField(max_length=100, help_text="What the site calls the day.")
 
 
 class HolidayRemoveForm(forms.Form):
-    reason = forms.CharField(max_length=500, help_text="Recorded in the audit trail.")
+    reason = LineField(
+        max_length=500,
+        help_text="Recorded in the audit trail.",
+        error_messages={"required": holidays.REASON_REQUIRED},
+    )
 
 
 @login_required
@@ -58,7 +62,7 @@ def holiday_remove(request: PortalRequest, pk: int) -> HttpResponse:
         raise Http404("No such holiday.")
     form = HolidayRemoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the holiday is removed.")
+        messages.error(request, " ".join(str(error) for error in form.errors["reason"]))
         return redirect("holiday-list")
     attempt(
         request,

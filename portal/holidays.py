@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from portal import access, audit, clock
+from portal import access, audit, bounds, clock
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import AuditEntry, SiteHoliday, User
 
@@ -37,10 +38,16 @@ def site_holiday_list(*, user: Any) -> QuerySet[SiteHoliday]:
 def site_holiday_add(*, actor: User, day: datetime.date, name: str) -> SiteHoliday:
     if not may_keep_calendar(actor):
         raise NotAllowed(NOT_CALENDAR_KEEPER)
+    bounds.check(day=day)
     name = name.strip()
     if not name:
         raise Invalid(NAME_REQUIRED, field="name")
     holiday = SiteHoliday(day=day, name=name)
+    try:
+        holiday.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise Invalid(messages[0], field=field) from None
     try:
         with transaction.atomic():
             holiday.save()

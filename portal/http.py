@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRefresh
@@ -28,6 +29,9 @@ def attempt(request: HttpRequest, action: Callable[[], object], *, success: str)
         raise
     except ServiceError as exc:
         messages.error(request, exc.message)
+        return False
+    except ValidationError as exc:  # a row's own validation, from the change primitive
+        messages.error(request, " ".join(exc.messages))
         return False
     messages.success(request, success)
     return True

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from portal import bounds
+
 ROLE_OUTSIDE_ORGANISATION = (
     "{role} is not a role in a {kind} organisation: choose one of {roles}, or move the person "
     "to another organisation."
@@ -28,7 +30,7 @@ class Organisation(models.Model):
         CDMO = "cdmo", "CDMO"
         SPONSOR = "sponsor", "Sponsor"
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=bounds.LINE)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     slug = models.SlugField(max_length=60, unique=True)
 
@@ -59,14 +61,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an email address."""
 
     email = models.EmailField(unique=True)
-    display_name = models.CharField(max_length=150)
-    title = models.CharField(max_length=150, blank=True, help_text="Job title shown to sponsors.")
-    phone = models.CharField(max_length=40, blank=True)
-    bio = models.TextField(blank=True, help_text="Background shown to sponsors on program pages.")
+    display_name = models.CharField(max_length=150, validators=bounds.LINE)
+    title = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Job title shown to sponsors.",
+        validators=bounds.LINE,
+    )
+    phone = models.CharField(max_length=40, blank=True, validators=bounds.LINE)
+    bio = models.TextField(
+        blank=True,
+        help_text="Background shown to sponsors on program pages.",
+        validators=bounds.TEXT,
+    )
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin site.")
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=timezone.now, validators=bounds.MOMENT)
 
     objects = UserManager()
 
@@ -144,15 +155,19 @@ class ApiToken(models.Model):
     PREFIX_LENGTH = 8
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'LIMS sync'.")
+    name = models.CharField(
+        max_length=100,
+        help_text="What the token is for, e.g. 'LIMS sync'.",
+        validators=bounds.LINE,
+    )
     prefix = models.CharField(max_length=PREFIX_LENGTH, help_text="First characters of the key.")
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    revoked_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     revoked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -350,8 +365,10 @@ class SiteHoliday(models.Model):
     `SITE_HOLIDAYS` environment variable only seeds the table when it is first created.
     """
 
-    day = models.DateField(unique=True)
-    name = models.CharField(max_length=100, help_text="e.g. 'Christmas Day'.")
+    day = models.DateField(unique=True, validators=bounds.DATE)
+    name = models.CharField(
+        max_length=100, help_text="e.g. 'Christmas Day'.", validators=bounds.LINE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,7 @@ import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from portal import bounds
 from portal.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -230,11 +231,13 @@ if SITE_TIME_ZONE not in zoneinfo.available_timezones():
 SITE_HOLIDAYS = env_list("SITE_HOLIDAYS", [])
 for _day in SITE_HOLIDAYS:
     try:
-        datetime.date.fromisoformat(_day)
+        _holiday = datetime.date.fromisoformat(_day)
     except ValueError:
         raise ImproperlyConfigured(
             f"SITE_HOLIDAYS must be comma-separated YYYY-MM-DD dates, got {_day!r}."
         ) from None
+    if not bounds.EARLIEST_DATE <= _holiday <= bounds.LATEST_DATE:
+        raise ImproperlyConfigured(f"SITE_HOLIDAYS must be dates {bounds.WINDOW}, got {_day!r}.")
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -320,7 +323,12 @@ SPECTACULAR_SETTINGS = {
         "sponsors' own systems. Authenticate with `Authorization: Token <key>` (or a signed-in "
         "browser session); this documentation and the schema (`/api/v1/schema/`) need sign-in "
         "too. Records are addressed by reference (program code), never by database id. Errors "
-        'share one shape: `{"error": {"code", "message", "fields"}}`.'
+        'share one shape: `{"error": {"code", "message", "fields"}}`. Values have bounds, stated '
+        f"on each field: dates {bounds.WINDOW} (date-times read in UTC); titles and names one "
+        "line of printable text (no control characters, line breaks or tabs); longer text may "
+        "hold line breaks and tabs but no other control characters; amounts are decimal strings "
+        "of at most 12 digits before the point and 2 after. A value outside them is a 400 naming "
+        "the field."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

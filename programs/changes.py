@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F
 
@@ -225,7 +226,7 @@ def update(
     if not audit.diff(before, audit.snapshot(instance, attnames.values())):
         return None
     if validate:
-        instance.full_clean()
+        _validate_change(instance, written=values)
     _reaction(program)  # the program row before the audit chain, even without lock_program
     instance.save(update_fields=list(values))
     entry = audit.record_update(
@@ -233,6 +234,31 @@ def update(
     )
     _tell(program=program, actor=actor, note=note, subject=instance, react=react)
     return entry
+
+
+def _validate_change(instance: models.Model, *, written: Iterable[str]) -> None:
+    """`full_clean()`, with each field's own validators judging only the fields being written:
+    a value stored before a bound existed (portal/bounds.py) is kept as it was and does not
+    block a change to another field. The row's rules (`clean`, uniqueness, constraints) still
+    see the whole row, as in `full_clean`, minus the fields that already failed."""
+    unwritten = {f.name for f in instance._meta.fields} - set(written)
+    errors: dict[str, Any] = {}
+    try:
+        instance.clean_fields(exclude=unwritten)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        instance.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    failed = set(errors) - {NON_FIELD_ERRORS}
+    for check in (instance.validate_unique, instance.validate_constraints):
+        try:
+            check(exclude=failed)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def link(

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from portal.access import Audience
+from portal.forms import AmountField, DateField, LineField, TextField
 from portal.models import User
 from programs.models import ChangeOrder, CostDriver, CostLine, Invoice, Milestone, Workstream
 from programs.services.common import REASON_REQUIRED
@@ -26,7 +27,7 @@ class DateInput(forms.DateInput):
 
 
 def _reason_field(*, required: bool, help_text: str, label: str = "Reason") -> forms.CharField:
-    return forms.CharField(
+    return TextField(
         label=label,
         required=required,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -48,15 +49,15 @@ class NameChoiceField(forms.ModelChoiceField):
 
 
 class WorkstreamForm(forms.Form):
-    name = forms.CharField(max_length=Workstream._meta.get_field("name").max_length)
+    name = LineField(max_length=Workstream._meta.get_field("name").max_length)
     kind = forms.ChoiceField(choices=Workstream.Kind.choices, initial=Workstream.Kind.OTHER)
     cdmo_owner = PersonChoiceField(queryset=User.objects.none(), required=False)
     sponsor_owner = PersonChoiceField(queryset=User.objects.none(), required=False)
     status = forms.ChoiceField(
         choices=Workstream.Status.choices, initial=Workstream.Status.NOT_STARTED
     )
-    start_date = forms.DateField(required=False, widget=DateInput)
-    end_date = forms.DateField(required=False, widget=DateInput)
+    start_date = DateField(required=False, widget=DateInput)
+    end_date = DateField(required=False, widget=DateInput)
 
     def __init__(
         self,
@@ -92,14 +93,14 @@ class WorkstreamForm(forms.Form):
 
 
 class MilestoneForm(forms.Form):
-    name = forms.CharField(max_length=Milestone._meta.get_field("name").max_length)
+    name = LineField(max_length=Milestone._meta.get_field("name").max_length)
     workstream = NameChoiceField(
         queryset=Workstream.objects.none(), required=False, empty_label="Program-wide"
     )
-    baseline_date = forms.DateField(
+    baseline_date = DateField(
         widget=DateInput, help_text="The agreed date; the forecast starts here."
     )
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    description = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, workstreams: QuerySet[Workstream], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,44 +108,40 @@ class MilestoneForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    forecast_date = forms.DateField(widget=DateInput, label="New forecast")
+    forecast_date = DateField(widget=DateInput, label="New forecast")
     reason = _reason_field(
         required=True, help_text="Why it moves; the sponsor sees this in the history."
     )
 
 
 class RebaselineForm(forms.Form):
-    baseline_date = forms.DateField(widget=DateInput, label="New baseline")
+    baseline_date = DateField(widget=DateInput, label="New baseline")
     reason = _reason_field(
         required=False, help_text="Required once the kick-off has frozen the baselines."
     )
 
 
 class CompleteForm(forms.Form):
-    actual_date = forms.DateField(widget=DateInput, label="Completed on")
+    actual_date = DateField(widget=DateInput, label="Completed on")
     reason = _reason_field(required=False, help_text="Optional, for the record.", label="Note")
 
 
 class BudgetForm(forms.Form):
-    contract_value = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    contract_value = AmountField(min_value=0)
+    notes = TextField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reason = _reason_field(
         required=False, help_text="Needed to change a contract value already set."
     )
 
 
 class ChangeOrderForm(forms.Form):
-    title = forms.CharField(max_length=ChangeOrder._meta.get_field("title").max_length)
-    rationale = forms.CharField(
+    title = LineField(max_length=ChangeOrder._meta.get_field("title").max_length)
+    rationale = TextField(
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": RATIONALE_REQUIRED},
         help_text="Why the change is needed; the sponsor decides on this.",
     )
-    amount = forms.DecimalField(
-        help_text="Negative for a reduction.",
-        max_digits=14,
-        decimal_places=2,
-    )
+    amount = AmountField(help_text="Negative for a reduction.")
 
 
 class DecisionForm(forms.Form):
@@ -155,7 +152,7 @@ class DecisionForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(
+    comment = TextField(
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": CO_COMMENT_REQUIRED},
     )
@@ -163,8 +160,8 @@ class DecisionForm(forms.Form):
 
 class CostLineForm(forms.Form):
     driver = forms.ChoiceField(choices=CostDriver.choices)
-    description = forms.CharField(max_length=CostLine._meta.get_field("description").max_length)
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    description = LineField(max_length=CostLine._meta.get_field("description").max_length)
+    amount = AmountField(min_value=Decimal("0.01"))
     milestone = NameChoiceField(
         queryset=Milestone.objects.none(), required=False, empty_label="None"
     )
@@ -188,10 +185,10 @@ class CostLineForm(forms.Form):
 
 
 class InvoiceForm(forms.Form):
-    number = forms.CharField(max_length=Invoice._meta.get_field("number").max_length)
+    number = LineField(max_length=Invoice._meta.get_field("number").max_length)
     driver = forms.ChoiceField(choices=CostDriver.choices)
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
-    issued_on = forms.DateField(widget=DateInput)
+    amount = AmountField(min_value=Decimal("0.01"))
+    issued_on = DateField(widget=DateInput)
     milestone = NameChoiceField(
         queryset=Milestone.objects.none(), required=False, empty_label="None"
     )

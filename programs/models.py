@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
-from portal import access
+from portal import access, bounds
 from portal.access import Audience
 from portal.models import Organisation
 from programs.querysets import AudienceQuerySet, ProgramQuerySet, ProgramScopedQuerySet
@@ -56,8 +57,13 @@ class Program(models.Model):
         validators=[RegexValidator(r"^[A-Z][A-Z0-9]{1,7}-[0-9]{1,6}$", "Use a code like HLX-101.")],
         help_text="Human reference used in URLs and the API, e.g. HLX-101.",
     )
-    name = models.CharField(max_length=200)
-    product = models.CharField(max_length=200, blank=True, help_text="Product or molecule.")
+    name = models.CharField(max_length=200, validators=bounds.LINE)
+    product = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Product or molecule.",
+        validators=bounds.LINE,
+    )
     modality = models.CharField(max_length=20, choices=Modality.choices, default=Modality.OTHER)
     phase = models.CharField(max_length=12, choices=Phase.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -67,7 +73,9 @@ class Program(models.Model):
         default=Health.GREEN,
         help_text="What sponsors see: the PM's override if set, else the rule's verdict.",
     )
-    health_reason = models.TextField(blank=True, help_text="Why the health is what it is.")
+    health_reason = models.TextField(
+        blank=True, help_text="Why the health is what it is.", validators=bounds.TEXT
+    )
     health_rule = models.CharField(
         max_length=6,
         choices=Health.choices,
@@ -80,18 +88,23 @@ class Program(models.Model):
     health_override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    health_override_at = models.DateTimeField(null=True, blank=True)
-    start_date = models.DateField(null=True, blank=True)
-    target_launch_date = models.DateField(null=True, blank=True)
+    health_override_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    start_date = models.DateField(null=True, blank=True, validators=bounds.DATE)
+    target_launch_date = models.DateField(null=True, blank=True, validators=bounds.DATE)
     slip_threshold_days = models.PositiveSmallIntegerField(
         default=7,
         help_text="A forecast moving later than baseline by more than this posts a notable update.",
     )
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}\Z", "Use an ISO 4217 code, e.g. USD.")],
+    )
     baseline_frozen_at = models.DateTimeField(
         null=True,
         blank=True,
         help_text="Set when the kick-off completes; baselines then need a reason.",
+        validators=bounds.MOMENT,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveBigIntegerField(
@@ -169,7 +182,7 @@ class ProgramMember(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     rank = models.CharField(max_length=8, choices=Rank.choices, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
 
     objects = ProgramMemberQuerySet.as_manager()
 
@@ -270,7 +283,7 @@ class Workstream(models.Model):
         COMPLETE = "complete", "Complete"
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="workstreams")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=bounds.LINE)
     kind = models.CharField(max_length=24, choices=Kind.choices, default=Kind.OTHER)
     cdmo_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -287,8 +300,8 @@ class Workstream(models.Model):
         related_name="sponsor_workstreams",
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
+    start_date = models.DateField(null=True, blank=True, validators=bounds.DATE)
+    end_date = models.DateField(null=True, blank=True, validators=bounds.DATE)
     position = models.PositiveSmallIntegerField(default=0)
 
     objects = ProgramScopedQuerySet.as_manager()
@@ -321,12 +334,12 @@ class Milestone(models.Model):
     workstream = models.ForeignKey(
         Workstream, on_delete=models.SET_NULL, null=True, blank=True, related_name="milestones"
     )
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    baseline_date = models.DateField()
-    forecast_date = models.DateField()
-    actual_date = models.DateField(null=True, blank=True)
-    forecast_changed_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=200, validators=bounds.LINE)
+    description = models.TextField(blank=True, validators=bounds.TEXT)
+    baseline_date = models.DateField(validators=bounds.DATE)
+    forecast_date = models.DateField(validators=bounds.DATE)
+    actual_date = models.DateField(null=True, blank=True, validators=bounds.DATE)
+    forecast_changed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgramScopedQuerySet.as_manager()
@@ -357,9 +370,13 @@ class ChangeOrder(models.Model):
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="change_orders")
     reference = models.CharField(max_length=20, help_text="CO-001, numbered per program.")
-    title = models.CharField(max_length=200)
-    rationale = models.TextField()
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    title = models.CharField(max_length=200, validators=bounds.LINE)
+    rationale = models.TextField(validators=bounds.TEXT)
+    amount = models.DecimalField(
+        max_digits=bounds.AMOUNT_DIGITS,
+        decimal_places=bounds.AMOUNT_PLACES,
+        help_text="Negative for a reduction.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -368,8 +385,8 @@ class ChangeOrder(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    decision_comment = models.TextField(blank=True, validators=bounds.TEXT)
 
     objects = ProgramScopedQuerySet.as_manager()
 
@@ -398,8 +415,12 @@ class Budget(models.Model):
     """The contract value of a program; change orders move it."""
 
     program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="budget")
-    contract_value = models.DecimalField(max_digits=14, decimal_places=2)
-    notes = models.TextField(blank=True)
+    contract_value = models.DecimalField(
+        max_digits=bounds.AMOUNT_DIGITS,
+        decimal_places=bounds.AMOUNT_PLACES,
+        validators=[MinValueValidator(0)],
+    )
+    notes = models.TextField(blank=True, validators=bounds.TEXT)
 
     objects = ProgramScopedQuerySet.as_manager()
 
@@ -431,8 +452,12 @@ class CostLine(models.Model):
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cost_lines")
     driver = models.CharField(max_length=14, choices=CostDriver.choices)
-    description = models.CharField(max_length=200)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    description = models.CharField(max_length=200, validators=bounds.LINE)
+    amount = models.DecimalField(
+        max_digits=bounds.AMOUNT_DIGITS,
+        decimal_places=bounds.AMOUNT_PLACES,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
     milestone = models.ForeignKey(
         Milestone, on_delete=models.SET_NULL, null=True, blank=True, related_name="cost_lines"
     )
@@ -459,13 +484,17 @@ class Invoice(models.Model):
         PAID = "paid", "Paid"
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="invoices")
-    number = models.CharField(max_length=30, unique=True)
+    number = models.CharField(max_length=30, unique=True, validators=bounds.LINE)
     milestone = models.ForeignKey(
         Milestone, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
     )
     driver = models.CharField(max_length=14, choices=CostDriver.choices)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    issued_on = models.DateField()
+    amount = models.DecimalField(
+        max_digits=bounds.AMOUNT_DIGITS,
+        decimal_places=bounds.AMOUNT_PLACES,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    issued_on = models.DateField(validators=bounds.DATE)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ISSUED)
 
     objects = ProgramScopedQuerySet.as_manager()

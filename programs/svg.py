@@ -202,11 +202,14 @@ def _span(
     return start, end
 
 
+TL_MAX_TICKS = 15
+TICK_STEPS = (1, 2, 3, 6, 12, 24, 60, 120)  # months: up to a decade, for the widest window
+
+
 def _tick_step(months: int) -> int:
-    for limit, step in ((15, 1), (30, 2), (45, 3), (90, 6)):
-        if months <= limit:
-            return step
-    return 12
+    """Months between labelled ticks: at most `TL_MAX_TICKS` across the plot (a program over
+    the whole date window of portal/bounds.py, 111 years, gets one a decade)."""
+    return next((s for s in TICK_STEPS if months <= s * TL_MAX_TICKS), TICK_STEPS[-1])
 
 
 class _Scale:
@@ -339,7 +342,8 @@ def _axis(
                 stroke_width=1,
             )
             if month < end:
-                label = f"{month:%b %Y}" if first or month.month == 1 else f"{month:%b}"
+                yearly = first or month.month == 1 or step >= 12
+                label = f"{month:%b %Y}" if yearly else f"{month:%b}"
                 _el(axis, "text", label, x=_n(x + 4), y=TL_AXIS_Y)
                 first = False
         month, index = _next_month(month), index + 1

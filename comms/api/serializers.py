@@ -8,7 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from comms.models import Update
-from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+from portal.api.serializers import (
+    PersonSerializer,
+    StrictCharField,
+    StrictLineField,
+    StrictSerializer,
+)
 from programs.api.costs import AmountField, TotalField
 from programs.api.serializers import ProgramSerializer
 from programs.models import Audience, Program
@@ -41,7 +46,7 @@ class UpdateSerializer(serializers.ModelSerializer):
 class UpdateCreateSerializer(StrictSerializer):
     """Input only: the service `comms.services.update_post` decides and writes."""
 
-    title = StrictCharField(max_length=TITLE_MAX_LENGTH)
+    title = StrictLineField(max_length=TITLE_MAX_LENGTH)
     body = StrictCharField()
     category = serializers.ChoiceField(Update.Category.choices, default=Update.Category.GENERAL)
     significance = serializers.ChoiceField(

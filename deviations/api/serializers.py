@@ -11,9 +11,12 @@ from rest_framework import serializers
 from deviations.models import CAPA, Deviation, RootCause
 from deviations.services.lifecycle import allowed_targets
 from portal.api.serializers import (
+    DateField,
+    DateTimeField,
     PersonSerializer,
     SignatureSerializer,
     StrictCharField,
+    StrictLineField,
     StrictSerializer,
 )
 from portal.signatures import SignatureStatus, signatures_with_status
@@ -121,13 +124,13 @@ class DeviationDetailSerializer(DeviationSerializer):
 
 
 class DeviationCreateSerializer(StrictSerializer):
-    program = StrictCharField(max_length=20, help_text="The program's code.")
-    title = StrictCharField(max_length=200)
+    program = StrictLineField(max_length=20, help_text="The program's code.")
+    title = StrictLineField(max_length=200)
     description = StrictCharField()
     classification = serializers.ChoiceField(choices=Deviation.Classification.choices)
-    batch = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
-    occurred_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField(help_text="The notification clock starts here.")
+    batch = StrictLineField(max_length=60, required=False, allow_blank=True, default="")
+    occurred_at = DateTimeField()
+    aware_at = DateTimeField(help_text="The notification clock starts here.")
 
 
 class DeviationTransitionSerializer(StrictSerializer):
@@ -182,7 +185,7 @@ class CAPACreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=CAPA.Kind.choices)
     description = StrictCharField()
     owner = serializers.EmailField(help_text="The email of the CDMO person who owns it.")
-    due_date = serializers.DateField(
+    due_date = DateField(
         required=False,
         help_text="Empty: the end of the quality agreement's CAPA window, counted from now.",
     )

@@ -16,7 +16,7 @@ from deviations.services.common import (
     note,
     require_open,
 )
-from portal import access, clock
+from portal import access, bounds, clock
 from portal.access import Action
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -51,6 +51,7 @@ def capa_add(
     """Plan a CAPA action. Without a due date it is due at the end of the agreement's CAPA
     window; a due date after that needs `due_justification` (400 naming `due_date` without)."""
     access.require(actor, Action.EDIT_DEVIATION, deviation.program)
+    bounds.check(due_date=due_date)
     program = changes.lock_program(deviation.program_id)
     locked = lock_deviation(deviation)
     require_open(locked)

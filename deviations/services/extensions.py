@@ -16,7 +16,7 @@ from deviations.services.common import (
     sign,
     verify_signer,
 )
-from portal import access
+from portal import access, bounds
 from portal.access import Action
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -32,6 +32,7 @@ def extension_request(
     *, actor: User, deviation: Deviation, new_due: datetime.datetime, reason: str
 ) -> ExtensionRequest:
     access.require(actor, Action.EDIT_DEVIATION, deviation.program)
+    bounds.check(new_due=new_due)
     reason = reason.strip()
     if not reason:
         raise Invalid(REASON_REQUIRED, field="reason")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from deviations.models import Deviation, DeviationYear
 from deviations.services.common import SIGNIFICANCE, agreement_for, lock_deviation, note
-from portal import access, clock
+from portal import access, bounds, clock
 from portal.access import Action
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -49,6 +49,7 @@ def deviation_log(
     update and notifies the sponsor's people), so the sponsor counts as notified now.
     Awareness before occurrence or in the future is invalid input (400 naming `aware_at`)."""
     access.require(actor, Action.LOG_DEVIATION, program)
+    bounds.check(occurred_at=occurred_at, aware_at=aware_at)
     if aware_at < occurred_at:
         raise Invalid(AWARE_BEFORE_OCCURRED, field="aware_at")
     now = timezone.now()

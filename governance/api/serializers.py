@@ -12,7 +12,13 @@ from rest_framework import serializers
 
 from governance.models import ActionItem, Kickoff, Meeting, Risk
 from portal.access import Audience
-from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+from portal.api.serializers import (
+    DateField,
+    PersonSerializer,
+    StrictCharField,
+    StrictLineField,
+    StrictSerializer,
+)
 from programs.models import Program
 
 ACTION_TITLE_MAX = cast(int, ActionItem._meta.get_field("title").max_length)
@@ -150,12 +156,12 @@ class MeetingDetailSerializer(MeetingSerializer):
 class ActionItemCreateSerializer(StrictSerializer):
     """Input only: `governance.services.action_item_create` decides and writes."""
 
-    program = StrictCharField(max_length=20, help_text="The program's code, e.g. `HLX-101`.")
-    title = StrictCharField(max_length=ACTION_TITLE_MAX)
+    program = StrictLineField(max_length=20, help_text="The program's code, e.g. `HLX-101`.")
+    title = StrictLineField(max_length=ACTION_TITLE_MAX)
     owner = serializers.EmailField(
         help_text="Email of the owner: a CDMO person on the program or one of the sponsor's users."
     )
-    due_date = serializers.DateField()
+    due_date = DateField()
     meeting = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -195,7 +201,7 @@ class RiskSerializer(serializers.ModelSerializer):
 
 
 class RiskCreateSerializer(StrictSerializer):
-    title = StrictCharField(max_length=RISK_TITLE_MAX)
+    title = StrictLineField(max_length=RISK_TITLE_MAX)
     description = StrictCharField(required=False, allow_blank=True, default="")
     likelihood = serializers.IntegerField(min_value=1, max_value=5)
     impact = serializers.IntegerField(min_value=1, max_value=5)
@@ -207,7 +213,7 @@ class RiskCreateSerializer(StrictSerializer):
         required=False, help_text="Email of the risk's owner; you, if left out."
     )
     status = serializers.ChoiceField(Risk.Status.choices, default=Risk.Status.OPEN)
-    review_date = serializers.DateField()
+    review_date = DateField()
     audience = serializers.ChoiceField(
         Audience.choices,
         default=Audience.INTERNAL,

@@ -33,11 +33,12 @@ from governance.models import ActionItem, Kickoff, Meeting
 from governance.services import actions as action_services
 from governance.services import risks as risk_services
 from governance.services.common import NOT_PROGRAM_TEAM, require
-from portal import clock
+from portal import bounds, clock
 from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import ERROR_DESCRIPTIONS, error_responses
 from portal.api.serializers import ErrorSerializer
+from portal.forms import DateFilter
 from portal.models import User
 from programs.api.views import CODE_PARAMETER, program_from_url
 from programs.models import Program
@@ -61,11 +62,15 @@ def _person(program: Program, email: str) -> User:
 class MeetingFilter(django_filters.FilterSet):
     program = django_filters.CharFilter(field_name="program__code", help_text="Program code.")
     status = django_filters.ChoiceFilter(choices=Meeting.Status.choices)
-    starts_from = django_filters.DateFilter(
-        field_name="starts_at", lookup_expr="date__gte", help_text="On or after this date."
+    starts_from = DateFilter(
+        field_name="starts_at",
+        lookup_expr="date__gte",
+        help_text=f"On or after this date: {bounds.DATE_HELP.lower()}",
     )
-    starts_to = django_filters.DateFilter(
-        field_name="starts_at", lookup_expr="date__lte", help_text="On or before this date."
+    starts_to = DateFilter(
+        field_name="starts_at",
+        lookup_expr="date__lte",
+        help_text=f"On or before this date: {bounds.DATE_HELP.lower()}",
     )
 
     class Meta:

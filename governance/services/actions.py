@@ -14,10 +14,10 @@ from governance.services.common import (
     NOT_PROGRAM_TEAM,
     TITLE_REQUIRED,
     check_audience,
-    one_line,
     participants,
     require,
 )
+from portal import bounds
 from portal.access import Action, Audience
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -52,7 +52,7 @@ def action_item_add(
     item = ActionItem(
         program=program,
         meeting=meeting,
-        title=one_line(title),
+        title=title.strip(),
         owner=owner,
         due_date=due_date,
         audience=audience,
@@ -84,7 +84,8 @@ def action_item_create(
 ) -> ActionItem:
     """An action item outside a write-up (or added to a meeting's after the fact)."""
     require(actor, Action.EDIT_PROGRAM, program, NOT_PROGRAM_TEAM)
-    if not one_line(title):
+    bounds.check(due_date=due_date)
+    if not title.strip():
         raise Invalid(TITLE_REQUIRED, field="title")
     participants(program, [owner], "owner")
     check_audience(audience, owner)

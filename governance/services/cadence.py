@@ -16,12 +16,12 @@ from governance.models import CadenceSchedule, Meeting
 from governance.services.common import (
     NOT_PROGRAM_TEAM,
     enqueue_invites,
-    one_line,
     participants,
     require,
     set_people,
 )
 from governance.services.meetings import meeting_cancel
+from portal import bounds
 from portal.access import Action, Audience
 from portal.errors import Conflict
 from portal.models import User
@@ -80,11 +80,12 @@ def cadence_create(
 ) -> CadenceSchedule:
     """Agree the rhythm of calls and generate its meetings ahead."""
     require(actor, Action.EDIT_PROGRAM, program, NOT_PROGRAM_TEAM)
+    bounds.check(starts_on=starts_on)
     people = participants(program, attendees, "attendees")
     locked = changes.lock_program(program.pk)
     schedule = CadenceSchedule(
         program=locked,
-        title=one_line(title) or DEFAULT_TITLE,
+        title=title.strip() or DEFAULT_TITLE,
         frequency=frequency,
         weekday=weekday,
         local_time=local_time,

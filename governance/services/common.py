@@ -36,11 +36,6 @@ def require(
         raise NotAllowed(message)
 
 
-def one_line(text: str) -> str:
-    """A title as one line: a line break in a title would break email subjects and invites."""
-    return " ".join(text.split())
-
-
 def participants(program: Program, users: Iterable[User], field: str) -> list[User]:
     """The given people, each checked to be someone who takes part in this program."""
     wanted = {user.pk: user for user in users}

@@ -13,7 +13,7 @@ from django.utils import timezone
 from governance.models import Kickoff
 from governance.selectors import kickoff_checklist
 from governance.services.common import NOT_PROGRAM_TEAM, participants, require, set_people
-from portal import access, clock
+from portal import access, bounds, clock
 from portal.access import Action, Audience
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -62,6 +62,7 @@ def kickoff_record(
     """Write the kick-off record: when it was held, who came from both sides, the agenda and
     the decisions. Locked once the kick-off is complete."""
     require(actor, Action.EDIT_PROGRAM, program, NOT_PROGRAM_TEAM)
+    bounds.check(held_on=held_on)
     if held_on is not None and held_on > clock.site_today():
         raise Invalid(KICKOFF_IN_FUTURE, field="held_on")
     people = participants(program, attendees, "attendees")

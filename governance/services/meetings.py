@@ -24,11 +24,11 @@ from governance.services.common import (
     UNKNOWN_AUDIENCE,
     check_audience,
     enqueue_invites,
-    one_line,
     participants,
     require,
     set_people,
 )
+from portal import bounds
 from portal.access import Action, Audience
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -75,7 +75,8 @@ def meeting_schedule(
 ) -> Meeting:
     """A one-off meeting outside any cadence (a steering committee, a deep dive)."""
     require(actor, Action.EDIT_PROGRAM, program, NOT_PROGRAM_TEAM)
-    title = one_line(title)
+    bounds.check(starts_at=starts_at)
+    title = title.strip()
     if not title:
         raise Invalid(TITLE_REQUIRED, field="title")
     if starts_at <= timezone.now():
@@ -127,6 +128,7 @@ def meeting_reschedule(
     """Move a meeting. Its calendar UID stays; the SEQUENCE goes up, so calendars move the one
     event instead of adding a second."""
     require(actor, Action.EDIT_PROGRAM, meeting.program, NOT_PROGRAM_TEAM)
+    bounds.check(starts_at=starts_at)
     locked = changes.lock_program(meeting.program_id)
     meeting = lock_meeting(meeting)
     _refuse_if_closed(meeting)
@@ -201,8 +203,10 @@ class ActionItemDraft:
 def _validate_drafts(program: Program, meeting: Meeting, drafts: Sequence[ActionItemDraft]) -> None:
     day = meeting_local_date(meeting)
     for index, draft in enumerate(drafts):
-        if not one_line(draft.title):
+        if not draft.title.strip():
             raise Invalid(TITLE_REQUIRED, field=f"action_items.{index}.title")
+        bounds.check_lines(**{f"action_items.{index}.title": draft.title})
+        bounds.check(**{f"action_items.{index}.due_date": draft.due_date})
         if draft.due_date < day:
             raise Invalid(DUE_BEFORE_MEETING, field=f"action_items.{index}.due_date")
         participants(program, [draft.owner], f"action_items.{index}.owner")

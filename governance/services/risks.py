@@ -17,6 +17,7 @@ from governance.services.common import (
     participants,
     require,
 )
+from portal import bounds
 from portal.access import Action, Audience
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -68,6 +69,7 @@ def risk_create(
 ) -> Risk:
     """Add a risk to the register. A high one (score 15 or more) is a notable event."""
     require(actor, Action.EDIT_PROGRAM, program, NOT_PROGRAM_TEAM)
+    bounds.check(review_date=review_date)
     if not title.strip():
         raise Invalid(TITLE_REQUIRED, field="title")
     participants(program, [owner], "owner")
@@ -111,6 +113,7 @@ def risk_update(*, actor: User, risk: Risk, **values: Any) -> Risk:
         raise Invalid(UNKNOWN_FIELD.format(names=", ".join(sorted(unknown))))
     if "title" in values and not str(values["title"]).strip():
         raise Invalid(TITLE_REQUIRED, field="title")
+    bounds.check(review_date=values.get("review_date"))
     locked = changes.lock_program(risk.program_id)
     risk = Risk.objects.select_for_update(of=("self",)).select_related("program").get(pk=risk.pk)
     if "owner" in values:

@@ -7,23 +7,67 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal import bounds
 from portal.models import Signature
 
 UNKNOWN_FIELD = "Unknown field. Accepted fields: {accepted}."
 
 
 class StrictCharField(serializers.CharField):
-    """A string and nothing else: DRF would turn `123` into "123". (DRF itself already refuses
-    NUL and lone surrogates, which PostgreSQL cannot store.)"""
+    """A string and nothing else: DRF would turn `123` into "123". Text that may run over
+    lines, without other control characters (`bounds.validate_text`); the schema states the
+    rule as the field's `pattern`."""
 
     default_error_messages = {"invalid": "Not a valid string."}
+    printable: Any = bounds.validate_text
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Before any other regular expression the field is given: the schema's `pattern` is
+        # the first one's. After DRF's own checks, whose messages come first.
+        regexes = [i for i, v in enumerate(self.validators) if isinstance(v, RegexValidator)]
+        self.validators.insert(regexes[0] if regexes else len(self.validators), self.printable)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictLineField(StrictCharField):
+    """One line of printable text: a title, a name, a code (`bounds.validate_line`)."""
+
+    printable = bounds.validate_line
+
+
+def _with_help(kwargs: dict[str, Any], window: str) -> dict[str, Any]:
+    help_text = kwargs.get("help_text")
+    return {**kwargs, "help_text": f"{help_text} {window}" if help_text else window}
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": bounds.DATE_PATTERN})
+class DateField(serializers.DateField):
+    """An ISO date in the window (`bounds.validate_date`), which the schema states."""
+
+    default_validators = [bounds.validate_date]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_help(kwargs, bounds.DATE_HELP))
+
+
+class DateTimeField(serializers.DateTimeField):
+    """An ISO date and time in the window, read in UTC (`bounds.validate_moment`); one that
+    cannot even be converted to UTC gets the same message."""
+
+    default_validators = [bounds.validate_moment]
+    default_error_messages = {"overflow": bounds.MOMENT_OUT_OF_WINDOW}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_help(kwargs, bounds.MOMENT_HELP))
 
 
 class StrictSerializer(serializers.Serializer):

@@ -14,10 +14,16 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from portal import bounds
 from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
-from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
+from portal.api.serializers import (
+    PersonSerializer,
+    StrictCharField,
+    StrictLineField,
+    StrictSerializer,
+)
 from portal.errors import NotAllowed
 from programs import selectors
 from programs.api.timeline import max_length
@@ -25,7 +31,8 @@ from programs.api.views import CODE_PARAMETER, program_from_url, program_grant_f
 from programs.models import ChangeOrder, CostDriver
 from programs.services import costs as services
 
-AMOUNT_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+_INTEGER_DIGITS = bounds.AMOUNT_DIGITS - bounds.AMOUNT_PLACES
+AMOUNT_PATTERN = rf"^-?[0-9]{{1,{_INTEGER_DIGITS}}}(\.[0-9]{{1,2}})?$"
 REFERENCE_PARAMETER = OpenApiParameter(
     "reference",
     str,
@@ -50,7 +57,9 @@ class AmountField(serializers.DecimalField):
     default_error_messages = {"not_a_string": 'Send the amount as a string, e.g. "1250.00".'}
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_digits=14, decimal_places=2, **kwargs)
+        super().__init__(
+            max_digits=bounds.AMOUNT_DIGITS, decimal_places=bounds.AMOUNT_PLACES, **kwargs
+        )
 
     def to_internal_value(self, data: Any) -> Decimal:
         if not isinstance(data, str):
@@ -58,8 +67,7 @@ class AmountField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-TOTAL_DIGITS = 26  # a sum of amounts of at most 12 integer digits each, with room to spare
-TOTAL_PATTERN = rf"^-?[0-9]{{1,{TOTAL_DIGITS - 2}}}(\.[0-9]{{1,2}})?$"
+TOTAL_PATTERN = rf"^-?[0-9]{{1,{bounds.TOTAL_DIGITS - bounds.AMOUNT_PLACES}}}(\.[0-9]{{1,2}})?$"
 
 
 @extend_schema_field(
@@ -76,7 +84,9 @@ class TotalField(serializers.DecimalField):
     (many change orders at the largest amount), so it is not bound to an amount's 14 digits."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_digits=TOTAL_DIGITS, decimal_places=2, **kwargs)
+        super().__init__(
+            max_digits=bounds.TOTAL_DIGITS, decimal_places=bounds.AMOUNT_PLACES, **kwargs
+        )
 
 
 class ChangeOrderSerializer(serializers.ModelSerializer):
@@ -104,7 +114,7 @@ class ChangeOrderSerializer(serializers.ModelSerializer):
 
 
 class ChangeOrderCreateSerializer(StrictSerializer):
-    title = StrictCharField(max_length=max_length(ChangeOrder, "title"))
+    title = StrictLineField(max_length=max_length(ChangeOrder, "title"))
     rationale = StrictCharField(help_text="Why the change is needed; the sponsor decides on it.")
     amount = AmountField(help_text="Negative for a reduction.")
 

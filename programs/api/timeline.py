@@ -19,8 +19,10 @@ from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import (
+    DateField,
     PersonSerializer,
     StrictCharField,
+    StrictLineField,
     StrictSerializer,
 )
 from portal.errors import Invalid
@@ -65,25 +67,25 @@ class WorkstreamSerializer(serializers.ModelSerializer):
 
 
 class WorkstreamCreateSerializer(StrictSerializer):
-    name = StrictCharField(max_length=max_length(Workstream, "name"))
+    name = StrictLineField(max_length=max_length(Workstream, "name"))
     kind = serializers.ChoiceField(Workstream.Kind.choices, default=Workstream.Kind.OTHER)
     status = serializers.ChoiceField(
         Workstream.Status.choices, default=Workstream.Status.NOT_STARTED
     )
-    cdmo_owner = StrictCharField(
+    cdmo_owner = StrictLineField(
         required=False,
         allow_null=True,
         max_length=254,
         help_text="Email of the CDMO owner.",
     )
-    sponsor_owner = StrictCharField(
+    sponsor_owner = StrictLineField(
         required=False,
         allow_null=True,
         max_length=254,
         help_text="Email of the sponsor owner, a user of this program's sponsor.",
     )
-    start_date = serializers.DateField(required=False, allow_null=True)
-    end_date = serializers.DateField(required=False, allow_null=True)
+    start_date = DateField(required=False, allow_null=True)
+    end_date = DateField(required=False, allow_null=True)
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -117,19 +119,19 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
 
 class MilestoneCreateSerializer(StrictSerializer):
-    name = StrictCharField(max_length=max_length(Milestone, "name"))
+    name = StrictLineField(max_length=max_length(Milestone, "name"))
     description = StrictCharField(required=False, allow_blank=True, default="")
-    workstream = StrictCharField(
+    workstream = StrictLineField(
         required=False,
         allow_null=True,
         max_length=max_length(Workstream, "name"),
         help_text="The workstream's name; omit for a program-wide milestone.",
     )
-    baseline_date = serializers.DateField(help_text="The agreed date; the forecast starts here.")
+    baseline_date = DateField(help_text="The agreed date; the forecast starts here.")
 
 
 class MilestoneRescheduleSerializer(StrictSerializer):
-    forecast_date = serializers.DateField(
+    forecast_date = DateField(
         help_text="Today or later: an unfinished milestone's forecast is never in the past."
     )
     reason = StrictCharField(help_text="Why it moves; audited and shown to the sponsor.")

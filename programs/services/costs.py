@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import access, clock
+from portal import access, bounds, clock
 from portal.access import Audience
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import User
@@ -68,6 +68,7 @@ def change_order_propose(
 ) -> ChangeOrder:
     """The CDMO team proposes a change to the contract value; the sponsor is told at once."""
     access.require(actor, access.Action.EDIT_PROGRAM, program)
+    bounds.check(amount=amount)
     if not rationale.strip():
         raise Invalid(RATIONALE_REQUIRED, field="rationale")
     locked = changes.lock_program(program.pk)
@@ -147,6 +148,7 @@ def budget_set(
     """Set the contract value. Once set, it moves through change orders; correcting it
     directly needs a reason."""
     access.require(actor, access.Action.EDIT_PROGRAM, program)
+    bounds.check(contract_value=contract_value)
     if contract_value < 0:
         raise Invalid(CONTRACT_VALUE_NEGATIVE, field="contract_value")
     reason = reason.strip()
@@ -205,6 +207,7 @@ def cost_line_add(
     """Record cost the CDMO has committed to, by driver. The line's event has the line's
     audience: an internal line's description and amount stay in the CDMO's stream."""
     access.require(actor, access.Action.EDIT_PROGRAM, program)
+    bounds.check(amount=amount)
     if amount <= 0:
         raise Invalid(AMOUNT_NOT_POSITIVE, field="amount")
     if audience not in Audience.values:
@@ -266,6 +269,7 @@ def invoice_add(
 ) -> Invoice:
     access.require(actor, access.Action.EDIT_PROGRAM, program)
     number = number.strip()
+    bounds.check(amount=amount, issued_on=issued_on)
     if amount <= 0:
         raise Invalid(AMOUNT_NOT_POSITIVE, field="amount")
     if issued_on > clock.site_today():

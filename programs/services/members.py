@@ -8,6 +8,7 @@ import datetime
 
 from django.utils import timezone
 
+from portal import bounds
 from portal.access import Audience
 from portal.errors import Invalid
 from portal.models import User
@@ -95,6 +96,7 @@ def program_member_update(
     ended tenure is not reopened: that would put a PM back without the handover."""
     if rank not in ("", *ProgramMember.Rank.values):
         raise Invalid(RANK_UNKNOWN, field="rank")
+    bounds.check(ended_at=ended_at)
     program = changes.lock_program(member.program_id)
     member = ProgramMember.objects.select_for_update().select_related("user").get(pk=member.pk)
     if member.ended_at is not None and ended_at != member.ended_at:

@@ -13,7 +13,7 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import access, clock
+from portal import access, bounds, clock
 from portal.access import Audience
 from portal.errors import Conflict, Invalid
 from portal.models import User
@@ -82,6 +82,7 @@ def _check_workstream(
     end_date: datetime.date | None,
     exclude_pk: int | None = None,
 ) -> None:
+    bounds.check(start_date=start_date, end_date=end_date)
     if start_date and end_date and end_date < start_date:
         raise Invalid(WORKSTREAM_DATES_ORDER, field="end_date")
     if cdmo_owner is not None and not (cdmo_owner.is_active and access.is_cdmo(cdmo_owner)):
@@ -236,6 +237,7 @@ def milestone_create(
 ) -> Milestone:
     """A new dated commitment; its forecast starts on the baseline."""
     access.require(actor, access.Action.EDIT_PROGRAM, program)
+    bounds.check(baseline_date=baseline_date)
     if workstream is not None and workstream.program_id != program.pk:
         raise Invalid(WORKSTREAM_OTHER_PROGRAM, field="workstream")
     locked = changes.lock_program(program.pk)
@@ -267,6 +269,7 @@ def milestone_reschedule(
     """Move the forecast. Every move is audited with its reason; a slip beyond the program's
     threshold that got worse is announced to the sponsor as a notable update."""
     access.require(actor, access.Action.EDIT_PROGRAM, milestone.program)
+    bounds.check(forecast_date=forecast_date)
     reason = reason.strip()
     if not reason:
         raise Invalid(REASON_REQUIRED, field="reason")
@@ -310,6 +313,7 @@ def milestone_rebaseline(
     baseline is frozen and a change needs a reason. A forecast that sat on the old baseline
     follows it, so re-planning does not read as a slip."""
     access.require(actor, access.Action.EDIT_PROGRAM, milestone.program)
+    bounds.check(baseline_date=baseline_date)
     reason = reason.strip()
     program, milestone = _locked_milestone(milestone)
     frozen = program.baseline_frozen_at is not None
@@ -348,6 +352,7 @@ def milestone_complete(
     *, actor: User, milestone: Milestone, actual_date: datetime.date, reason: str = ""
 ) -> Milestone:
     access.require(actor, access.Action.EDIT_PROGRAM, milestone.program)
+    bounds.check(actual_date=actual_date)
     if actual_date > clock.site_today():
         raise Invalid(ACTUAL_IN_FUTURE, field="actual_date")
     reason = reason.strip()

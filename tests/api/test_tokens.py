@@ -116,6 +116,14 @@ def test_the_command_refuses_a_blank_name(world):
         call_command("create_api_token", "lead@helix.example", "--name", "  ", stdout=StringIO())
 
 
+def test_the_command_refuses_a_name_with_a_line_break(world):
+    with pytest.raises(CommandError, match="one line of printable text"):
+        call_command(
+            "create_api_token", "lead@helix.example", "--name", "LIMS\nsync", stdout=StringIO()
+        )
+    assert not ApiToken.objects.exists()
+
+
 def test_only_a_sponsor_lead_creates_a_token_and_only_for_themself(world):
     for actor, user in [
         (world.viewer_a, world.viewer_a),

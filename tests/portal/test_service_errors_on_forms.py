@@ -1,6 +1,7 @@
 """A service's refusal lands on the form: by its field when shown, otherwise at the top."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from portal.errors import ServiceError
 from portal.forms import add_service_error, submit
@@ -60,3 +61,13 @@ def test_submit_puts_the_services_refusal_on_the_form():
 
     assert not submit(form, refuse)
     assert form.errors == {"reason": ["That reason will not do."]}
+
+
+def test_submit_puts_a_rows_own_validation_on_the_fields_it_names():
+    def refuse(**kw):
+        raise ValidationError({"reason": ["Too odd."], "title": ["Not shown here."]})
+
+    form = _Form({"reason": "x"})
+
+    assert not submit(form, refuse)
+    assert form.errors == {"reason": ["Too odd."], "__all__": ["Not shown here."]}

@@ -101,7 +101,12 @@ def test_production_needs_an_audit_chain_key_of_its_own(tmp_path, key, message):
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("SITE_TIME_ZONE", "Mars/Olympus"), ("SITE_HOLIDAYS", "2026-12-25,25/12")]
+    ("name", "value"),
+    [
+        ("SITE_TIME_ZONE", "Mars/Olympus"),
+        ("SITE_HOLIDAYS", "2026-12-25,25/12"),
+        ("SITE_HOLIDAYS", "2026-12-25,0001-01-01"),
+    ],
 )
 def test_a_bad_site_calendar_refuses_to_start(tmp_path, name, value):
     result = _manage("check", DEBUG="1", PORTAL_VAR_DIR=str(tmp_path), **{name: value})

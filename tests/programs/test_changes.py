@@ -3,6 +3,8 @@ one reaction per program per transaction."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -61,6 +63,36 @@ def test_invalid_rows_are_refused_before_anything_is_written(world):
             program=world.program,
         )
     assert (_version(world.program), AuditEntry.objects.count(), Event.objects.count()) == before
+
+
+def test_an_update_validates_the_fields_it_writes(world):
+    row = milestone(world.program)
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        changes.update(
+            row,
+            actor=world.pm,
+            program=world.program,
+            values={"forecast_date": datetime.date(9999, 12, 31)},
+        )
+    assert set(refused.value.message_dict) == {"forecast_date"}
+
+
+def test_a_value_stored_before_its_bound_does_not_block_a_change_to_another_field(world):
+    row = milestone(world.program)
+    Milestone.objects.filter(pk=row.pk).update(name="Legacy\nname", baseline_date=day(-20000))
+    row.refresh_from_db()
+
+    with transaction.atomic():
+        changes.update(
+            row, actor=world.pm, program=world.program, values={"forecast_date": day(40)}
+        )
+
+    row.refresh_from_db()
+    assert (row.name, row.baseline_date, row.forecast_date) == (
+        "Legacy\nname",
+        day(-20000),
+        day(40),
+    )
 
 
 def test_an_update_that_changes_nothing_writes_nothing(world):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from portal.bounds import EARLIEST_DATE, LATEST_DATE
 from programs import svg
 from programs.models import Milestone, Workstream
 from programs.selectors import CostSummary, DriverCosts
@@ -233,3 +234,18 @@ def test_the_cost_chart_draws_budget_committed_and_invoiced_bars():
     labels = _texts(root)
     assert "1,050,000.00" in labels
     assert "Budget (contract + approved change orders)" in labels
+
+
+def test_a_program_over_the_whole_date_window_gets_a_label_a_decade():
+    milestones = [
+        Milestone(pk=1, name="First", baseline_date=EARLIEST_DATE, forecast_date=EARLIEST_DATE),
+        Milestone(pk=2, name="Last", baseline_date=LATEST_DATE, forecast_date=LATEST_DATE),
+    ]
+    root = ET.fromstring(
+        svg.timeline_chart(
+            workstreams=[], milestones=milestones, today=TODAY, threshold_days=7, title="Widest"
+        )
+    )
+    ticks = [t.text for t in _all(root, ".//svg:g[@class='axis']/svg:text")]
+    assert ticks[:3] == ["Jan 1990", "Jan 2000", "Jan 2010"]
+    assert len(ticks) <= svg.TL_MAX_TICKS

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal import services
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             token, key = services.api_token_create(actor=None, user=user, name=options["name"])
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
+        except ValidationError as exc:  # the token's own validation: a name with a line break
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stderr.write(
             f"Token “{token.name}” created for {user.email}. The key below is shown once; "
             "store it now."

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from governance.models import ActionItem, Meeting
@@ -22,6 +23,7 @@ from governance.services.meetings import (
     meeting_write_up,
 )
 from portal.access import Audience
+from portal.bounds import LINE_REFUSED
 from portal.errors import Conflict, Invalid, ServiceError
 from portal.models import AuditEntry
 from programs.changes import HEALTH_TASK
@@ -284,13 +286,17 @@ def test_a_write_up_with_two_actions_bumps_the_version_once_and_refreshes_health
     assert ActionItem.objects.count() == 2
 
 
-def test_a_line_break_in_a_title_is_kept_out_of_the_meeting(world):
-    scheduled = meeting_schedule(
-        actor=world.pm,
-        program=world.program,
-        title="Steering\r\ncommittee",
-        starts_at=timezone.now() + datetime.timedelta(days=3),
-        time_zone="Europe/London",
-    )
+def test_a_line_break_in_a_title_is_refused_naming_the_title(world):
+    with pytest.raises(ValidationError) as refused:
+        meeting_schedule(
+            actor=world.pm,
+            program=world.program,
+            title="Steering\r\ncommittee",
+            starts_at=timezone.now() + datetime.timedelta(days=3),
+            time_zone="Europe/London",
+        )
 
-    assert scheduled.title == "Steering committee"
+    assert refused.value.message_dict == {
+        "title": [LINE_REFUSED.format(what="line break", code=13)]
+    }
+    assert not Meeting.objects.exists()
