@@ -8,6 +8,9 @@ owns the tables); what it rewrites without the chain key is reported, in test_au
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -27,6 +31,7 @@ from portal.signatures import signature_sign
 from programs.models import Program
 from programs.services.health import program_override_health
 from tests.factories import PASSWORD
+from tests.support.audit import append, rewrite, sha256
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -65,6 +70,12 @@ REWRITES = [
 class RuntimeRole:
     name: str
     password: str
+
+    @property
+    def url(self) -> str:
+        params = connection.settings_dict
+        host, port = params["HOST"] or "127.0.0.1", params["PORT"] or 5432
+        return f"postgres://{self.name}:{self.password}@{host}:{port}/{params['NAME']}"
 
     def connect(self) -> psycopg.Connection:
         """A connection of its own, logged in as the role (not the test's SET ROLE)."""
@@ -204,3 +215,27 @@ def test_db_roles_refuses_to_create_a_role_without_a_password_or_to_hand_out_the
         (owner,) = cursor.fetchone()
     with pytest.raises(CommandError, match="is the role this runs as"):
         call_command("db_roles", "--runtime-role", owner)
+
+
+def test_verify_audit_run_as_the_runtime_role_exits_non_zero_naming_what_the_owner_rewrote(
+    world, runtime_role
+):
+    entries = [append(world.program) for _ in range(8)]
+    # As the owner: drop the trigger, edit entry 5, recompute the chain the unkeyed way.
+    rewrite(entries[4:], reason="nothing to see", sign=sha256, key_id=None)
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "verify_audit"],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DATABASE_URL": runtime_role.url,
+            "AUDIT_CHECKPOINT_FILE": str(settings.AUDIT_CHECKPOINT_FILE),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"broken at entry {entries[4].id}: {audit.NO_KEY_AFTER_KEY}" in result.stderr
