@@ -54,7 +54,9 @@ def test_a_critical_deviation_from_logging_to_signed_closure(world, browser: Bro
     qa.get_by_label("Rationale for closing without CAPA").fill("Contained; no systemic cause.")
     qa.get_by_label("Password (electronic signature)").fill(PASSWORD)
     qa.get_by_role("button", name="Move").click()
-    expect(qa.locator("#id_to")).to_have_count(0, timeout=5000)  # nothing left to move to
+    # Closed and locked: the only move left is QA's reopening, which needs a new signature.
+    expect(qa.locator('#id_to option[value="investigating"]')).to_have_count(1, timeout=5000)
+    expect(qa.locator('#id_to option[value="pending_capa"]')).to_have_count(0)
     expect(qa.get_by_role("heading", name=reference)).to_contain_text("Closed")
 
     sponsor.goto(f"{portal_url}/deviations/{reference}/audit/")
