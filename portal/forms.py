@@ -107,16 +107,23 @@ class _Throttled:
         return cleaned
 
 
-class ThrottledLoginForm(_Throttled, AuthenticationForm):
-    """Django's sign-in form, refusing further attempts after repeated failures."""
-
-    username = forms.EmailField(
+def _email_field() -> forms.EmailField:
+    """Accounts sign in with their email address."""
+    return forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
 
+class ThrottledLoginForm(_Throttled, AuthenticationForm):
+    """Django's sign-in form, refusing further attempts after repeated failures."""
+
+    username = _email_field()
+
+
 class ThrottledAdminLoginForm(_Throttled, AdminAuthenticationForm):
     """The admin's sign-in page, under the same throttle as the portal's."""
+
+    username = _email_field()
 
 
 class TokenCreateForm(forms.Form):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
+
 # Production insists on a long SECRET_KEY; this one only ever signs a test's cookies.
 SECRET_KEY = "integration-test-only-secret-key-0123456789-abcdefghijklmnop"
 # What production runs without: the test and debug switches, and the synchronous-ORM escape.
@@ -23,6 +25,8 @@ def production_environment(**values: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in TEST_SWITCHES}
     env.update(
         SECRET_KEY=SECRET_KEY,
+        # The test process's own chain key, so that both sides write and verify one chain.
+        AUDIT_CHAIN_KEY=settings.AUDIT_CHAIN_KEY,
         SECURE_COOKIES="0",
         DJANGO_SETTINGS_MODULE="portal.settings",
         PYTHONUNBUFFERED="1",
