@@ -229,6 +229,7 @@ def test_verify_audit_run_as_the_runtime_role_exits_non_zero_naming_what_the_own
         cwd=settings.BASE_DIR,
         env={
             **os.environ,
+            "DEBUG": "1",  # the testing switch is refused without it (portal/settings.py)
             "DATABASE_URL": runtime_role.url,
             "AUDIT_CHECKPOINT_FILE": str(settings.AUDIT_CHECKPOINT_FILE),
         },
