@@ -13,6 +13,7 @@ from deviations.services.common import (
     lock_deviation,
     note,
     require_open,
+    require_signer,
     sign,
     verify_signer,
 )
@@ -25,6 +26,7 @@ from programs import changes
 
 EXTENSION_NOT_LATER = "The new due date must be after the current one."
 EXTENSION_ALREADY_DECIDED = "This extension request has already been decided."
+EXTENSION_NOT_QA = "Only QA of this program approves an extension of its investigation."
 
 
 @atomic_service
@@ -64,9 +66,19 @@ def extension_approve(
     password: str | None,
     via_token: bool = False,
 ) -> ExtensionRequest:
-    """QA approves with a signature (verified before the transaction, so that a refused
-    attempt stays in the audit trail); the investigation's due date moves."""
-    access.require(actor, Action.QA_DECIDE, extension.deviation.program)
+    """QA of the program approves with a signature, never the extension's own requester
+    (segregation of duties, `portal.access.BARS`). The signer is checked before the
+    transaction, so that a refused attempt stays in the audit trail; the investigation's due
+    date moves."""
+    require_signer(
+        actor=actor,
+        action=Action.DECIDE_EXTENSION,
+        deviation=extension.deviation,
+        meaning="approved",
+        attempted=bool(password),
+        record=extension,
+        refused=EXTENSION_NOT_QA,
+    )
     password = verify_signer(
         actor=actor,
         deviation=extension.deviation,
@@ -86,6 +98,7 @@ def _approve(
     program = changes.lock_program(extension.program_id)
     deviation = lock_deviation(extension.deviation, expected_version)
     locked = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    access.require(actor, Action.DECIDE_EXTENSION, program, locked)
     if locked.status != ExtensionRequest.Status.PENDING:
         raise Conflict(EXTENSION_ALREADY_DECIDED)
     require_open(deviation)

@@ -27,7 +27,8 @@ def log_deviation(world, *, classification: str = "major", **fields) -> Deviatio
 
 
 def move(world, deviation: Deviation, *path: str, actor=None, **kwargs) -> Deviation:
-    """Walk the deviation along `path` as QA (or `actor`), signing where the step needs it."""
+    """Walk the deviation along `path` as QA of its program (or `actor`), signing where the
+    step needs it."""
     for target in path:
         deviation.refresh_from_db()
         extra = dict(kwargs)
@@ -38,7 +39,7 @@ def move(world, deviation: Deviation, *path: str, actor=None, **kwargs) -> Devia
         if target == Deviation.Status.CLOSED:
             extra.setdefault("no_capa_rationale", "One-off; no systemic cause")
         deviation = lifecycle.deviation_transition(
-            actor=actor or world.staff,
+            actor=actor or world.qa,
             deviation=deviation,
             to=target,
             expected_version=deviation.version,
