@@ -40,9 +40,6 @@ from programs.selectors import cdmo_people, get_program_for_user, milestone_list
 
 FRAGMENTS = {"rows", "body"}
 WORK_STEPS = ("impact", "root-cause", "capa", "capa-complete", "extension", "extension-approve")
-# What each step needs before its form is read (the service then decides the step itself):
-# the investigators' steps need EDIT_DEVIATION, approving an extension is QA's.
-STEP_ACTIONS = {"extension-approve": Action.DECIDE_EXTENSION}
 QUEUE_ONLY_CDMO = "The triage queue is for the CDMO's quality team."
 
 
@@ -319,7 +316,10 @@ def deviation_work(request: PortalRequest, reference: str, step: str) -> HttpRes
     grant.require(Action.EDIT_DEVIATION)
     if step not in WORK_STEPS:
         raise Http404("No such step.")
-    grant.require(STEP_ACTIONS.get(step, Action.EDIT_DEVIATION))
+    if step == "extension-approve":  # QA's signed step: refused before the form is read
+        extensions.extension_approver_require(
+            actor=request.user, deviation=grant.obj, attempted=bool(request.POST.get("password"))
+        )
     key = step.replace("-", "_")
     form = _work_forms(request, grant.obj, request.POST)[key]
     if form.is_valid():

@@ -58,6 +58,27 @@ def extension_request(
     )
 
 
+def extension_approver_require(
+    *,
+    actor: User,
+    deviation: Deviation,
+    attempted: bool,
+    extension: ExtensionRequest | None = None,
+) -> None:
+    """Refuse (403) anyone but QA of the program, and on `extension` its own requester
+    (segregation of duties, `portal.access.BARS`); an attempt that brought a password is
+    audited as a refused signing attempt. The page asks it before it reads the form."""
+    require_signer(
+        actor=actor,
+        action=Action.DECIDE_EXTENSION,
+        deviation=deviation,
+        meaning="approved",
+        attempted=attempted,
+        record=extension,
+        refused=EXTENSION_NOT_QA,
+    )
+
+
 def extension_approve(
     *,
     actor: User,
@@ -70,14 +91,8 @@ def extension_approve(
     (segregation of duties, `portal.access.BARS`). The signer is checked before the
     transaction, so that a refused attempt stays in the audit trail; the investigation's due
     date moves."""
-    require_signer(
-        actor=actor,
-        action=Action.DECIDE_EXTENSION,
-        deviation=extension.deviation,
-        meaning="approved",
-        attempted=bool(password),
-        record=extension,
-        refused=EXTENSION_NOT_QA,
+    extension_approver_require(
+        actor=actor, deviation=extension.deviation, attempted=bool(password), extension=extension
     )
     password = verify_signer(
         actor=actor,

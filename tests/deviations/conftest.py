@@ -12,7 +12,7 @@ from deviations.services import lifecycle, reporting
 from tests.factories import PASSWORD
 
 
-def log_deviation(world, *, classification: str = "major", **fields) -> Deviation:
+def log_deviation(world, *, classification: str = "major", program=None, **fields) -> Deviation:
     now = timezone.now()
     values = {
         "title": "Filter integrity test failed",
@@ -23,7 +23,7 @@ def log_deviation(world, *, classification: str = "major", **fields) -> Deviatio
         "batch": "L-2041",
     }
     values.update(fields)
-    return reporting.deviation_log(actor=world.pm, program=world.program, **values)
+    return reporting.deviation_log(actor=world.pm, program=program or world.program, **values)
 
 
 def move(world, deviation: Deviation, *path: str, actor=None, **kwargs) -> Deviation:
