@@ -16,10 +16,11 @@ from deviations.services import extensions, lifecycle
 from portal import access
 from portal.access import Action, Capacity
 from portal.errors import NotAllowed
-from portal.models import SITE_WIDE_QA_ONLY_FOR_QA, AuditEntry, Membership, Signature
+from portal.models import SITE_WIDE_QA_ONLY_FOR_QA, AuditEntry, Membership, Signature, User
 from programs.models import QA_ASSIGNMENT_NEEDS_QA_ROLE, Program, ProgramMember
 from tests.deviations.conftest import log_deviation, move
 from tests.factories import member
+from tests.support.admin import admin_url, form_data, post_form, superuser_client
 from tests.support.api import assert_error, post_json
 from tests.support.world import client_for
 
@@ -285,3 +286,61 @@ def test_only_a_qa_member_may_be_qa_across_the_site_or_assigned_as_qa(world):
     with pytest.raises(ValidationError) as not_qa:
         assignment.full_clean()
     assert not_qa.value.message_dict == {"user": [QA_ASSIGNMENT_NEEDS_QA_ROLE]}
+
+
+def test_qa_across_the_site_is_granted_in_the_admin_and_audited(world):
+    client = superuser_client()
+    membership = Membership.objects.get(user=world.qa)
+
+    post_form(client, admin_url(User, "change", world.qa.pk), **{"membership-0-site_wide_qa": "on"})
+
+    (entry,) = AuditEntry.objects.filter(model="portal.membership", action="update")
+    assert entry.object_pk == str(membership.pk)
+    assert entry.changes == {"site_wide_qa": [False, True]}
+    world.qa.refresh_from_db()
+    program_b = Program.objects.get(pk=world.program_b.pk)
+    assert Capacity.QA in access.capacities(world.qa, program_b)
+
+
+def test_the_admin_refuses_qa_powers_to_operations_staff_and_writes_nothing(world):
+    client = superuser_client()
+    url = admin_url(User, "change", world.staff.pk)
+    data = {**form_data(client.get(url)), "membership-0-site_wide_qa": "on"}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    (inline,) = response.context["inline_admin_formsets"]
+    assert inline.formset.errors[0]["site_wide_qa"] == [SITE_WIDE_QA_ONLY_FOR_QA]
+    add = admin_url(ProgramMember, "add")
+    assignment = {**form_data(client.get(add)), "program": str(world.program.pk)}
+    assignment |= {"user": str(world.staff.pk), "role": "qa"}
+    refused = client.post(add, assignment)
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["user"] == [QA_ASSIGNMENT_NEEDS_QA_ROLE]
+    assert not Membership.objects.get(user=world.staff).site_wide_qa
+    assert not ProgramMember.objects.filter(user=world.staff).exists()
+    assert not AuditEntry.objects.filter(model__in=["portal.membership", "programs.programmember"])
+
+
+def test_qa_assigned_to_a_program_in_the_admin_signs_there(world, password):
+    second = member(world.cdmo, Role.QA, email="second.qa@nb.example")
+    program_b = Program.objects.get(pk=world.program_b.pk)
+    assert Capacity.QA not in access.capacities(second, program_b)
+
+    post_form(
+        superuser_client(),
+        admin_url(ProgramMember, "add"),
+        program=str(world.program_b.pk),
+        user=str(second.pk),
+        role="qa",
+    )
+
+    (created,) = AuditEntry.objects.filter(model="programs.programmember", action="create")
+    assert created.changes["role"] == [None, "qa"]
+    program_b = Program.objects.get(pk=world.program_b.pk)
+    assert Capacity.QA in access.capacities(second, program_b)
+    cancelled = move(
+        world, log_deviation(world, program=world.program_b), "cancelled", actor=second
+    )
+    assert cancelled.status == Status.CANCELLED

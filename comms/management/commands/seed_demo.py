@@ -33,6 +33,13 @@ PEOPLE = [
         "Marcus Feld",
         "Head of Quality Assurance",
         "northbridge",
+        Role.QA,
+    ),
+    (
+        "ops@northbridge.example",
+        "Tomasz Novak",
+        "Manufacturing Operations Lead",
+        "northbridge",
         Role.STAFF,
     ),
     (
@@ -221,6 +228,14 @@ class Command(BaseCommand):
                 program=program,
                 user=leader,
                 role=ProgramMember.Role.CDMO_EXECUTIVE,
+            )
+            # QA signs QA's decisions on the programs it is assigned to (not site-wide), so
+            # the demo shows the assignment; operations staff (ops@) investigate but never sign.
+            program_member_assign(
+                actor=leader,
+                program=program,
+                user=people["qa@northbridge.example"],
+                role=ProgramMember.Role.QA,
             )
             sponsor_lead = (
                 "sponsor@helix.example" if code.startswith("HLX") else ("sponsor@borealis.example")
