@@ -361,7 +361,7 @@ class EscalationPathView(generics.GenericAPIView):
         request=PathSerializer,
         responses={200: PathOutSerializer, **error_responses(400, 401, 403, 404, 429)},
     )
-    def put(self, request: Request, code: str) -> Response:
+    def post(self, request: Request, code: str) -> Response:
         user = api_user(request)
         program = self._program(user, code)
         if program is None and not access.is_leadership(user):
