@@ -24,6 +24,7 @@ from portal.access import Action
 from portal.errors import NotAllowed, ServiceError
 from portal.forms import add_service_error
 from portal.http import PortalRequest
+from programs.selectors import cdmo_people
 from programs.views.common import fragment, program_grant
 
 QUEUE_LIMIT = 200
@@ -70,7 +71,7 @@ def _queue_context(request: PortalRequest, **extra: Any) -> dict[str, Any]:
         "soon": soon,
         "query": query,
         "sponsors": list(selectors.sponsors()),
-        "assign_form": AssignForm(),
+        "people": list(cdmo_people()),  # once, for every row's assign list
         **extra,
     }
 
