@@ -2,7 +2,8 @@
 
 A benchmark, not a test. For each size (10,000 and 100,000 open escalations by default) it
 seeds the open rows straight into the database, a share of them due (1 % by default), runs the
-sweep once and reports its time and queries, in total and per escalation moved. Then it runs
+sweep and reports its time and queries, in total and per escalation moved (the median of
+`--repeat` sweeps, each over its own wave of due rows, a minute apart). Then it runs
 the sweep again with the same number due at every size (`--fixed-due`): that time must not grow
 with the number of open rows, because the sweep reads only what is due (the partial index
 `escalation_due`). It replaces all data in the database it is pointed at, so it refuses a
@@ -54,6 +55,7 @@ class Command(BaseCommand):
         parser.add_argument("--due-share", type=float, default=0.01)
         parser.add_argument("--fixed-due", type=int, default=100)
         parser.add_argument("--programs", type=int, default=50)
+        parser.add_argument("--repeat", type=int, default=3, help="Sweeps measured per size.")
 
     def handle(self, *args: object, **options: object) -> None:
         name = str(connection.settings_dict["NAME"])
@@ -68,6 +70,7 @@ class Command(BaseCommand):
         share = float(str(options["due_share"]))
         fixed = int(str(options["fixed_due"]))
         programs = int(str(options["programs"]))
+        self.repeat = max(1, int(str(options["repeat"])))
         rows: list[tuple[str, Figures]] = []
         for size in sizes:
             due = max(1, round(size * share))
@@ -89,8 +92,15 @@ class Command(BaseCommand):
             ProgramMember(program=p, user=pm, role=ProgramMember.Role.DEDICATED_PM) for p in rows
         )
         now = timezone.now()
-        past, future = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=30)
-        step = max(1, size // due)
+        future = now + datetime.timedelta(days=30)
+        step = max(1, size // (due * self.repeat))
+        waves = [self._wave(now, k) for k in range(self.repeat)]
+        past = waves[0]
+
+        def due_at(i: int) -> datetime.datetime:
+            n = i // step
+            return waves[n % self.repeat] if i % step == 0 and n < due * self.repeat else future
+
         Escalation.objects.bulk_create(
             (
                 Escalation(
@@ -101,7 +111,7 @@ class Command(BaseCommand):
                     raised_at=past,
                     level=1,
                     level_started_at=past,
-                    due_at=past if i % step == 0 and i // step < due else future,
+                    due_at=due_at(i),
                 )
                 for i in range(size)
             ),
@@ -110,16 +120,25 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE governance_escalation")
 
+    def _wave(self, now: datetime.datetime, k: int) -> datetime.datetime:
+        """When the k-th wave of due rows fell due: a minute apart, oldest first."""
+        return now - datetime.timedelta(minutes=self.repeat - k)
+
     def _run(self, size: int, due: int, programs: int) -> Figures:
         self._seed(size, due, programs)
-        started = time.perf_counter()
-        with CaptureQueriesContext(connection) as captured:
-            moved = sweep()
-        seconds = time.perf_counter() - started
-        figures = Figures(size, due, moved, seconds, len(captured))
+        now = timezone.now()
+        runs = []
+        for k in range(self.repeat):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as captured:
+                moved = sweep(now=self._wave(now, k) + datetime.timedelta(seconds=30))
+            seconds = time.perf_counter() - started
+            runs.append(Figures(size, due, moved, seconds, len(captured)))
+        figures = sorted(runs, key=lambda run: run.seconds)[len(runs) // 2]
         self.stdout.write(
-            f"{size:>8} open, {due:>5} due: moved {moved} in {seconds:.2f} s, "
-            f"{len(captured)} queries"
+            f"{size:>8} open, {due:>5} due: moved {figures.moved} in {figures.seconds:.2f} s "
+            f"(median of {self.repeat}: {', '.join(f'{r.seconds:.2f}' for r in runs)}), "
+            f"{figures.queries} queries"
         )
         return figures
 
