@@ -148,7 +148,7 @@ class EscalationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=[(name, name) for name in selectors.STATUS_FILTERS],
         method="by_status",
-        help_text="open (default: all), unacknowledged, acknowledged, resolved or all.",
+        help_text="open, unacknowledged, acknowledged, resolved or all (the default).",
     )
 
     class Meta:

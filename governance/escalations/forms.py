@@ -18,6 +18,12 @@ class RaiseForm(forms.Form):
     )
     detail = TextField(required=False, max_length=10_000, label="Details")
 
+    def __init__(self, *args: Any, concern: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not concern:
+            self.fields["title"].label = "What is the issue?"
+            self.fields["title"].help_text = "One line the first level of the path will see."
+
 
 class AssignForm(forms.Form):
     assignee = forms.ModelChoiceField(queryset=cdmo_people(), label="Assign to")

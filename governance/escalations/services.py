@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -77,7 +78,7 @@ def escalation_open(
 ) -> Escalation:
     """Insert an escalation at `level` of the program's path, with its first step. For callers
     that hold the program's lock; a rule's second raise for the same open subject breaks the
-    unique constraint and is refused (`IntegrityError`) in its own savepoint."""
+    unique constraint (refused by validation, or by the database)."""
     now = now or timezone.now()
     levels = effective_levels(program)
     current = levels[min(level, len(levels)) - 1]
@@ -96,8 +97,7 @@ def escalation_open(
         level_started_at=now,
         due_at=_due(current, now, current.position >= len(levels)),
     )
-    with transaction.atomic():
-        changes.create(escalation, actor=actor, program=program)
+    changes.create(escalation, actor=actor, program=program)
     EscalationStep.objects.create(
         escalation=escalation,
         level=escalation.level,
@@ -150,8 +150,8 @@ def escalation_raise_by_rule(
                 rule=rule,
                 now=now,
             )
-    except IntegrityError:
-        return None
+    except (IntegrityError, ValidationError):
+        return None  # raised meanwhile by another worker: the constraint kept it to one
 
 
 def _checked_title(title: str, detail: str) -> tuple[str, str]:

@@ -184,7 +184,7 @@ def _program_context(
         "rows": list(rows),
         "may_raise": may_raise,
         "is_concern": grant.may(Action.RAISE_CONCERN),
-        "form": RaiseForm() if may_raise else None,
+        "form": RaiseForm(concern=grant.may(Action.RAISE_CONCERN)) if may_raise else None,
         **extra,
     }
 
@@ -207,7 +207,7 @@ def program_escalation_raise(request: PortalRequest, code: str) -> HttpResponse:
     if not concern and not grant.may(Action.RAISE_ISSUE):
         raise NotAllowed(services.NOT_TEAM)
     service = services.concern_raise if concern else services.issue_raise
-    form = RaiseForm(request.POST)
+    form = RaiseForm(request.POST, concern=concern)
     ok = False
     if form.is_valid():
         try:
@@ -224,7 +224,7 @@ def program_escalation_raise(request: PortalRequest, code: str) -> HttpResponse:
             request, PROGRAM_TEMPLATE, _program_context(request, grant, form=form), status=422
         )
     context = _program_context(
-        request, grant, form=RaiseForm() if ok else form, saved=said if ok else ""
+        request, grant, form=RaiseForm(concern=concern) if ok else form, saved=said if ok else ""
     )
     response = render(request, PROGRAM_TEMPLATE + "#raise", context, status=200 if ok else 422)
     return trigger_client_event(response, "escalations-changed") if ok else response
