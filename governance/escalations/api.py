@@ -177,7 +177,7 @@ def _answer(user: User, reference: str, code: int = status.HTTP_200_OK) -> Respo
         tags=TAGS,
         description="The escalations you may see, newest first: every one for the CDMO, a "
         "sponsor's own concerns for its users.",
-        responses={200: EscalationSerializer(many=True), **error_responses(400, 401, 429)},
+        responses={200: EscalationSerializer(many=True), **error_responses(400, 401, 404, 429)},
     )
 )
 class EscalationListView(generics.ListAPIView):

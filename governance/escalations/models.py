@@ -116,13 +116,21 @@ class Escalation(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="escalations")
     subject_kind = models.CharField(max_length=16, choices=Subject.choices)
     subject_id = models.CharField(
-        max_length=64, blank=True, help_text="The subject's primary key; empty for an issue."
+        max_length=64,
+        blank=True,
+        help_text="The subject's primary key; empty for an issue.",
+        validators=bounds.LINE,
     )
     title = models.CharField(max_length=250, validators=bounds.LINE)
     detail = models.TextField(blank=True, validators=bounds.TEXT)
-    url = models.CharField(max_length=300, blank=True, help_text="Where the subject is.")
+    url = models.CharField(
+        max_length=300, blank=True, help_text="Where the subject is.", validators=bounds.LINE
+    )
     rule = models.CharField(
-        max_length=40, blank=True, help_text="The rule that raised it; empty when a person did."
+        max_length=40,
+        blank=True,
+        help_text="The rule that raised it; empty when a person did.",
+        validators=bounds.LINE,
     )
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -224,7 +232,9 @@ class EscalationStep(models.Model):
     level = models.PositiveSmallIntegerField()
     at = models.DateTimeField(validators=bounds.MOMENT)
     due_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
-    who = models.CharField(max_length=250, blank=True, help_text="Who was to respond.")
+    who = models.CharField(
+        max_length=250, blank=True, help_text="Who was to respond.", validators=bounds.LINE
+    )
 
     class Meta:
         ordering = ["escalation", "level"]

@@ -17,7 +17,7 @@ from governance.escalations.models import (
     EscalationLevel,
     EscalationPath,
 )
-from portal import access
+from portal import access, bounds
 from portal.models import Membership, Organisation, User
 from programs.models import Milestone, Program, ProgramMember
 
@@ -41,6 +41,7 @@ STATUS_FILTERS = {
     "all": Q(),
 }
 LOOK_AHEAD = datetime.timedelta(hours=24)
+FIRST_YEAR, LAST_YEAR = bounds.EARLIEST_DATE.year, bounds.LATEST_DATE.year
 
 
 def due(at: datetime.datetime) -> Q:
@@ -117,7 +118,9 @@ def escalation_by_reference(user: Any, reference: str) -> Escalation:
     if len(parts) != 3 or parts[0] != REFERENCE_PREFIX:
         raise Http404("No such escalation.")
     year, number = parts[1], parts[2]
-    if not (year.isdigit() and len(year) == 4 and number.isdigit() and len(number) <= 12):
+    if not (year.isdigit() and len(year) == 4 and number.isdigit() and len(number) <= 9):
+        raise Http404("No such escalation.")
+    if not FIRST_YEAR <= int(year) <= LAST_YEAR:
         raise Http404("No such escalation.")
     found = (
         escalation_list(user, status="all")

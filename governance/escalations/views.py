@@ -185,6 +185,8 @@ def _program_context(
         "may_raise": may_raise,
         "is_concern": grant.may(Action.RAISE_CONCERN),
         "form": RaiseForm(concern=grant.may(Action.RAISE_CONCERN)) if may_raise else None,
+        # The path in force, for the CDMO (a sponsor's concern goes to leadership directly).
+        "levels": selectors.effective_levels(grant.obj) if access.is_cdmo(request.user) else [],
         **extra,
     }
 

@@ -11,6 +11,12 @@ API_LEADERSHIP = statuses(401, 403, 403, 404, 403, 403, 200, 404)
 API_CDMO_SEES = statuses(401, 403, 403, 404, 200, 200, 200, 404)
 LEVELS = {"levels": [{"role": "pm", "window": 4, "window_unit": "hours"}]}
 
+
+def _levels(scene):
+    """A path body (a list inside: not a template the bounded-input sweep reads)."""
+    return LEVELS
+
+
 PAGES = [
     Row("leadership-escalations", LEADERSHIP_PAGE),
     Row("leadership-escalations", LEADERSHIP_PAGE, query="status=all&due=24h", label="filters"),
@@ -97,14 +103,14 @@ API = [
         statuses(401, 403, 403, 404, 403, 200, 200, 404),
         kwargs=A,
         method="post",
-        data=LEVELS,
+        data=_levels,
     ),
     Row(
         "api-escalation-path",
         statuses(401, 404, 404, 404, 403, 403, 200, 404),
         kwargs={"code": "default"},
         method="post",
-        data=LEVELS,
+        data=_levels,
         label="default",
     ),
 ]
