@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from comms.models import Comment
 from deviations.models import Deviation
-from governance.models import ActionItem, Risk
+from governance.escalations.selectors import OPEN as OPEN_ESCALATION
+from governance.models import ActionItem, Escalation, Risk
 from portal import clock
 from portal.access import Audience
 from programs.models import Milestone, Program
@@ -92,7 +93,23 @@ def assess(program: Program) -> Assessment:
         result.flag(Health.AMBER, f"{overdue} action item(s) overdue by more than a week")
 
     _assess_deviations(program, result)
+    _assess_escalations(program, result)
     return result
+
+
+RED_ESCALATION_LEVEL = 3  # an escalation that climbed to the third level is off track
+
+
+def _assess_escalations(program: Program, result: Assessment) -> None:
+    """Open escalations are amber; one at the third level or above is red. Counted, never
+    named: most are internal."""
+    levels = list(
+        Escalation.objects.filter(OPEN_ESCALATION, program=program).values_list("level", flat=True)
+    )
+    if not levels:
+        return
+    level = Health.RED if max(levels) >= RED_ESCALATION_LEVEL else Health.AMBER
+    result.flag(level, f"{len(levels)} open escalation(s)")
 
 
 def _assess_deviations(program: Program, result: Assessment) -> None:

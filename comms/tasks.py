@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from comms import escalation_rules
 from comms.models import Update
 from comms.services import health, updates
 from portal.transactions import service_task
@@ -47,3 +48,9 @@ def refresh_all_health() -> int:
     """Time moves rules on (a question ages, an action falls overdue) without any event."""
     active = Program.objects.filter(status=Program.Status.ACTIVE).values_list("id", flat=True)
     return sum(health.program_health_refresh(program_id=pk) for pk in active)
+
+
+@service_task()
+def raise_escalations() -> int:
+    """Beat, every minute: raise what the escalation rules find due (once per subject)."""
+    return escalation_rules.raise_due()

@@ -276,3 +276,26 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+# Escalations keep their models in their own package; importing them here registers them
+# with the governance app.
+from governance.escalations.models import (  # noqa: E402
+    Escalation,
+    EscalationLevel,
+    EscalationPath,
+    EscalationStep,
+)
+
+__all__ = [
+    "ActionItem",
+    "CadenceSchedule",
+    "CalendarFeed",
+    "Escalation",
+    "EscalationLevel",
+    "EscalationPath",
+    "EscalationStep",
+    "Kickoff",
+    "Meeting",
+    "Risk",
+]

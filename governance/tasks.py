@@ -5,6 +5,7 @@ from __future__ import annotations
 from smtplib import SMTPException
 
 from governance import calendar
+from governance.escalations import sweep
 from governance.models import CadenceSchedule, Meeting
 from governance.services.cadence import cadence_generate_meetings
 from portal.transactions import service_task
@@ -31,3 +32,9 @@ def generate_cadence_meetings() -> int:
     for schedule in CadenceSchedule.objects.filter(active=True).order_by("id"):
         created += len(cadence_generate_meetings(schedule))
     return created
+
+
+@service_task()
+def sweep_escalations() -> int:
+    """Beat, every minute: move unacknowledged escalations whose window closed up a level."""
+    return sweep.sweep()

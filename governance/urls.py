@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from governance.views import actions, calendar, kickoff, meetings, risks
 
@@ -31,6 +31,7 @@ urlpatterns = [
     path(P + "risks/new/", risks.risk_create, name="risk-create"),
     path(P + "risks/<int:pk>/", risks.risk_edit, name="risk-edit"),
     path(P + "risks/<int:pk>/share/", risks.risk_share, name="risk-share"),
+    path("", include("governance.escalations.urls")),
     path("calendar/<str:secret>.ics", calendar.calendar_feed, name="calendar-feed"),
     path("settings/calendar/", calendar.calendar_settings, name="calendar-settings"),
 ]

@@ -187,6 +187,10 @@ class Action(StrEnum):
     QA_DECIDE = "qa_decide"  # QA's moves: to pending CAPA, closure, cancellation, reopening
     DECIDE_EXTENSION = "decide_extension"  # approve an extension of an investigation, signed
     COMPLETE_CAPA = "complete_capa"  # mark a CAPA action done: its owner, QA or the team
+    EDIT_ESCALATION_PATH = "edit_escalation_path"  # the program's path (the site's: leadership)
+    RAISE_ISSUE = "raise_issue"  # the CDMO team raises an issue on its program's path
+    RAISE_CONCERN = "raise_concern"  # a sponsor's user goes straight to the CDMO's leadership
+    ESCALATION_ACT = "escalation_act"  # acknowledge, assign, resolve: leadership's room
 
 
 C = Capacity
@@ -212,6 +216,10 @@ RULES: Mapping[Action, frozenset[Capacity]] = {
     Action.QA_DECIDE: frozenset({C.QA}),
     Action.DECIDE_EXTENSION: frozenset({C.QA}),
     Action.COMPLETE_CAPA: frozenset({C.TEAM, C.OPERATIONS, C.QA, C.OWNER}),
+    Action.EDIT_ESCALATION_PATH: frozenset({C.PM, C.LEADERSHIP}),
+    Action.RAISE_ISSUE: frozenset({C.TEAM}),
+    Action.RAISE_CONCERN: frozenset({C.SPONSOR}),
+    Action.ESCALATION_ACT: frozenset({C.LEADERSHIP}),
 }
 
 

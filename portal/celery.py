@@ -30,6 +30,15 @@ app.conf.update(
             "task": "portal.tasks.anchor_audit_chains",
             "schedule": 15 * 60.0,
         },
+        # Escalations (docs/escalations.md): the rules raise, the sweep moves what is due.
+        "raise-escalations": {
+            "task": "comms.tasks.raise_escalations",
+            "schedule": 60.0,
+        },
+        "sweep-escalations": {
+            "task": "governance.tasks.sweep_escalations",
+            "schedule": 60.0,
+        },
         "generate-cadence-meetings": {
             "task": "governance.tasks.generate_cadence_meetings",
             "schedule": 24 * 60 * 60.0,  # daily; idempotent, so a restart's extra run is harmless

@@ -355,7 +355,7 @@ class _SentIds:
         return True
 
 
-def _frame(event: LiveEvent) -> bytes:
+def _frame(event: LiveEvent, who: access.Viewer | None = None) -> bytes:
     # What a page needs to decide to look again; the significance because critical items are
     # announced prominently on every open page of the program. Never the sponsor or audience.
     fields = {
@@ -366,7 +366,21 @@ def _frame(event: LiveEvent) -> bytes:
         "significance": event.significance,
     }
     data = json.dumps(fields, separators=(",", ":"))
-    return f"id: {event.id}\nevent: program-{event.program}\ndata: {data}\n\n".encode()
+    frame = f"id: {event.id}\nevent: program-{event.program}\ndata: {data}\n\n"
+    # Leadership's room listens across every program: the queue to `escalations`, the
+    # portfolio to `portfolio` (any program's change may move its health or counts).
+    for name in _leadership_events(who, event):
+        frame += f"event: {name}\ndata: {data}\n\n"
+    return frame.encode()
+
+
+ESCALATION_KIND = "escalation"
+
+
+def _leadership_events(who: access.Viewer | None, event: LiveEvent) -> list[str]:
+    if who is None or who.role != access.Role.LEADERSHIP:
+        return []
+    return ["escalations", "portfolio"] if event.kind == ESCALATION_KIND else ["portfolio"]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -563,7 +577,7 @@ class _Stream:
         for event in events:
             if self.sent.add(event.id):
                 self.cursor = max(self.cursor, event.id)
-                frames.append(_frame(event))
+                frames.append(_frame(event, self.reader.viewer))
         if frames:
             await self.write(b"".join(frames))
         return bool(frames)

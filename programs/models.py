@@ -240,6 +240,7 @@ class Event(models.Model):
         RISK = "risk", "Risk"
         COST = "cost", "Costs"
         DEVIATION = "deviation", "Deviation"
+        ESCALATION = "escalation", "Escalation"
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

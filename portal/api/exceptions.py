@@ -20,12 +20,25 @@ from portal.errors import ServiceError
 INVALID_INPUT = "The request has invalid fields."
 
 
-def _flatten(detail: Any) -> Any:
-    if isinstance(detail, list):
-        return [str(item) for item in detail]
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Field name → its problems, as the error shape promises: a nested serializer's errors
+    are named by their path (`levels[0].window`), never nested."""
     if isinstance(detail, dict):
-        return {str(key): _flatten(value) for key, value in detail.items()}
-    return [str(detail)]
+        found: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(key, int) or (prefix and str(key).isdigit()):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            found.update(_flatten(value, name))
+        return found
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        found = {}
+        for index, item in enumerate(detail):
+            found.update(_flatten(item, f"{prefix}[{index}]"))
+        return found
+    items = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [str(item) for item in items]}
 
 
 def _body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -232,3 +232,17 @@ def test_answering_changes_two_rows_but_reacts_once(
     assert world.program.version == version + 1
     assert tasks == ["comms.tasks.refresh_health"]
     assert AuditEntry.objects.filter(model="comms.comment", action="update").count() == 1
+
+
+def test_open_escalations_turn_a_program_amber_and_red_from_level_three(world):
+    from governance.escalations.services import concern_raise, escalation_resolve, issue_raise
+
+    issue_raise(actor=world.pm, program=world.program, title="Resin supply")
+    verdict = assess(world.program)
+    assert (verdict.health, verdict.reasons) == ("amber", ["1 open escalation(s)"])
+
+    concern = concern_raise(actor=world.lead_a, program=world.program, title="Dates moving")
+    assert assess(world.program).health == "red"  # a concern sits at leadership, level 3
+
+    escalation_resolve(actor=world.leader, escalation=concern, resolution="Briefed the VP.")
+    assert assess(world.program).health == "amber"

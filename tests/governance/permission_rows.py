@@ -1,6 +1,7 @@
 """Permission rows of the kick-off, cadence, meetings, action items, risks and calendars,
 pages and API."""
 
+from tests.governance.escalations.permission_rows import ROWS as ESCALATIONS
 from tests.support.permissions import (
     API_SEES,
     API_TEAM_CREATES,
@@ -193,4 +194,4 @@ API = [
     Row("api-program-kickoff", API_SEES, kwargs=A),
 ]
 
-ROWS = PAGES + API
+ROWS = PAGES + API + ESCALATIONS

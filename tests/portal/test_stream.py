@@ -436,3 +436,18 @@ def test_the_catch_up_stops_after_a_bounded_number_of_pages():
     events = streams._events_since(source, None, 0)
 
     assert len(events) == streams.PAGE_SIZE * streams.CATCH_UP_PAGES
+
+
+def test_leadership_also_hears_escalations_and_portfolio_events_and_no_one_else_does():
+    leader = access.Viewer(user_id=1, organisation_id=1, role="leadership")
+    pm = access.Viewer(user_id=2, organisation_id=1, role="pm")
+    escalation = _event(id=13, kind="escalation", audience="internal")
+
+    frame = streams._frame(escalation, leader).decode()
+    assert "event: program-HLX-101\n" in frame
+    assert "\nevent: escalations\n" in frame
+    assert "\nevent: portfolio\n" in frame
+    assert "event: escalations" not in streams._frame(_event(id=14), leader).decode()
+    assert "event: portfolio" in streams._frame(_event(id=14), leader).decode()
+    assert "escalations" not in streams._frame(escalation, pm).decode()
+    assert "portfolio" not in streams._frame(escalation, pm).decode()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from comms.models import Notification
 from deviations.services.capa import capa_add
 from deviations.services.reporting import deviation_log
+from governance.escalations.services import concern_raise, issue_raise
 from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
 from portal.holidays import site_holiday_add
@@ -83,7 +84,15 @@ def build_scene() -> Scene:
         aware_at=now - datetime.timedelta(hours=2),
     )
 
+    concern = concern_raise(actor=world.lead_a, program=program, title="Fill slot moved again")
+    issue = issue_raise(actor=world.pm, program=program, title=f"{INTERNAL_MARK} escalation")
+    concern_b = concern_raise(actor=world.lead_b, program=world.program_b, title="Borealis concern")
+
     names = {
+        "concern": concern.pk,
+        "concern_ref": concern.reference,
+        "issue_ref": issue.reference,
+        "concern_b": concern_b.pk,
         "update": update.pk,
         "draft": draft.pk,
         "question": question.pk,
