@@ -183,17 +183,6 @@ def update_notifications_deliver(*, update_id: int) -> int:
     return len(rows)
 
 
-def notifications_mark_read(*, user: User, ids: list[int]) -> int:
-    """Mark the user's own notifications read; someone else's ids are ignored. A person's
-    inbox state, not a program record: neither audited nor told to the stream."""
-    return (
-        Notification.objects.for_recipient(user)
-        .unread()
-        .filter(pk__in=ids)
-        .update(read_at=timezone.now())
-    )
-
-
 def update_reads_record(*, user: User, updates: Iterable[Update]) -> int:
     """Record that a sponsor user has seen these updates (the caller got them from a selector,
     so the user may see them). Nothing to write, no transaction: a repeat visit costs nothing,
