@@ -135,13 +135,16 @@ def notification_emails_deliver(*, notification_ids: Iterable[int]) -> int:
     `comms.outbox` for the guarantee). A failed send raises after releasing its row, so the
     task's retry sends it and whatever came after it; what was sent is not sent again."""
     sent = 0
-    with get_connection() as connection:
+    connection = get_connection()  # opened by the first send, after its row is claimed
+    try:
         for pk in notification_ids:
             sent += outbox.deliver(
                 _emails(),
                 pk,
                 lambda row: emails.notification_email(row, connection=connection).send(),
             )
+    finally:
+        connection.close()
     return sent
 
 

@@ -40,6 +40,7 @@ def _update_note(update: Update, verb: str) -> Note:
     return Note(
         verb=verb,
         summary=f"{update.get_significance_display()} update: {update.title}",
+        significance=update.significance,
         url=update_url(update),
     )
 
