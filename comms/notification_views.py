@@ -83,7 +83,7 @@ def notification_preferences(request: PortalRequest) -> HttpResponse:
         else:
             messages.success(request, "Your notification preferences are saved.")
             return redirect("notification-preferences")
-    status = 400 if form.errors else 200
+    status = 422 if form.errors else 200
     return render(
         request,
         "comms/notification_preferences.html",

@@ -49,8 +49,48 @@ class NotificationSerializer(serializers.ModelSerializer):
         return obj.event.kind if obj.event is not None else None
 
 
+BAD_IDS = f"A list of notification ids, each a whole number from 1 to {MAX_ID}."
+NOT_A_BOOLEAN = "Must be true or false."
+BAD_TIMINGS = (
+    "Each kind's timing is one of immediately, daily, weekly, off, or null for the default."
+)
+
+
+class IdListField(serializers.ListField):
+    """Ids, with one message for the whole list (the error shape keeps a list per field)."""
+
+    def to_internal_value(self, data: Any) -> list[int]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                raise serializers.ValidationError(BAD_IDS) from exc
+            raise
+
+
+class TimingsField(serializers.DictField):
+    """Kind → timing, with one message for the whole object."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                raise serializers.ValidationError(BAD_TIMINGS) from exc
+            raise
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: not 0, 1 or "yes"."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            raise serializers.ValidationError(NOT_A_BOOLEAN)
+        return data
+
+
 class MarkReadSerializer(StrictSerializer):
-    ids = serializers.ListField(
+    ids = IdListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         max_length=500,
         required=False,
@@ -63,7 +103,7 @@ class MarkedSerializer(serializers.Serializer):
 
 
 class PreferencesSerializer(StrictSerializer):
-    kinds = serializers.DictField(
+    kinds = TimingsField(
         child=serializers.ChoiceField(Timing.choices, allow_null=True),
         help_text=(
             "Email timing per kind of event (`" + "`, `".join(Event.Kind.values) + "`): "
@@ -78,7 +118,7 @@ class PreferencesSerializer(StrictSerializer):
     digest_weekday = serializers.IntegerField(
         min_value=0, max_value=6, help_text="Day of the weekly digest: 0 Monday … 6 Sunday."
     )
-    digests_enabled = serializers.BooleanField(help_text="False: no digest emails at all.")
+    digests_enabled = StrictBooleanField(help_text="False: no digest emails at all.")
     time_zone = serializers.CharField(read_only=True, help_text="Your time zone.")
 
     def validate_kinds(self, value: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +149,7 @@ class NotificationListView(generics.GenericAPIView):
         tags=TAGS,
         description="Your own in-app notifications, newest first.",
         parameters=[UNREAD_PARAMETER],
-        responses={200: NotificationSerializer(many=True), **error_responses(401, 429)},
+        responses={200: NotificationSerializer(many=True), **error_responses(401, 404, 429)},
     )
     def get(self, request: Request) -> Response:
         user = api_user(request)
@@ -127,6 +167,7 @@ class NotificationReadView(generics.GenericAPIView):
     @extend_schema(
         summary="Mark a notification read",
         tags=TAGS,
+        operation_id="notification_read",
         parameters=[
             OpenApiParameter(
                 "id",
@@ -156,6 +197,7 @@ class NotificationReadAllView(generics.GenericAPIView):
     @extend_schema(
         summary="Mark notifications read",
         tags=TAGS,
+        operation_id="notifications_read",
         description="The ids given, or all your unread notifications; others' ids are ignored.",
         request=MarkReadSerializer,
         responses={200: MarkedSerializer, **error_responses(400, 401, 429)},

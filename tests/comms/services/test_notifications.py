@@ -287,7 +287,7 @@ def test_preferences_page_saves_and_rejects_a_bad_hour(world):
     assert client.post("/notifications/preferences/", data).status_code == 302
     bad = client.post("/notifications/preferences/", {**data, "hour": "25", "weekday": "1"})
 
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert "hour" in bad.context["form"].errors
     schedule = DigestSchedule.objects.get(user=world.lead_a)
     assert (schedule.hour, schedule.weekday) == (7, 4)
