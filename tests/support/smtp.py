@@ -3,6 +3,7 @@ portal sends arrives through Django's SMTP backend, as in production, and is cou
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -38,8 +39,8 @@ class Mailbox:
     ) -> str:
         if self.hold is not None and self.hold.is_set():
             self.holding.set()
-            while not self.release.wait(0.05):
-                pass
+            while not self.release.is_set():  # the sender waits for our answer meanwhile
+                await asyncio.sleep(0.05)
             return "451 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
