@@ -53,6 +53,11 @@ def unsubscribe_url(user: User) -> str:
 
 
 @cache
+def _preferences_link() -> str:
+    return absolute(reverse("notification-preferences"))
+
+
+@cache
 def _mail_domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "portal.invalid"
 
@@ -114,7 +119,7 @@ def notification_email(
             "event": event,
             "program": event.program if event is not None else None,
             "link": absolute(notification.url),
-            "preferences_link": absolute(reverse("notification-preferences")),
+            "preferences_link": _preferences_link(),
         },
         headers=message_headers(notification),
         connection=connection,
@@ -141,7 +146,7 @@ def digest_email(
         context={
             "digest": digest,
             "items": [(n, absolute(n.url)) for n in notifications],
-            "preferences_link": absolute(reverse("notification-preferences")),
+            "preferences_link": _preferences_link(),
             "unsubscribe_link": unsubscribe_url(digest.recipient),
         },
         headers=message_headers(digest),

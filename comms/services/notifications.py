@@ -134,18 +134,15 @@ def notification_emails_deliver(*, notification_ids: Iterable[int]) -> int:
     """Send these email notifications over one SMTP connection, each exactly once (see
     `comms.outbox` for the guarantee). A failed send raises after releasing its row, so the
     task's retry sends it and whatever came after it; what was sent is not sent again."""
-    sent = 0
-    connection = get_connection()  # opened by the first send, after its row is claimed
+    connection = get_connection()  # opened by the first send, after the rows are claimed
     try:
-        for pk in notification_ids:
-            sent += outbox.deliver(
-                _emails(),
-                pk,
-                lambda row: emails.notification_email(row, connection=connection).send(),
-            )
+        return outbox.deliver_many(
+            _emails(),
+            notification_ids,
+            lambda row: emails.notification_email(row, connection=connection).send(),
+        )
     finally:
         connection.close()
-    return sent
 
 
 def notifications_sweep() -> tuple[int, int]:
