@@ -1,5 +1,5 @@
 """Demo conversations: questions open and answered, comments on both sides, an internal note,
-and read receipts on the critical resin update.
+read receipts on the critical resin update, and a sponsor viewer with digest preferences.
 
 Everything goes through the services; only `created_at` of two questions is moved back
 afterwards (a queryset update, demo only), so the pages show a question that has waited three
@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from django.db.models import F
 from django.utils import timezone
 
-from comms.models import Comment, Update
+from comms.models import Comment, DigestSchedule, Timing, Update
 from comms.services.conversations import comment_post, question_answer
+from comms.services.notifications import notification_preferences_save
 from comms.services.updates import update_reads_record
 from governance.models import Meeting
 from portal.access import Audience
@@ -125,3 +126,20 @@ def seed(demo: Demo) -> None:
     # Sarah, who asked about it, has read the critical update; James has not, and the PM
     # sees that.
     update_reads_record(user=people[HELIX_VIEWER], updates=[resin])
+
+    # Sarah reads most news in a morning digest at 07:00 her time (New York), the cost news
+    # in a weekly one on Fridays, answers to her questions at once, and no meeting emails.
+    notification_preferences_save(
+        user=people[HELIX_VIEWER],
+        timings={
+            "update": Timing.DAILY,
+            "milestone": Timing.DAILY,
+            "deviation": Timing.DAILY,
+            "comment": Timing.IMMEDIATELY,
+            "cost": Timing.WEEKLY,
+            "meeting": Timing.OFF,
+        },
+        hour=7,
+        weekday=DigestSchedule.Weekday.FRIDAY,
+        digests_enabled=True,
+    )

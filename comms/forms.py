@@ -5,11 +5,11 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from comms.models import Comment, Update
+from comms.models import Comment, DigestSchedule, Timing, Update
 from comms.services.conversations import EMPTY_COMMENT
 from portal.access import Audience
 from portal.forms import LineField, TextField
-from programs.models import Program
+from programs.models import Event, Program
 
 
 class UpdateForm(forms.ModelForm):
@@ -91,3 +91,52 @@ class HealthOverrideForm(forms.Form):
         max_length=500,
         help_text="Shown to the sponsor next to the health badge.",
     )
+
+
+KIND_HELP = {
+    "update": "Updates the CDMO posts or shares with you.",
+    "milestone": "Milestones moved, re-baselined or completed.",
+    "deviation": "Deviations logged, acknowledged, investigated, closed.",
+    "comment": "Questions, answers and comments.",
+    "cost": "Change orders proposed and decided, costs.",
+    "meeting": "Meetings scheduled and their minutes.",
+}
+
+
+class NotificationPreferencesForm(forms.Form):
+    """Per kind of event: when an email goes out. Critical events always go out at once."""
+
+    hour = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        label="Digest hour",
+        help_text="When your daily digest goes out, in your own time zone.",
+    )
+    weekday = forms.TypedChoiceField(
+        coerce=int,
+        choices=DigestSchedule.Weekday.choices,
+        label="Weekly digest day",
+        help_text="The day your weekly digest goes out, at the digest hour.",
+    )
+    digests_enabled = forms.BooleanField(
+        required=False,
+        label="Send digests",
+        help_text="Untick to receive no digest emails (what is immediate still comes).",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in Event.Kind.choices:
+            self.fields[f"kind_{kind}"] = forms.ChoiceField(
+                choices=[("", "Default"), *Timing.choices],
+                required=False,
+                label=label,
+                help_text=KIND_HELP.get(kind, ""),
+            )
+
+    def kind_fields(self) -> list[forms.BoundField]:
+        return [self[f"kind_{kind}"] for kind in Event.Kind.values]
+
+    def timings(self) -> dict[str, str]:
+        """Each kind's timing; an empty one means the default of the event's significance."""
+        return {kind: self.cleaned_data.get(f"kind_{kind}") or "" for kind in Event.Kind.values}

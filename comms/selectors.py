@@ -9,13 +9,21 @@ from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from comms.models import Comment, Notification, NotificationQuerySet, Update, UpdateRead
+from comms.models import (
+    Comment,
+    DigestSchedule,
+    Notification,
+    NotificationPreference,
+    NotificationQuerySet,
+    Update,
+    UpdateRead,
+)
 from deviations.models import Deviation
 from governance.models import Meeting
 from portal import access
 from portal.access import Audience
 from portal.models import User
-from programs.models import Milestone, Program, ProgramMember
+from programs.models import Event, Milestone, Program, ProgramMember
 from programs.selectors import get_program_for_user, program_list
 
 
@@ -65,16 +73,26 @@ def get_update_for_user(user: User, program: Program, pk: int) -> Update:
 
 
 def notifications_visible(user: User) -> NotificationQuerySet:
-    """The user's own notifications about what the one door still lets them read: an update
-    or comment they no longer may see (moved to another organisation, say) drops out."""
-    return Notification.objects.for_recipient(user).filter(
-        Q(update__in=Update.objects.visible_to(user))
-        | Q(comment__in=Comment.objects.visible_to(user))
+    """The user's own in-app notifications about what the one door still lets them read: an
+    event, update or comment they no longer may see (moved to another organisation, say)
+    drops out."""
+    return (
+        Notification.objects.for_recipient(user)
+        .in_app()
+        .filter(
+            Q(event__in=Event.objects.visible_to(user))
+            | Q(event__isnull=True, update__in=Update.objects.visible_to(user))
+            | Q(event__isnull=True, comment__in=Comment.objects.visible_to(user))
+        )
     )
 
 
-def notification_list(*, user: User) -> QuerySet[Notification]:
-    return notifications_visible(user).select_related("update__program")
+def notification_list(*, user: User, unread: bool = False) -> QuerySet[Notification]:
+    """Newest first; with `unread`, only what is still unread."""
+    notifications = notifications_visible(user)
+    if unread:
+        notifications = notifications.unread()
+    return notifications.select_related("update__program", "event__program")
 
 
 def unread_notification_count(*, user: User) -> int:
@@ -352,3 +370,11 @@ def get_notification_for_user(user: User, pk: int) -> Notification:
     if notification is None:
         raise Http404("No such notification.")
     return notification
+
+
+def notification_preferences(*, user: User) -> tuple[dict[str, str], DigestSchedule]:
+    """The user's chosen email timing per kind of event (kinds without a choice absent) and
+    their digest schedule (the defaults, unsaved, if they never chose)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "timing"))
+    schedule = DigestSchedule.objects.filter(user=user).first() or DigestSchedule(user=user)
+    return chosen, schedule

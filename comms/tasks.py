@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from smtplib import SMTPException
 
 from django.utils import timezone
 
 from comms import escalation_rules
 from comms.models import Update
-from comms.services import health, updates
+from comms.services import digests, health, notifications, updates
 from portal.transactions import service_task
 from programs.models import Audience, Event, Program
 
@@ -36,6 +37,29 @@ def sweep_pending_notifications() -> int:
     for event_id in unannounced:
         updates.update_announce_event(event_id=event_id)
     return sum(updates.update_notifications_deliver(update_id=pk) for pk in pending)
+
+
+@service_task()
+def fan_out_events(event_ids: list[int]) -> int:
+    return notifications.events_fan_out(event_ids=event_ids)
+
+
+@service_task(OSError, SMTPException)
+def deliver_notification_emails(notification_ids: list[int]) -> int:
+    """Send email notifications; an SMTP or network failure retries with backoff."""
+    return notifications.notification_emails_deliver(notification_ids=notification_ids)
+
+
+@service_task()
+def sweep_notifications() -> tuple[int, int]:
+    """Beat, every minute: what a lost enqueue or a dead worker left, fanned out and sent."""
+    return notifications.notifications_sweep()
+
+
+@service_task(OSError, SMTPException)
+def send_digests() -> int:
+    """Beat, every minute: the digests whose hour has come, in each person's time zone."""
+    return digests.digests_send()
 
 
 @service_task()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comms import conversation_views, history_views, views
+from comms import conversation_views, history_views, notification_views, views
 
 urlpatterns = [
     path("programs/", views.program_list, name="program-list"),
@@ -18,7 +18,23 @@ urlpatterns = [
         history_views.program_history,
         name="program-history",
     ),
-    path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/", notification_views.notification_list, name="notification-list"),
+    path(
+        "notifications/read/",
+        notification_views.notifications_mark_read,
+        name="notifications-mark-read",
+    ),
+    path("notifications/bell/", notification_views.notification_bell, name="notification-bell"),
+    path(
+        "notifications/preferences/",
+        notification_views.notification_preferences,
+        name="notification-preferences",
+    ),
+    path(
+        "notifications/unsubscribe/<str:token>/",
+        notification_views.digest_unsubscribe,
+        name="digest-unsubscribe",
+    ),
     path(
         "notifications/<int:pk>/",
         conversation_views.notification_open,

@@ -122,14 +122,6 @@ def update_publish(request: PortalRequest, code: str, pk: int) -> HttpResponse:
     return after_button(request, reverse("program-detail", args=[program.code]))
 
 
-@login_required
-def notification_list(request: PortalRequest) -> HttpResponse:
-    notifications = list(selectors.notification_list(user=request.user)[:50])
-    response = render(request, "comms/notification_list.html", {"notifications": notifications})
-    updates.notifications_mark_read(user=request.user, ids=[n.pk for n in notifications])
-    return response
-
-
 @require_POST
 @login_required
 def program_health(request: PortalRequest, code: str) -> HttpResponse:

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.signals import task_prerun
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -24,6 +25,14 @@ app.conf.update(
         "deliver-pending-notifications": {
             "task": "comms.tasks.sweep_pending_notifications",
             "schedule": 60.0,
+        },
+        "sweep-notifications": {
+            "task": "comms.tasks.sweep_notifications",
+            "schedule": float(settings.NOTIFICATION_SWEEP_SECONDS),
+        },
+        "send-digests": {
+            "task": "comms.tasks.send_digests",
+            "schedule": float(settings.NOTIFICATION_SWEEP_SECONDS),
         },
         # Signed copies of the audit chains' heads, outside the database (docs/audit-trail.md).
         "anchor-audit-chains": {

@@ -77,3 +77,38 @@ def publish(events: Sequence[LiveEvent]) -> None:
         client.publish(settings.EVENTS_CHANNEL, LiveEvent.encode(events))
     except redis.RedisError:
         logger.warning("live publish failed; streams will catch up from the database")
+
+
+@dataclass(frozen=True)
+class Bell:
+    """A ring of the notification bell of some users: their streams send the named event
+    `notifications-<user id>`, and the bell re-fetches its unread count."""
+
+    users: frozenset[int]
+
+    @staticmethod
+    def encode(user_ids: Sequence[int]) -> str:
+        return json.dumps({"bell": sorted(set(user_ids))})
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> Bell | None:
+        """The bell in a published message; None if the message is not one."""
+        try:
+            item = json.loads(raw)
+        except (TypeError, ValueError):
+            return None
+        ids = item.get("bell") if isinstance(item, dict) else None
+        if not isinstance(ids, list) or not all(type(pk) is int for pk in ids):
+            return None
+        return cls(frozenset(ids))
+
+
+def ring(user_ids: Sequence[int]) -> None:
+    """Best effort, like `publish`: without Redis the bell polls."""
+    client = _client()
+    if client is None or not user_ids:
+        return
+    try:
+        client.publish(settings.EVENTS_CHANNEL, Bell.encode(user_ids))
+    except redis.RedisError:
+        logger.warning("bell ring failed; the bell polls")

@@ -195,7 +195,18 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Where tasks go, those that tasks send included (a fan-out sends its emails' task).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Notifications (docs/notifications.md) -----------------------------------------------
+# How often beat sweeps for lost hand-offs and due digests.
+NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
+# An outbox claim older than this has lapsed: its worker is presumed dead and another may send.
+# Longer than any send takes (EMAIL_TIMEOUT), or a slow send could be repeated.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+# The sweep leaves rows this young to the task that was enqueued for them.
+OUTBOX_GRACE_SECONDS = env_int("OUTBOX_GRACE_SECONDS", 30)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
@@ -261,6 +272,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # a hung SMTP server must not hold a worker forever
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CDMO Portal <portal@northbridge.example>")
 
 # --- Security -------------------------------------------------------------------------------

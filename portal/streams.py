@@ -50,7 +50,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from portal import access
-from portal.live import LiveEvent
+from portal.live import Bell, LiveEvent
 
 logger = logging.getLogger(__name__)
 
@@ -118,14 +118,15 @@ class Signal(enum.Enum):
     OVERFLOW = "overflow"  # the stream fell behind and was dropped: end it, the client reconnects
 
 
-Item = LiveEvent | Signal
+Item = LiveEvent | Bell | Signal
 
 
 class Subscription:
     """One stream's bounded inbox at the hub, with the filter of what its user may see."""
 
-    def __init__(self, accepts: Callable[[LiveEvent], bool], size: int) -> None:
+    def __init__(self, accepts: Callable[[LiveEvent], bool], size: int, user_id: int = 0) -> None:
         self.accepts = accepts
+        self.user_id = user_id  # whose notification bell it rings
         self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=size)
 
 
@@ -164,8 +165,8 @@ class Hub:
             self._task = None
         self.connected = False
 
-    def subscribe(self, accepts: Callable[[LiveEvent], bool]) -> Subscription:
-        subscription = Subscription(accepts, self.queue_size)
+    def subscribe(self, accepts: Callable[[LiveEvent], bool], user_id: int = 0) -> Subscription:
+        subscription = Subscription(accepts, self.queue_size, user_id)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -178,7 +179,10 @@ class Hub:
 
     def fan_out(self, item: Item) -> None:
         for subscription in list(self._subscriptions):
-            if isinstance(item, Signal) or subscription.accepts(item):
+            if isinstance(item, Bell):
+                if subscription.user_id in item.users:
+                    self._offer(subscription, item)
+            elif isinstance(item, Signal) or subscription.accepts(item):
                 self._offer(subscription, item)
 
     def _offer(self, subscription: Subscription, item: Item) -> None:
@@ -249,6 +253,10 @@ class Hub:
                 await client.aclose()
 
     def _dispatch(self, raw: bytes | str) -> None:
+        bell = Bell.decode(raw)
+        if bell is not None:
+            self.fan_out(bell)
+            return
         events = _parse_published(raw)
         if not events:
             logger.warning("live hub ignored a malformed message: %.200r", raw)
@@ -383,6 +391,11 @@ def _leadership_events(who: access.Viewer | None, event: LiveEvent) -> list[str]
     return ["escalations", "portfolio"] if event.kind == ESCALATION_KIND else ["portfolio"]
 
 
+def _bell_frame(user_id: int) -> bytes:
+    """No id: a ring is not an event of the stream, and must not move `Last-Event-ID`."""
+    return f"event: notifications-{user_id}\ndata: {{}}\n\n".encode()
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
@@ -501,7 +514,7 @@ class LiveStreams:
 
         hub = self.hub
         accepts = functools.partial(_may_see, reader.viewer)
-        subscription = hub.subscribe(accepts) if hub is not None else None
+        subscription = hub.subscribe(accepts, reader.viewer.user_id) if hub is not None else None
         try:
             await send(
                 {
@@ -634,6 +647,9 @@ class _Stream:
             if Signal.OVERFLOW in items:
                 return
             wrote = await self.deliver([item for item in items if isinstance(item, LiveEvent)])
+            if any(isinstance(item, Bell) for item in items):
+                await self.write(_bell_frame(self.reader.viewer.user_id))
+                wrote = True
             now = loop.time()
             if Signal.RESYNC in items or (not live and now >= next_poll):
                 wrote = await self.poll() or wrote

@@ -9,8 +9,10 @@ A service checks its rules, then calls `create`, `update`, `link` (a many-to-man
    primary key (never by matching URLs),
 4. bumps the program's `version` once per transaction (what ETags and caches key on),
 5. and registers one reaction per program per transaction that, after commit, publishes one
-   live message with the transaction's events, asks comms once to re-evaluate the program's
-   health, and asks comms to announce what should be announced.
+   live message with the transaction's events, asks comms to turn them into notifications,
+   asks comms once to re-evaluate the program's health, and asks comms to announce what
+   should be announced. The events themselves are the durable hand-off: each is written with
+   `fanned_out_at` empty, so if the broker is down at commit comms' sweep finds it later.
 
 Lock order (DESIGN §3), the same for every writer so that writers never deadlock: the program
 row first (`lock_program`), then the rows under it, the audit chain last and briefly. Writers on
@@ -35,6 +37,7 @@ from portal.queue import enqueue_on_commit
 from programs.models import Event, Program
 
 ANNOUNCE_TASK = "comms.tasks.announce_event"
+FAN_OUT_TASK = "comms.tasks.fan_out_events"
 HEALTH_TASK = "comms.tasks.refresh_health"
 
 M = TypeVar("M", bound=models.Model)
@@ -91,6 +94,8 @@ class _Reaction:
 
     def __call__(self) -> None:
         live.publish(self.events)
+        if self.events:
+            enqueue_on_commit(FAN_OUT_TASK, [event.id for event in self.events])
         for event_id in self.announcements:
             enqueue_on_commit(ANNOUNCE_TASK, event_id)
         if self.refresh_health:

@@ -265,6 +265,15 @@ class Event(models.Model):
     subject_id = models.CharField(max_length=64, blank=True, help_text="Its primary key.")
     url = models.CharField(max_length=300, blank=True, help_text="Where a reader can look.")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    fanned_out_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "When comms turned the event into notifications. Empty from the writer's "
+            "transaction on, so an event whose hand-off was lost (the broker down at commit) "
+            "is still found by the sweep."
+        ),
+    )
 
     objects = EventQuerySet.as_manager()
 
@@ -273,6 +282,9 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["program", "-id"]),
             models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(
+                fields=["id"], condition=Q(fanned_out_at__isnull=True), name="event_awaiting_fanout"
+            ),
         ]
 
     def __str__(self) -> str:

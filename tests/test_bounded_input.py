@@ -91,6 +91,8 @@ def _bad_values(field: str, template: Any) -> Iterator[tuple[str, frozenset[str]
     """(value, the messages that refuse it, the reader's time zone) for one field of a row."""
     window = frozenset({bounds.DATE_OUT_OF_WINDOW})
     moment = frozenset({bounds.MOMENT_OUT_OF_WINDOW})
+    if isinstance(template, dict | list):  # a JSON object or list: no bounded field itself
+        return
     if template in DATE_TEMPLATES:
         for value in ("0001-01-01", "1989-12-31", "2101-01-01", "9999-12-31"):
             yield value, window, "UTC"
@@ -255,6 +257,8 @@ GENERATED = {
     "programs.Event",
     "comms.Notification.subject",
     "comms.Notification.url",
+    "comms.Notification.last_error",
+    "comms.Digest",
     "portal.ApiToken.prefix",
     "portal.ApiToken.key_hash",
     "governance.CalendarFeed.secret",

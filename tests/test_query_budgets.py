@@ -108,3 +108,49 @@ def test_query_count_does_not_grow_with_the_data(world, persona, url):
     large = count_queries(client, url)
     assert large == small
     assert small <= 30
+
+
+def _notify(world, user, n: int) -> None:
+    """n events of sponsor A's program, each with the user's in-app and email notification."""
+    from comms.models import Notification
+    from programs.models import Event
+
+    events = Event.objects.bulk_create(
+        Event(
+            program=world.program,
+            kind="update",
+            verb="update.posted",
+            summary=f"Update {i}",
+            audience="sponsor",
+            fanned_out_at=timezone.now(),
+        )
+        for i in range(n)
+    )
+    Notification.objects.bulk_create(
+        Notification(recipient=user, channel=channel, event=event, subject="S", url="/programs/")
+        for event in events
+        for channel in ("in_app", "email")
+    )
+
+
+NOTIFICATION_PAGES = [
+    "/notifications/",
+    "/notifications/?unread=1",
+    "/notifications/bell/",
+    "/notifications/preferences/",
+    "/api/v1/notifications/",
+    "/api/v1/notification-preferences/",
+]
+
+
+@pytest.mark.parametrize("url", NOTIFICATION_PAGES)
+@pytest.mark.parametrize("persona", ["lead_a", "pm"])
+def test_notification_pages_cost_the_same_with_many_notifications(world, persona, url):
+    client = client_for(world, persona)
+    user = getattr(world, persona)
+    _notify(world, user, 2)
+    small = count_queries(client, url)
+    _notify(world, user, 120)
+    large = count_queries(client, url)
+    assert large == small
+    assert small <= 20

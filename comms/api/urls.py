@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comms.api import conversations, views
+from comms.api import conversations, notifications, views
 
 urlpatterns = [
     path(
@@ -27,5 +27,25 @@ urlpatterns = [
         "programs/<str:code>/questions/",
         conversations.ProgramQuestionListView.as_view(),
         name="api-program-questions",
+    ),
+    path(
+        "notifications/",
+        notifications.NotificationListView.as_view(),
+        name="api-notification-list",
+    ),
+    path(
+        "notifications/read/",
+        notifications.NotificationReadAllView.as_view(),
+        name="api-notifications-read",
+    ),
+    path(
+        "notifications/<int:id>/read/",
+        notifications.NotificationReadView.as_view(),
+        name="api-notification-read",
+    ),
+    path(
+        "notification-preferences/",
+        notifications.NotificationPreferencesView.as_view(),
+        name="api-notification-preferences",
     ),
 ]

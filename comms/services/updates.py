@@ -40,6 +40,7 @@ def _update_note(update: Update, verb: str) -> Note:
     return Note(
         verb=verb,
         summary=f"{update.get_significance_display()} update: {update.title}",
+        significance=update.significance,
         url=update_url(update),
     )
 
@@ -181,17 +182,6 @@ def update_notifications_deliver(*, update_id: int) -> int:
         react=False,
     )
     return len(rows)
-
-
-def notifications_mark_read(*, user: User, ids: list[int]) -> int:
-    """Mark the user's own notifications read; someone else's ids are ignored. A person's
-    inbox state, not a program record: neither audited nor told to the stream."""
-    return (
-        Notification.objects.for_recipient(user)
-        .unread()
-        .filter(pk__in=ids)
-        .update(read_at=timezone.now())
-    )
 
 
 def update_reads_record(*, user: User, updates: Iterable[Update]) -> int:

@@ -57,6 +57,39 @@ PAGES = [
         statuses(LOGIN, 302, 404, 404, 404, 404, 404, 404),
         kwargs={"pk": "{notification}"},
     ),
+    Row("notification-list", SIGNED_IN, query="unread=1"),
+    Row("notification-bell", SIGNED_IN),
+    Row("notification-preferences", SIGNED_IN),
+    Row(
+        "notification-preferences",
+        statuses(LOGIN, *[REDIRECT] * 7),
+        method="post",
+        data={"hour": "8", "weekday": "0", "digests_enabled": "on", "kind_deviation": "weekly"},
+    ),
+    # Marking read touches only the person's own notifications; someone else's id is ignored.
+    Row(
+        "notifications-mark-read",
+        statuses(LOGIN, *[REDIRECT] * 7),
+        method="post",
+        data={"id": "{notification}"},
+    ),
+    Row(
+        "notifications-mark-read",
+        statuses(LOGIN, *[REDIRECT] * 7),
+        method="post",
+        data={"all": "1"},
+        label="all",
+    ),
+    # The one-click unsubscribe needs no login: the signed token is the authority.
+    Row("digest-unsubscribe", statuses(*[OK] * 8), kwargs={"token": "{unsubscribe}"}),
+    Row(
+        "digest-unsubscribe",
+        statuses(*[OK] * 8),
+        kwargs={"token": "{unsubscribe}"},
+        method="post",
+        data={},
+    ),
+    Row("digest-unsubscribe", statuses(*[404] * 8), kwargs={"token": "forged"}, label="forged"),
     Row("program-questions", SEES, kwargs=A),
     Row("program-questions", SEES, kwargs=A, query="fragment=questions"),
     Row("open-questions", statuses(LOGIN, 403, 403, 403, 200, 200, 200, 403)),
@@ -177,6 +210,29 @@ API = [
     Row("api-program-comments", API_SEES, kwargs=A, query="deviation={deviation}"),
     Row("api-program-questions", API_SEES, kwargs=A),
     Row("api-program-questions", API_SEES, kwargs=A, query="open=true"),
+    Row("api-notification-list", statuses(401, *[OK] * 7)),
+    Row("api-notification-list", statuses(401, *[OK] * 7), query="unread=true"),
+    # Only the recipient may mark their notification; to anyone else it does not exist.
+    Row(
+        "api-notification-read",
+        statuses(401, OK, *[404] * 6),
+        kwargs={"id": "{notification}"},
+        method="post",
+        data={},
+    ),
+    Row("api-notifications-read", statuses(401, *[OK] * 7), method="post", data={}),
+    Row("api-notification-preferences", statuses(401, *[OK] * 7)),
+    Row(
+        "api-notification-preferences",
+        statuses(401, *[OK] * 7),
+        method="post",
+        data={
+            "kinds": {"deviation": "weekly"},
+            "digest_hour": 7,
+            "digest_weekday": 4,
+            "digests_enabled": True,
+        },
+    ),
 ]
 for kind in ("update", "deviation"):
     API += [

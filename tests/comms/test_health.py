@@ -230,7 +230,7 @@ def test_answering_changes_two_rows_but_reacts_once(
 
     world.program.refresh_from_db()
     assert world.program.version == version + 1
-    assert tasks == ["comms.tasks.refresh_health"]
+    assert tasks == ["comms.tasks.fan_out_events", "comms.tasks.refresh_health"]
     assert AuditEntry.objects.filter(model="comms.comment", action="update").count() == 1
 
 

@@ -125,14 +125,20 @@ def test_the_form_is_refused_to_people_outside_the_team(world, persona):
     assert not Update.objects.exists()
 
 
-def test_notifications_page_lists_and_marks_read(world):
+def test_notifications_page_lists_and_marks_read_on_request(world):
     from comms.services.updates import update_notifications_deliver, update_post
 
     update = update_post(actor=world.pm, program=world.program, title="Shipped", body="On its way.")
     update_notifications_deliver(update_id=update.pk)
     client = client_for(world, "viewer_a")
     assert "HLX-101: Shipped" in client.get("/notifications/").content.decode()
+    assert "HLX-101: Shipped" in client.get("/notifications/?unread=1").content.decode()
+    assert world.viewer_a.notifications.filter(read_at__isnull=True).count() == 1
+
+    client.post("/notifications/read/", {"all": "1"})
+
     assert world.viewer_a.notifications.filter(read_at__isnull=True).count() == 0
+    assert "Shipped" not in client.get("/notifications/?unread=1").content.decode()
 
 
 def test_the_portfolio_shows_each_programs_next_milestone_and_open_questions(world):

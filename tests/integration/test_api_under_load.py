@@ -23,7 +23,7 @@ from django.core.management import call_command
 
 from portal.models import User
 from portal.services import api_token_create
-from tests.integration.test_celery_worker import Output, wait_until, worker_database_url
+from tests.support.celery_worker import Output, wait_until, worker_database_url
 from tests.support.processes import production_environment
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

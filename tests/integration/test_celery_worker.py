@@ -8,129 +8,38 @@ that parallel runs never take each other's tasks. Every wait has a deadline.
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
-from urllib.parse import quote
+from collections.abc import Iterator
 
 import pytest
-import redis
-from django.db import connection
 
 from comms.models import Notification, Update
 from comms.services.updates import update_post
 from comms.tasks import deliver_update_notifications
 from portal.celery import app as celery_app
-from tests.support.processes import production_environment
+from tests.support.celery_worker import (
+    Worker,
+    forget_queue,
+    start_worker,
+    stop_worker,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = Path(sys.executable).parent / "celery"
-READY_TIMEOUT = 60
 DELIVERY_TIMEOUT = 20
-SHUTDOWN_TIMEOUT = 30
-
-
-class Output:
-    """The worker's merged output, read on a thread so that waits can poll it."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._lines: list[str] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            with self._lock:
-                self._lines.append(line)
-
-    @property
-    def text(self) -> str:
-        with self._lock:
-            return "".join(self._lines)
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[str]
-    output: Output
-    queue: str
-
-
-def worker_database_url() -> str:
-    """This test run's database, for the worker process."""
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "", safe="")
-    if s["PASSWORD"]:
-        auth += ":" + quote(s["PASSWORD"], safe="")
-    host = s["HOST"] or "localhost"
-    port = s["PORT"] or "5432"
-    return f"postgres://{auth}@{host}:{port}/{quote(s['NAME'], safe='')}"
-
-
-def wait_until(condition: Callable[[], object], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
 def celery_worker(transactional_db, monkeypatch) -> Iterator[Worker]:
-    if connection.vendor != "postgresql":
-        pytest.fail("the worker test needs DATABASE_URL to point at PostgreSQL")
     queue = f"test-worker-{uuid.uuid4().hex}"
     monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    env = production_environment(
-        DATABASE_URL=worker_database_url(), CELERY_BROKER_URL=celery_app.conf.broker_url
-    )
-    command = [str(CELERY), "-A", "portal", "worker", "--pool=solo", "--loglevel=info"]
-    command += ["--queues", queue, "--hostname", f"{queue}@%h"]
-    command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output = Output(process.stdout)
-
-    def started_or_exited() -> bool:
-        return " ready." in output.text or process.poll() is not None
-
+    worker = start_worker(queue, celery_app.conf.broker_url)
     try:
-        if not wait_until(started_or_exited, READY_TIMEOUT):
-            pytest.fail(f"the worker did not start:\n{output.text[-4000:]}")
-        if process.poll() is not None:
-            pytest.fail(f"the worker exited ({process.returncode}):\n{output.text[-4000:]}")
-        yield Worker(process, output, queue)
+        yield worker
     finally:
-        process.send_signal(signal.SIGTERM)  # warm shutdown: finishes the task in hand
-        try:
-            process.wait(SHUTDOWN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        broker = redis.Redis.from_url(celery_app.conf.broker_url)
-        try:
-            for key in broker.scan_iter(match=f"*{queue}*"):  # the list and kombu's bindings
-                broker.delete(key)
-        finally:
-            broker.close()
+        stop_worker(worker)
+        forget_queue(celery_app.conf.broker_url, queue)
 
 
 def recipients_of(update: Update) -> set[str]:

@@ -22,7 +22,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from comms.services.updates import update_post
-from portal import access, streams
+from portal import access, live, streams
 from portal.celery import app as celery_app
 from portal.live import LiveEvent
 from portal.livetools import (
@@ -451,3 +451,35 @@ def test_leadership_also_hears_escalations_and_portfolio_events_and_no_one_else_
     assert "event: portfolio" in streams._frame(_event(id=14), leader).decode()
     assert "escalations" not in streams._frame(escalation, pm).decode()
     assert "portfolio" not in streams._frame(escalation, pm).decode()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_new_notification_rings_the_recipients_bell_and_nobody_elses(world, stream_server):
+    from comms.services.notifications import events_fan_out
+    from programs.models import Event
+
+    url = stream_server()
+    with stream(url, world.lead_a) as lead, stream(url, world.lead_b) as other:
+        time.sleep(0.2)
+        post(world, "Batch 24-017 released")
+        events_fan_out(event_ids=Event.objects.values_list("pk", flat=True))
+
+        bell = lead.wait_for(lambda e: e.event == f"notifications-{world.lead_a.pk}", timeout=2.0)
+        elsewhere = other.drain(0.5)
+
+    assert bell is not None, "the bell did not ring"
+    assert not [e for e in elsewhere if e.event.startswith("notifications-")]
+
+
+def test_the_hub_rings_only_the_bells_it_names():
+    async def scenario():
+        hub = streams.Hub("redis://unused", "c", queue_size=10, ping_interval=10)
+        mine = hub.subscribe(functools.partial(streams._may_see, SPONSOR), user_id=5)
+        theirs = hub.subscribe(functools.partial(streams._may_see, SPONSOR), user_id=6)
+        hub._dispatch(live.Bell.encode([5, 7]))
+        return mine.queue.qsize(), theirs.queue.qsize()
+
+    assert run_apart(scenario()) == (1, 0)
+    assert streams._bell_frame(5) == b"event: notifications-5\ndata: {}\n\n"
+    assert live.Bell.decode(b'{"bell": ["5"]}') is None

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from comms.emails import unsubscribe_token
 from comms.models import Notification
 from deviations.services.capa import capa_add
 from deviations.services.reporting import deviation_log
@@ -97,6 +98,7 @@ def build_scene() -> Scene:
         "draft": draft.pk,
         "question": question.pk,
         "notification": notification.pk,
+        "unsubscribe": unsubscribe_token(world.lead_a),
         "token": lims.pk,
         "feed": feed.secret,
         "held": held.pk,

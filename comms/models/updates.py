@@ -1,4 +1,4 @@
-"""Proactive updates and the notifications that carry them to people."""
+"""Proactive updates, their read receipts, and the comments and questions on program records."""
 
 from __future__ import annotations
 
@@ -87,71 +87,6 @@ class Update(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program.code}: {self.title}"
-
-
-class NotificationQuerySet(models.QuerySet):
-    def for_recipient(self, user: object) -> NotificationQuerySet:
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(recipient=user)
-
-    def unread(self) -> NotificationQuerySet:
-        return self.filter(read_at__isnull=True)
-
-
-class Notification(models.Model):
-    """One message to one person about one thing, on one channel. Unique, so delivery is
-    idempotent: a repeated task or sweep finds the row and does nothing twice."""
-
-    class Channel(models.TextChoices):
-        IN_APP = "in_app", "In-app"
-        EMAIL = "email", "Email"
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    update = models.ForeignKey(
-        Update, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
-    )
-    comment = models.ForeignKey(
-        "Comment",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="notifications",
-        help_text="Set for a notification about a comment (an answer to the recipient's question).",
-    )
-    subject = models.CharField(max_length=250)
-    url = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
-    read_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["recipient", "channel", "update"],
-                condition=Q(update__isnull=False),
-                name="one_notification_per_channel",
-            ),
-            models.UniqueConstraint(
-                fields=["recipient", "channel", "comment"],
-                condition=Q(comment__isnull=False),
-                name="one_comment_notification_per_channel",
-            ),
-            models.CheckConstraint(
-                condition=Q(update__isnull=False, comment__isnull=True)
-                | Q(update__isnull=True, comment__isnull=False),
-                name="notification_about_exactly_one_thing",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.recipient} · {self.subject}"
 
 
 class UpdateRead(models.Model):
