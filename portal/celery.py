@@ -30,6 +30,11 @@ app.conf.update(
             "task": "portal.tasks.anchor_audit_chains",
             "schedule": 15 * 60.0,
         },
+        # Webhook deliveries whose task was lost (broker down, worker killed mid-attempt).
+        "sweep-webhooks": {
+            "task": "integrations.tasks.sweep_webhooks",
+            "schedule": 60.0,
+        },
         "generate-cadence-meetings": {
             "task": "governance.tasks.generate_cadence_meetings",
             "schedule": 24 * 60 * 60.0,  # daily; idempotent, so a restart's extra run is harmless

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "governance",
     "deviations",
     "comms",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +263,20 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CDMO Portal <portal@northbridge.example>")
+
+# --- Webhooks and reply by email (integrations/; docs/webhooks.md, docs/reply-by-email.md) ---
+# Plain http only for development; private, loopback and link-local targets only when allowed
+# (tests, a closed on-premises installation): integrations/targets.py.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_TRIES = env_int("WEBHOOK_MAX_TRIES", 8)  # 30 s, 1, 2, 4 … 64 min: about 2 hours
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
+WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 60)
+WEBHOOK_SECRET_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600)
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 20)
+WEBHOOK_PAUSE_AFTER_SECONDS = env_int("WEBHOOK_PAUSE_AFTER_SECONDS", 24 * 3600)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE = not (DEBUG or TESTING) and env_bool("SECURE_COOKIES", default=True)

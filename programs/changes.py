@@ -36,6 +36,7 @@ from programs.models import Event, Program
 
 ANNOUNCE_TASK = "comms.tasks.announce_event"
 HEALTH_TASK = "comms.tasks.refresh_health"
+WEBHOOKS_TASK = "integrations.tasks.queue_event_webhooks"
 
 M = TypeVar("M", bound=models.Model)
 
@@ -95,6 +96,8 @@ class _Reaction:
             enqueue_on_commit(ANNOUNCE_TASK, event_id)
         if self.refresh_health:
             enqueue_on_commit(HEALTH_TASK, self.program_id)
+        if self.events:
+            enqueue_on_commit(WEBHOOKS_TASK, [event.id for event in self.events])
 
 
 def _reaction(program: Program) -> _Reaction:

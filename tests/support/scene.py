@@ -18,6 +18,7 @@ from deviations.services.capa import capa_add
 from deviations.services.reporting import deviation_log
 from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
+from integrations.services import webhook_deliveries_queue, webhook_endpoint_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create
 from programs.models import CostLine
@@ -45,6 +46,12 @@ def build_scene() -> Scene:
     )
     lims, _ = api_token_create(actor=world.lead_a, user=world.lead_a, name="LIMS")
     feed = calendar_feed_rotate(user=world.lead_a)
+    webhook, _ = webhook_endpoint_create(
+        actor=world.lead_a,
+        url="https://93.184.215.14/hooks",
+        description="QMS bridge",
+        event_kinds=["update", "comment", "deviation"],
+    )
 
     held = past_meeting(program, attendees=[world.pm, world.lead_a])
     upcoming = meeting(program, attendees=[world.pm, world.lead_a])
@@ -83,7 +90,13 @@ def build_scene() -> Scene:
         aware_at=now - datetime.timedelta(hours=2),
     )
 
+    delivery = webhook_deliveries_queue(
+        event_ids=list(program.events.filter(audience="sponsor").values_list("id", flat=True))
+    )[0]
+
     names = {
+        "webhook": webhook.pk,
+        "delivery": delivery,
         "update": update.pk,
         "draft": draft.pk,
         "question": question.pk,
