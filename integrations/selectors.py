@@ -17,10 +17,16 @@ def endpoint_list(*, user: User) -> QuerySet[WebhookEndpoint]:
     who = access.viewer(user)
     if who is None or not access.may_manage_webhooks(user):
         return WebhookEndpoint.objects.none()
-    return WebhookEndpoint.objects.filter(organisation_id=who.organisation_id).annotate(
-        pending=Count("deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.PENDING)),
-        failed=Count("deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.FAILED)),
-    ).order_by("id")
+    return (
+        WebhookEndpoint.objects.filter(organisation_id=who.organisation_id)
+        .annotate(
+            pending=Count(
+                "deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.PENDING)
+            ),
+            failed=Count("deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.FAILED)),
+        )
+        .order_by("id")
+    )
 
 
 def get_endpoint_for_user(user: User, pk: int) -> WebhookEndpoint:
