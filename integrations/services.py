@@ -488,9 +488,9 @@ def webhook_delivery_replay(*, actor: User, delivery: WebhookDelivery) -> Webhoo
     return delivery
 
 
-def webhook_deliveries_sweep() -> int:
+def webhook_deliveries_sweep() -> list[int]:
     """Ask again for every due delivery that no task took: a task lost with the broker, a
-    worker that died mid-attempt (its lease runs out). Returns how many were asked for."""
+    worker that died mid-attempt (its lease runs out). Returns the ids asked for."""
     now = timezone.now()
     grace = now - datetime.timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
     due = list(
@@ -506,4 +506,4 @@ def webhook_deliveries_sweep() -> int:
     with transaction.atomic():
         for delivery_id in due:
             enqueue_on_commit(SEND_TASK, delivery_id)
-    return len(due)
+    return due

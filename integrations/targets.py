@@ -57,9 +57,12 @@ def _is_public(address: str) -> bool:
 def _parse(url: str) -> tuple[str, str, int, str]:
     try:
         parts = urlsplit(url.strip())
+    except ValueError:
+        raise Invalid(NOT_A_URL, field=URL_FIELD) from None
+    try:
         port = parts.port
     except ValueError:
-        raise Invalid(BAD_PORT if "port" in url.lower() else NOT_A_URL, field=URL_FIELD) from None
+        raise Invalid(BAD_PORT, field=URL_FIELD) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise Invalid(NOT_A_URL, field=URL_FIELD)
@@ -93,9 +96,3 @@ def check(url: str) -> Target:
                 message = PRIVATE_ADDRESS.format(host=host, address=address)
                 raise Invalid(message, field=URL_FIELD)
     return Target(scheme=scheme, host=host, port=port, path=path, address=addresses[0])
-
-
-def check_shape(url: str) -> None:
-    """The rules that need no DNS (scheme, host, credentials, port): for the form's own
-    validation before the service resolves the host."""
-    _parse(url)

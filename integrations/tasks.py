@@ -20,4 +20,4 @@ def send_webhook(delivery_id: int) -> bool:
 
 @service_task()
 def sweep_webhooks() -> int:
-    return services.webhook_deliveries_sweep()
+    return len(services.webhook_deliveries_sweep())

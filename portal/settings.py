@@ -196,6 +196,9 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Where tasks go (and a worker listens) unless told otherwise: tests give each worker its own,
+# so that a task the worker enqueues (a delivery after a queueing task) reaches it too.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Auth -----------------------------------------------------------------------------------

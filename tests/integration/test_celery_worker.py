@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -86,14 +87,19 @@ def wait_until(condition: Callable[[], object], timeout: float) -> bool:
     return False
 
 
-@pytest.fixture
-def celery_worker(transactional_db, monkeypatch) -> Iterator[Worker]:
+@contextmanager
+def running_worker(monkeypatch, **environment: str) -> Iterator[Worker]:
+    """A worker subprocess on this test's database and a queue of its own, with `environment`
+    on top of the production one; stopped (warm) and its queue removed afterwards."""
     if connection.vendor != "postgresql":
         pytest.fail("the worker test needs DATABASE_URL to point at PostgreSQL")
     queue = f"test-worker-{uuid.uuid4().hex}"
     monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
     env = production_environment(
-        DATABASE_URL=worker_database_url(), CELERY_BROKER_URL=celery_app.conf.broker_url
+        DATABASE_URL=worker_database_url(),
+        CELERY_BROKER_URL=celery_app.conf.broker_url,
+        CELERY_TASK_DEFAULT_QUEUE=queue,
+        **environment,
     )
     command = [str(CELERY), "-A", "portal", "worker", "--pool=solo", "--loglevel=info"]
     command += ["--queues", queue, "--hostname", f"{queue}@%h"]
@@ -131,6 +137,12 @@ def celery_worker(transactional_db, monkeypatch) -> Iterator[Worker]:
                 broker.delete(key)
         finally:
             broker.close()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, monkeypatch) -> Iterator[Worker]:
+    with running_worker(monkeypatch) as worker:
+        yield worker
 
 
 def recipients_of(update: Update) -> set[str]:
