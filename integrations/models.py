@@ -147,3 +147,47 @@ class WebhookAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class InboundEmail(models.Model):
+    """One email that came back to a reply address, and what became of it: a comment, or the
+    reason it was refused. Nothing is ever bounced; this row and its audit entry are the
+    record. A message id seen before is not handled again (an IMAP mailbox read twice)."""
+
+    class Channel(models.TextChoices):
+        POSTMARK = "postmark", "Postmark inbound webhook (django-anymail)"
+        IMAP = "imap", "IMAP mailbox"
+
+    class Outcome(models.TextChoices):
+        COMMENTED = "commented", "Posted as a comment"
+        TOO_LARGE = "too_large", "Refused: larger than the limit"
+        BAD_ADDRESS = "bad_address", "Refused: no valid reply address"
+        UNKNOWN_SENDER = "unknown_sender", "Refused: the sender is not the addressee"
+        NOT_ALLOWED = "not_allowed", "Refused: the sender may not comment there"
+        EMPTY = "empty", "Refused: nothing left once quotes and signature were removed"
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    message_id = models.CharField(max_length=300, blank=True)
+    sender = models.CharField(max_length=254, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    size = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    comment = models.ForeignKey(
+        "comms.Comment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~Q(message_id=""), name="inbound_email_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reply from {self.sender or 'nobody'}: {self.get_outcome_display()}"

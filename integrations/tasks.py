@@ -4,7 +4,7 @@ that runs twice sends nothing twice."""
 
 from __future__ import annotations
 
-from integrations import services
+from integrations import mailboxes, services
 from portal.transactions import service_task
 
 
@@ -21,3 +21,9 @@ def send_webhook(delivery_id: int) -> bool:
 @service_task()
 def sweep_webhooks() -> int:
     return len(services.webhook_deliveries_sweep())
+
+
+@service_task()
+def read_reply_mailbox() -> int:
+    """Replies by email from the IMAP mailbox (does nothing unless INBOUND_IMAP_HOST is set)."""
+    return mailboxes.read_mailbox()

@@ -1,8 +1,11 @@
 from django.urls import path
 
 from integrations import views
+from integrations.mailboxes import PostmarkReplyView
 
 urlpatterns = [
+    # Postmark's inbound webhook (replies by email), authenticated by its basic-auth secret.
+    path("inbound/email/postmark/", PostmarkReplyView.as_view(), name="inbound-email-postmark"),
     path("settings/webhooks/", views.webhook_list, name="webhook-list"),
     path("settings/webhooks/<int:pk>/", views.webhook_detail, name="webhook-detail"),
     path("settings/webhooks/<int:pk>/rotate/", views.webhook_rotate, name="webhook-rotate"),

@@ -35,6 +35,11 @@ app.conf.update(
             "task": "integrations.tasks.sweep_webhooks",
             "schedule": 60.0,
         },
+        # Replies by email from a self-hosted mailbox (nothing to do unless INBOUND_IMAP_HOST).
+        "read-reply-mailbox": {
+            "task": "integrations.tasks.read_reply_mailbox",
+            "schedule": 60.0,
+        },
         "generate-cadence-meetings": {
             "task": "governance.tasks.generate_cadence_meetings",
             "schedule": 24 * 60 * 60.0,  # daily; idempotent, so a restart's extra run is harmless

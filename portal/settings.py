@@ -280,6 +280,20 @@ WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 60)
 WEBHOOK_SECRET_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600)
 WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 20)
 WEBHOOK_PAUSE_AFTER_SECONDS = env_int("WEBHOOK_PAUSE_AFTER_SECONDS", 24 * 3600)
+# Replies by email: signed reply-to addresses at this domain (empty: no Reply-To, no replies).
+INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "")
+INBOUND_EMAIL_MAX_BYTES = env_int("INBOUND_EMAIL_MAX_BYTES", 1_000_000)
+# Postmark's inbound webhook, through django-anymail: its basic-auth "user:password".
+INBOUND_EMAIL_WEBHOOK_SECRET = env_str("INBOUND_EMAIL_WEBHOOK_SECRET", "")
+# A self-hosted mailbox read every minute over IMAP (empty host: not read).
+INBOUND_IMAP_HOST = env_str("INBOUND_IMAP_HOST", "")
+INBOUND_IMAP_PORT = env_int("INBOUND_IMAP_PORT", 993)
+INBOUND_IMAP_SSL = env_bool("INBOUND_IMAP_SSL", default=True)
+INBOUND_IMAP_USER = env_str("INBOUND_IMAP_USER", "")
+INBOUND_IMAP_PASSWORD = env_str("INBOUND_IMAP_PASSWORD", "")
+INBOUND_IMAP_MAILBOX = env_str("INBOUND_IMAP_MAILBOX", "INBOX")
+INBOUND_IMAP_BATCH = env_int("INBOUND_IMAP_BATCH", 100)
+INBOUND_IMAP_TIMEOUT_SECONDS = env_int("INBOUND_IMAP_TIMEOUT_SECONDS", 30)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE = not (DEBUG or TESTING) and env_bool("SECURE_COOKIES", default=True)

@@ -15,6 +15,15 @@ def _api(lead_a: int) -> dict:
 
 
 ROWS = [
+    # Postmark's inbound webhook answers only its basic-auth secret; without one set (as here)
+    # replies by email are off and the URL is not found, for everyone.
+    Row(
+        "inbound-email-postmark",
+        statuses(404, 404, 404, 404, 404, 404, 404, 404),
+        method="post",
+        data={},
+        public=True,
+    ),
     Row("webhook-list", LEAD_ONLY),
     Row(
         "webhook-list",
