@@ -123,8 +123,14 @@ class WebhookListView(generics.GenericAPIView):
     @extend_schema(
         summary="List your webhook endpoints",
         tags=TAGS,
-        description="Your organisation's endpoints. For a sponsor lead; anyone else gets a 403.",
-        responses={200: WebhookEndpointSerializer(many=True), **error_responses(401, 403, 429)},
+        description=(
+            "Your organisation's endpoints. For a sponsor lead; anyone else gets a 403. A page "
+            "past the end is a 404."
+        ),
+        responses={
+            200: WebhookEndpointSerializer(many=True),
+            **error_responses(401, 403, 404, 429),
+        },
     )
     def get(self, request: Request) -> Response:
         user = _manager(request)
@@ -272,7 +278,10 @@ class WebhookDeliveryListView(generics.GenericAPIView):
     @extend_schema(
         summary="An endpoint's delivery log",
         tags=TAGS,
-        description="Deliveries newest first, each with every attempt (status, latency, excerpt).",
+        description=(
+            "Deliveries newest first, each with every attempt (status, latency, excerpt). A "
+            "page past the end is a 404."
+        ),
         parameters=[ID],
         responses={
             200: WebhookDeliverySerializer(many=True),

@@ -83,7 +83,8 @@ def _kinds(event_kinds: Iterable[str]) -> list[str]:
 _SECRET_FIELDS = ("secret", "previous_secret")
 
 
-def _public_snapshot(endpoint: WebhookEndpoint, fields: Iterable[str] | None = None) -> dict:
+def public_snapshot(endpoint: WebhookEndpoint, fields: Iterable[str] | None = None) -> dict:
+    """What the audit trail keeps of an endpoint: everything but its secrets."""
     values = audit.snapshot(endpoint, fields)
     for name in _SECRET_FIELDS:
         values.pop(name, None)
@@ -93,7 +94,7 @@ def _public_snapshot(endpoint: WebhookEndpoint, fields: Iterable[str] | None = N
 def _record_update(
     *, actor: User | None, endpoint: WebhookEndpoint, before: dict, reason: str
 ) -> None:
-    after = _public_snapshot(endpoint, before)
+    after = public_snapshot(endpoint, before)
     changes = audit.diff(before, after)
     audit.record(
         actor=actor,
@@ -122,7 +123,7 @@ def webhook_endpoint_create(
     )
     endpoint.full_clean()
     endpoint.save()
-    created = {name: [None, value] for name, value in _public_snapshot(endpoint).items()}
+    created = {name: [None, value] for name, value in public_snapshot(endpoint).items()}
     audit.record(
         actor=actor,
         action=AuditEntry.Action.CREATE,
@@ -152,7 +153,7 @@ def webhook_endpoint_update(
     url = url.strip()
     if url != endpoint.url:
         targets.check(url)
-    before = _public_snapshot(endpoint, ["url", "description", "event_kinds"])
+    before = public_snapshot(endpoint, ["url", "description", "event_kinds"])
     endpoint.url = url
     endpoint.description = description.strip()
     endpoint.event_kinds = _kinds(event_kinds)
@@ -170,7 +171,7 @@ def webhook_endpoint_rotate(
     `WEBHOOK_SECRET_OVERLAP_SECONDS` so that the receiver can switch without a gap."""
     _require_manager(actor, endpoint)
     endpoint = _locked(endpoint)
-    before = _public_snapshot(endpoint, ["previous_secret_expires_at"])
+    before = public_snapshot(endpoint, ["previous_secret_expires_at"])
     until = timezone.now() + datetime.timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP_SECONDS)
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = until
@@ -182,7 +183,7 @@ def webhook_endpoint_rotate(
 
 
 def _pause(endpoint: WebhookEndpoint, *, actor: User | None, reason: str) -> None:
-    before = _public_snapshot(endpoint, ["status", "paused_reason"])
+    before = public_snapshot(endpoint, ["status", "paused_reason"])
     endpoint.status = WebhookEndpoint.Status.PAUSED
     endpoint.paused_reason = reason[:300]
     endpoint.save(update_fields=["status", "paused_reason"])
@@ -207,7 +208,7 @@ def webhook_endpoint_resume(*, actor: User, endpoint: WebhookEndpoint) -> Webhoo
     endpoint = _locked(endpoint)
     if endpoint.status != WebhookEndpoint.Status.PAUSED:
         raise Conflict(NOT_PAUSED)
-    before = _public_snapshot(
+    before = public_snapshot(
         endpoint, ["status", "paused_reason", "consecutive_failures", "failing_since"]
     )
     endpoint.status = WebhookEndpoint.Status.ACTIVE
@@ -231,7 +232,7 @@ def webhook_endpoint_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its log; the audit trail keeps its last values."""
     _require_manager(actor, endpoint)
     endpoint = _locked(endpoint)
-    last = _public_snapshot(endpoint)
+    last = public_snapshot(endpoint)
     audit.record(
         actor=actor,
         action=AuditEntry.Action.DELETE,
@@ -271,9 +272,10 @@ def payload(event: Event) -> str:
 
 @atomic_service
 def webhook_deliveries_queue(*, event_ids: Sequence[int]) -> list[int]:
-    """A delivery row for every active endpoint that wants each event and whose sponsor may
-    read it (portal.access: their own programs, the sponsor audience). Returns the new rows'
-    ids, each asked to be sent after commit; an event queued again makes nothing more."""
+    """A delivery row for every active endpoint that wants each event, was registered before
+    it, and whose sponsor may read it (portal.access: their own programs, the sponsor
+    audience). Returns the new rows' ids, each asked to be sent after commit; an event queued
+    again makes nothing more."""
     events = list(Event.objects.filter(pk__in=event_ids).select_related("program"))
     sponsors = {event.program.sponsor_id for event in events}
     endpoints = list(
@@ -289,7 +291,8 @@ def webhook_deliveries_queue(*, event_ids: Sequence[int]) -> list[int]:
             visible = access.may_see(
                 who, sponsor_id=event.program.sponsor_id, audience=event.audience
             )
-            if visible and endpoint.wants(event.kind):
+            # An endpoint hears what happens from its registration on, not the history.
+            if visible and endpoint.wants(event.kind) and event.at >= endpoint.created_at:
                 rows.append(
                     WebhookDelivery(
                         endpoint=endpoint, event=event, payload=payload(event), next_attempt_at=now

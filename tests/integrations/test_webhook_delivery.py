@@ -316,3 +316,13 @@ def test_the_payload_shape_is_stable(world, local_hooks):
         "summary",
         "url",
     ]
+
+
+def test_an_endpoint_hears_only_what_happens_after_it_is_registered(world, local_hooks):
+    _, before = sponsor_comment(world, body="Before")
+    register(world, "http://127.0.0.1:9/hooks")
+    _, after = sponsor_comment(world, body="After")
+
+    queued = services.webhook_deliveries_queue(event_ids=[before.pk, after.pk])
+
+    assert [WebhookDelivery.objects.get(pk=pk).event for pk in queued] == [after]

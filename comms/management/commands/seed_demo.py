@@ -145,7 +145,13 @@ UPDATES = [
 
 
 # Apps that add their own demo rows, in dependency order; each module has `seed(demo: Demo)`.
-APP_SEEDS: list[str] = ["programs.demo", "governance.demo", "deviations.demo", "comms.demo"]
+APP_SEEDS: list[str] = [
+    "programs.demo",
+    "governance.demo",
+    "deviations.demo",
+    "comms.demo",
+    "integrations.demo",
+]
 
 
 class Command(BaseCommand):
