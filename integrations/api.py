@@ -6,6 +6,8 @@ answer to create and rotate only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -68,11 +70,30 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+class EventKindsField(serializers.ListField):
+    """A list of activity-stream kinds whose errors name the item in one flat list of
+    messages (the API's error shape), not DRF's nested {index: [...]}."""
+
+    child = serializers.ChoiceField(Event.Kind.choices)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict):
+                flat = [
+                    f"Item {index}: {' '.join(map(str, errors))}"
+                    for index, errors in detail.items()
+                ]
+                raise serializers.ValidationError(flat) from exc
+            raise
+
+
 class WebhookEndpointInputSerializer(StrictSerializer):
     url = StrictLineField(max_length=500, help_text="https, resolving to public addresses only.")
     description = StrictLineField(max_length=200, required=False, allow_blank=True, default="")
-    event_kinds = serializers.ListField(
-        child=serializers.ChoiceField(Event.Kind.choices),
+    event_kinds = EventKindsField(
         allow_empty=False,
         max_length=len(Event.Kind.values),
         help_text="The activity-stream kinds to receive.",

@@ -34,6 +34,7 @@ def test_a_lead_registers_an_endpoint_and_sees_its_secret_only_once(world):
         ({**NEW, "url": "http://93.184.215.14/x"}, "url"),
         ({**NEW, "event_kinds": []}, "event_kinds"),
         ({**NEW, "event_kinds": ["payroll"]}, "event_kinds"),
+        ({**NEW, "event_kinds": [{}]}, "event_kinds"),
         ({**NEW, "colour": "red"}, "colour"),
         ({"event_kinds": ["update"]}, "url"),
     ],
@@ -43,6 +44,7 @@ def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(world, data, fi
 
     error = assert_error(response, 400, "invalid")
     assert field in error["fields"]
+    assert all(isinstance(message, str) for message in error["fields"][field])
     assert not WebhookEndpoint.objects.exists()
 
 
