@@ -202,6 +202,7 @@ class WebhookDetailView(generics.GenericAPIView):
 
     @extend_schema(
         summary="Change a webhook endpoint",
+        operation_id="webhooks_update",
         tags=TAGS,
         description="Replaces its URL, description and event kinds (the same rules as create).",
         parameters=[ID],

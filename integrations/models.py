@@ -52,13 +52,15 @@ class WebhookEndpoint(models.Model):
     event_kinds = models.JSONField(
         default=list, help_text="The activity-stream kinds wanted (Event.Kind values)."
     )
-    secret = models.CharField(max_length=100, default=new_secret)
-    previous_secret = models.CharField(max_length=100, blank=True)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    secret = models.CharField(max_length=100, default=new_secret, validators=bounds.LINE)
+    previous_secret = models.CharField(max_length=100, blank=True, validators=bounds.LINE)
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, validators=bounds.MOMENT
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     paused_reason = models.CharField(max_length=300, blank=True, validators=bounds.LINE)
     consecutive_failures = models.PositiveIntegerField(default=0)
-    failing_since = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -94,20 +96,27 @@ class WebhookDelivery(models.Model):
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
     )
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
-    webhook_id = models.CharField(max_length=40, unique=True, default=new_webhook_id)
-    payload = models.TextField(help_text="The JSON body, exactly as signed and sent.")
+    webhook_id = models.CharField(
+        max_length=40, unique=True, default=new_webhook_id, validators=bounds.LINE
+    )
+    payload = models.TextField(
+        help_text="The JSON body, exactly as signed and sent.", validators=bounds.TEXT
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     tries = models.PositiveIntegerField(
         default=0, help_text="Attempts since it was queued or replayed (the retry bound)."
     )
-    next_attempt_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(validators=bounds.MOMENT)
     leased_until = models.DateTimeField(
-        null=True, blank=True, help_text="A worker is sending it until then."
+        null=True,
+        blank=True,
+        help_text="A worker is sending it until then.",
+        validators=bounds.MOMENT,
     )
     replay_requested = models.BooleanField(
         default=False, help_text="The next attempt was asked for from the log."
     )
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,8 +143,10 @@ class WebhookAttempt(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     status_code = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
-    response_excerpt = models.CharField(max_length=EXCERPT_LIMIT, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    response_excerpt = models.CharField(
+        max_length=EXCERPT_LIMIT, blank=True, validators=bounds.TEXT
+    )
+    error = models.CharField(max_length=300, blank=True, validators=bounds.LINE)
     replay = models.BooleanField(default=False, help_text="Asked for from the log by a person.")
 
     class Meta:
@@ -168,12 +179,12 @@ class InboundEmail(models.Model):
 
     received_at = models.DateTimeField(auto_now_add=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    message_id = models.CharField(max_length=300, blank=True)
-    sender = models.CharField(max_length=254, blank=True)
-    recipient = models.CharField(max_length=254, blank=True)
+    message_id = models.CharField(max_length=300, blank=True, validators=bounds.LINE)
+    sender = models.CharField(max_length=254, blank=True, validators=bounds.LINE)
+    recipient = models.CharField(max_length=254, blank=True, validators=bounds.LINE)
     size = models.PositiveIntegerField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    detail = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(max_length=300, blank=True, validators=bounds.LINE)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

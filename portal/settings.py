@@ -385,6 +385,8 @@ SPECTACULAR_SETTINGS = {
         "WorkstreamKindEnum": "programs.models.Workstream.Kind",
         "UpdateCategoryEnum": "comms.models.Update.Category",
         "SignatureMeaningEnum": "portal.models.Signature.Meaning",
+        "WebhookEndpointStatusEnum": "integrations.models.WebhookEndpoint.Status",
+        "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
         # Every record a sponsor could see carries the one audience of portal.access.
         "AudienceEnum": "portal.access.Audience",
     },
