@@ -383,7 +383,9 @@ def webhook_delivery_send(*, delivery_id: int) -> bool:
 @atomic_service
 def _record_attempt(*, delivery_id: int, outcome: transport.Outcome) -> None:
     now = timezone.now()
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+    if delivery is None:  # the endpoint was removed, with its log, while this attempt ran
+        return
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
     WebhookAttempt.objects.create(
         delivery=delivery,
