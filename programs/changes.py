@@ -96,8 +96,9 @@ class _Reaction:
             enqueue_on_commit(ANNOUNCE_TASK, event_id)
         if self.refresh_health:
             enqueue_on_commit(HEALTH_TASK, self.program_id)
-        if self.events:
-            enqueue_on_commit(WEBHOOKS_TASK, [event.id for event in self.events])
+        shared = [event.id for event in self.events if event.audience == Audience.SPONSOR]
+        if shared:  # sponsors' webhooks hear only what the sponsor may read
+            enqueue_on_commit(WEBHOOKS_TASK, shared)
 
 
 def _reaction(program: Program) -> _Reaction:
