@@ -12,21 +12,28 @@ from portal.models import User
 LOG_LENGTH = 50
 
 
+def _with_counts(endpoints: QuerySet[WebhookEndpoint]) -> QuerySet[WebhookEndpoint]:
+    pending = Q(deliveries__status=WebhookDelivery.Status.PENDING)
+    failed = Q(deliveries__status=WebhookDelivery.Status.FAILED)
+    return endpoints.annotate(
+        pending=Count("deliveries", filter=pending), failed=Count("deliveries", filter=failed)
+    ).order_by("id")
+
+
 def endpoint_list(*, user: User) -> QuerySet[WebhookEndpoint]:
     """The endpoints of the user's own organisation, for its sponsor lead; none for anyone else."""
     who = access.viewer(user)
     if who is None or not access.may_manage_webhooks(user):
         return WebhookEndpoint.objects.none()
-    return (
-        WebhookEndpoint.objects.filter(organisation_id=who.organisation_id)
-        .annotate(
-            pending=Count(
-                "deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.PENDING)
-            ),
-            failed=Count("deliveries", filter=Q(deliveries__status=WebhookDelivery.Status.FAILED)),
-        )
-        .order_by("id")
-    )
+    return _with_counts(WebhookEndpoint.objects.filter(organisation_id=who.organisation_id))
+
+
+def endpoint_overview(*, user: User) -> QuerySet[WebhookEndpoint]:
+    """Every sponsor's endpoints, for CDMO leadership to see which integrations are failing
+    (read-only: no secrets, no changes); none for anyone else."""
+    if not access.is_leadership(user):
+        return WebhookEndpoint.objects.none()
+    return _with_counts(WebhookEndpoint.objects.select_related("organisation", "created_by"))
 
 
 def get_endpoint_for_user(user: User, pk: int) -> WebhookEndpoint:

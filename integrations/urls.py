@@ -7,6 +7,7 @@ urlpatterns = [
     # Postmark's inbound webhook (replies by email), authenticated by its basic-auth secret.
     path("inbound/email/postmark/", PostmarkReplyView.as_view(), name="inbound-email-postmark"),
     path("settings/webhooks/", views.webhook_list, name="webhook-list"),
+    path("integrations/webhooks/", views.webhook_overview, name="webhook-overview"),
     path("settings/webhooks/<int:pk>/", views.webhook_detail, name="webhook-detail"),
     path("settings/webhooks/<int:pk>/rotate/", views.webhook_rotate, name="webhook-rotate"),
     path("settings/webhooks/<int:pk>/pause/", views.webhook_pause, name="webhook-pause"),

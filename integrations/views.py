@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -57,6 +57,17 @@ def webhook_list(request: PortalRequest) -> HttpResponse:
         "new_secret": new_secret,
     }
     return _render(request, LIST, "webhooks", context)
+
+
+@login_required
+def webhook_overview(request: PortalRequest) -> HttpResponse:
+    """CDMO leadership's read-only view of every sponsor's endpoints and their health."""
+    if access.is_sponsor(request.user) or access.viewer(request.user) is None:
+        raise Http404("No such page.")
+    if not access.is_leadership(request.user):
+        return render(request, "portal/forbidden.html", status=403)
+    context = {"endpoints": selectors.endpoint_overview(user=request.user)}
+    return render(request, "integrations/overview.html", context)
 
 
 def _initial(endpoint: WebhookEndpoint) -> dict[str, Any]:

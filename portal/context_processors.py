@@ -17,6 +17,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "csp_nonce": getattr(request, "csp_nonce", ""),
         "is_cdmo": viewer is not None and viewer.is_cdmo,
         "is_sponsor": viewer is not None and viewer.is_sponsor,
+        "is_leadership": access.is_leadership(user),
         "can_manage_tokens": access.may_manage_tokens(user),
         "can_keep_calendar": holidays.may_keep_calendar(user),
         # `/events/` refuses a user without a membership (the superuser): a page that opened

@@ -25,6 +25,8 @@ ROWS = [
         public=True,
     ),
     Row("webhook-list", LEAD_ONLY),
+    # Leadership's read-only overview across sponsors; sponsors do not find it.
+    Row("webhook-overview", statuses(LOGIN, 404, 404, 404, 403, 403, 200, 404)),
     Row(
         "webhook-list",
         statuses(LOGIN, 422, 403, 422, 403, 403, 403, 403),

@@ -103,3 +103,17 @@ def test_the_list_page_has_a_constant_query_count(world):
 
     assert large == small
     assert small <= 10
+
+
+def test_leadership_sees_every_sponsors_endpoints_without_secrets(world):
+    endpoint, secret = register(world, "https://93.184.215.14/hooks")
+    client = client_for(world, "leader")
+
+    page = client.get("/integrations/webhooks/").content.decode()
+
+    assert endpoint.url in page
+    assert secret not in page
+    small = count_queries(client, "/integrations/webhooks/")
+    for _ in range(10):
+        register(world, "https://93.184.215.14/more")
+    assert count_queries(client, "/integrations/webhooks/") == small
