@@ -13,8 +13,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations import selectors, services
+from integrations import selectors
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.services import common, deliveries, endpoints
 from portal import access
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
@@ -133,7 +134,7 @@ def _manager(request: Request) -> User:
     """A sponsor lead; anyone else who is signed in is refused (403)."""
     user = api_user(request)
     if not access.may_manage_webhooks(user):
-        raise NotAllowed(services.NOT_WEBHOOK_MANAGER)
+        raise NotAllowed(common.NOT_WEBHOOK_MANAGER)
     return user
 
 
@@ -176,7 +177,9 @@ class WebhookListView(generics.GenericAPIView):
         user = _manager(request)
         serializer = WebhookEndpointInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        endpoint, secret = services.webhook_endpoint_create(actor=user, **serializer.validated_data)
+        endpoint, secret = endpoints.webhook_endpoint_create(
+            actor=user, **serializer.validated_data
+        )
         return _with_secret(endpoint, secret, status.HTTP_201_CREATED)
 
 
@@ -214,7 +217,7 @@ class WebhookDetailView(generics.GenericAPIView):
         endpoint = selectors.get_endpoint_for_user(user, id)
         serializer = WebhookEndpointInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        endpoint = services.webhook_endpoint_update(
+        endpoint = endpoints.webhook_endpoint_update(
             actor=user, endpoint=endpoint, **serializer.validated_data
         )
         return Response(WebhookEndpointSerializer(endpoint).data)
@@ -244,7 +247,7 @@ class WebhookRotateView(_EndpointAction):
     )
     def post(self, request: Request, id: int) -> Response:
         user, endpoint = self.endpoint(request, id)
-        endpoint, secret = services.webhook_endpoint_rotate(actor=user, endpoint=endpoint)
+        endpoint, secret = endpoints.webhook_endpoint_rotate(actor=user, endpoint=endpoint)
         return _with_secret(endpoint, secret, status.HTTP_200_OK)
 
 
@@ -259,7 +262,7 @@ class WebhookPauseView(_EndpointAction):
     )
     def post(self, request: Request, id: int) -> Response:
         user, endpoint = self.endpoint(request, id)
-        endpoint = services.webhook_endpoint_pause(actor=user, endpoint=endpoint)
+        endpoint = endpoints.webhook_endpoint_pause(actor=user, endpoint=endpoint)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
 
@@ -274,7 +277,7 @@ class WebhookResumeView(_EndpointAction):
     )
     def post(self, request: Request, id: int) -> Response:
         user, endpoint = self.endpoint(request, id)
-        endpoint = services.webhook_endpoint_resume(actor=user, endpoint=endpoint)
+        endpoint = endpoints.webhook_endpoint_resume(actor=user, endpoint=endpoint)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
 
@@ -289,7 +292,7 @@ class WebhookDeleteView(_EndpointAction):
     )
     def post(self, request: Request, id: int) -> Response:
         user, endpoint = self.endpoint(request, id)
-        services.webhook_endpoint_delete(actor=user, endpoint=endpoint)
+        endpoints.webhook_endpoint_delete(actor=user, endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -337,6 +340,6 @@ class WebhookReplayView(generics.GenericAPIView):
     def post(self, request: Request, id: int, delivery_id: int) -> Response:
         user = _manager(request)
         delivery = selectors.get_delivery_for_user(user, id, delivery_id)
-        delivery = services.webhook_delivery_replay(actor=user, delivery=delivery)
+        delivery = deliveries.webhook_delivery_replay(actor=user, delivery=delivery)
         found = selectors.get_delivery_for_user(user, id, delivery.pk)
         return Response(WebhookDeliverySerializer(found).data, status=status.HTTP_202_ACCEPTED)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from integrations import services
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.services import common, deliveries, endpoints
 from portal import audit
 from portal.access import Audience
 from portal.models import AuditEntry
@@ -47,8 +47,8 @@ def seed(demo: Demo) -> None:
         actor=lead,
         action=AuditEntry.Action.CREATE,
         instance=endpoint,
-        changes={name: [None, value] for name, value in services.public_snapshot(endpoint).items()},
-        reason=services.ENDPOINT_CREATED,
+        changes={name: [None, value] for name, value in common.public_snapshot(endpoint).items()},
+        reason=endpoints.ENDPOINT_CREATED,
     )
     events = list(
         Event.objects.filter(
@@ -63,7 +63,7 @@ def seed(demo: Demo) -> None:
         delivery = WebhookDelivery.objects.create(
             endpoint=endpoint,
             event=event,
-            payload=services.payload(event),
+            payload=deliveries.payload(event),
             status=WebhookDelivery.Status.DELIVERED if replayed else WebhookDelivery.Status.FAILED,
             tries=1 if replayed else 3,
             next_attempt_at=now,

@@ -4,23 +4,24 @@ that runs twice sends nothing twice."""
 
 from __future__ import annotations
 
-from integrations import mailboxes, services
+from integrations import mailboxes
+from integrations.services import deliveries
 from portal.transactions import service_task
 
 
 @service_task()
 def queue_event_webhooks(event_ids: list[int]) -> int:
-    return len(services.webhook_deliveries_queue(event_ids=event_ids))
+    return len(deliveries.webhook_deliveries_queue(event_ids=event_ids))
 
 
 @service_task()
 def send_webhook(delivery_id: int) -> bool:
-    return services.webhook_delivery_send(delivery_id=delivery_id)
+    return deliveries.webhook_delivery_send(delivery_id=delivery_id)
 
 
 @service_task()
 def sweep_webhooks() -> int:
-    return len(services.webhook_deliveries_sweep())
+    return len(deliveries.webhook_deliveries_sweep())
 
 
 @service_task()

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from integrations import selectors, services
+from integrations import selectors
 from integrations.forms import WebhookForm
 from integrations.models import WebhookEndpoint
+from integrations.services import deliveries, endpoints
 from portal import access
 from portal.errors import ServiceError
 from portal.forms import add_service_error
@@ -44,7 +45,7 @@ def webhook_list(request: PortalRequest) -> HttpResponse:
     new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, new_secret = services.webhook_endpoint_create(
+            _, new_secret = endpoints.webhook_endpoint_create(
                 actor=request.user, **form.cleaned_data
             )
         except ServiceError as exc:
@@ -93,7 +94,7 @@ def webhook_detail(request: PortalRequest, pk: int) -> HttpResponse:
     saved = False
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint = services.webhook_endpoint_update(
+            endpoint = endpoints.webhook_endpoint_update(
                 actor=request.user, endpoint=endpoint, **form.cleaned_data
             )
         except ServiceError as exc:
@@ -110,7 +111,7 @@ def webhook_detail(request: PortalRequest, pk: int) -> HttpResponse:
 def webhook_rotate(request: PortalRequest, pk: int) -> HttpResponse:
     """The new secret is shown on the answer itself, once: never stored for a later page."""
     endpoint = selectors.get_endpoint_for_user(request.user, pk)
-    endpoint, secret = services.webhook_endpoint_rotate(actor=request.user, endpoint=endpoint)
+    endpoint, secret = endpoints.webhook_endpoint_rotate(actor=request.user, endpoint=endpoint)
     form = WebhookForm(initial=_initial(endpoint))
     context = _detail_context(request, endpoint, form, new_secret=secret)
     return render(request, DETAIL, context)
@@ -122,7 +123,7 @@ def webhook_pause(request: PortalRequest, pk: int) -> HttpResponse:
     endpoint = selectors.get_endpoint_for_user(request.user, pk)
     attempt(
         request,
-        lambda: services.webhook_endpoint_pause(actor=request.user, endpoint=endpoint),
+        lambda: endpoints.webhook_endpoint_pause(actor=request.user, endpoint=endpoint),
         success="Endpoint paused: events wait for it until you resume it.",
     )
     return after_button(request, endpoint_url(endpoint))
@@ -134,7 +135,7 @@ def webhook_resume(request: PortalRequest, pk: int) -> HttpResponse:
     endpoint = selectors.get_endpoint_for_user(request.user, pk)
     attempt(
         request,
-        lambda: services.webhook_endpoint_resume(actor=request.user, endpoint=endpoint),
+        lambda: endpoints.webhook_endpoint_resume(actor=request.user, endpoint=endpoint),
         success="Endpoint resumed: what waited is being sent.",
     )
     return after_button(request, endpoint_url(endpoint))
@@ -144,7 +145,7 @@ def webhook_resume(request: PortalRequest, pk: int) -> HttpResponse:
 @login_required
 def webhook_delete(request: PortalRequest, pk: int) -> HttpResponse:
     endpoint = selectors.get_endpoint_for_user(request.user, pk)
-    services.webhook_endpoint_delete(actor=request.user, endpoint=endpoint)
+    endpoints.webhook_endpoint_delete(actor=request.user, endpoint=endpoint)
     messages.success(request, f"Endpoint {endpoint.url} removed, with its delivery log.")
     return redirect("webhook-list")
 
@@ -155,7 +156,7 @@ def webhook_replay(request: PortalRequest, pk: int, delivery: int) -> HttpRespon
     found = selectors.get_delivery_for_user(request.user, pk, delivery)
     attempt(
         request,
-        lambda: services.webhook_delivery_replay(actor=request.user, delivery=found),
+        lambda: deliveries.webhook_delivery_replay(actor=request.user, delivery=found),
         success=f"Delivery {found.webhook_id} queued again, with the same webhook-id.",
     )
     return after_button(request, endpoint_url(found.endpoint))

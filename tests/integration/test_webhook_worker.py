@@ -8,8 +8,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from comms.services.conversations import comment_post
-from integrations import services
 from integrations.models import WebhookDelivery
+from integrations.services import endpoints
 from tests.comms.conversation_data import shared_update
 from tests.integration.test_celery_worker import DELIVERY_TIMEOUT, running_worker, wait_until
 from tests.integrations.receiver import receiver
@@ -22,7 +22,7 @@ def test_the_worker_sends_a_signed_webhook_after_commit(world, monkeypatch, sett
     settings.WEBHOOKS_ALLOW_HTTP = True
     allow = {"WEBHOOKS_ALLOW_PRIVATE": "1", "WEBHOOKS_ALLOW_HTTP": "1"}
     with receiver() as hook, running_worker(monkeypatch, **allow) as worker:
-        _endpoint, secret = services.webhook_endpoint_create(
+        _endpoint, secret = endpoints.webhook_endpoint_create(
             actor=world.lead_a, url=hook.url, event_kinds=["comment"]
         )
         update = shared_update(world, title="Fill line qualified", audience="sponsor")

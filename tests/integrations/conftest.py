@@ -1,7 +1,7 @@
 import pytest
 
 from comms.services.conversations import comment_post
-from integrations import services
+from integrations.services import deliveries, endpoints
 from tests.comms.conversation_data import shared_update
 
 
@@ -15,7 +15,7 @@ def local_hooks(settings):
 
 
 def register(world, url: str, kinds=("comment", "update")):
-    endpoint, secret = services.webhook_endpoint_create(
+    endpoint, secret = endpoints.webhook_endpoint_create(
         actor=world.lead_a, url=url, event_kinds=list(kinds), description="QMS bridge"
     )
     return endpoint, secret
@@ -29,6 +29,6 @@ def sponsor_comment(world, body: str = "Thanks, noted."):
 
 
 def queue_and_get(event):
-    ids = services.webhook_deliveries_queue(event_ids=[event.pk])
+    ids = deliveries.webhook_deliveries_queue(event_ids=[event.pk])
     assert len(ids) == 1
     return ids[0]

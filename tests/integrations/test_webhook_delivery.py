@@ -11,8 +11,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from comms.services.conversations import comment_post
-from integrations import services
 from integrations.models import EXCERPT_LIMIT, WebhookDelivery, WebhookEndpoint
+from integrations.services import deliveries, endpoints
 from portal.models import AuditEntry
 from tests.comms.conversation_data import shared_update
 from tests.integrations.conftest import queue_and_get, register, sponsor_comment
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def send(delivery_id: int) -> bool:
-    return services.webhook_delivery_send(delivery_id=delivery_id)
+    return deliveries.webhook_delivery_send(delivery_id=delivery_id)
 
 
 def test_a_delivery_is_signed_so_that_the_standard_verifier_accepts_it(world, local_hooks):
@@ -55,7 +55,7 @@ def test_a_wrong_secret_or_a_changed_body_does_not_verify(world, local_hooks):
         _, event = sponsor_comment(world)
         send(queue_and_get(event))
     [request] = hook.requests
-    other = services.webhook_endpoint_create(
+    other = endpoints.webhook_endpoint_create(
         actor=world.lead_a, url=hook.url, event_kinds=["comment"]
     )[1]
 
@@ -75,7 +75,7 @@ def test_only_events_the_sponsor_may_read_are_queued(world, local_hooks):
     other = comment_post(actor=world.lead_b, target=other_update, body="B only")
     elsewhere = world.program_b.events.get(subject_id=str(other.pk))
 
-    assert services.webhook_deliveries_queue(event_ids=[internal.pk, elsewhere.pk]) == []
+    assert deliveries.webhook_deliveries_queue(event_ids=[internal.pk, elsewhere.pk]) == []
     assert not WebhookDelivery.objects.exists()
 
 
@@ -83,15 +83,15 @@ def test_an_event_of_a_kind_not_chosen_is_not_queued(world, local_hooks):
     register(world, "http://127.0.0.1:9/hooks", kinds=["deviation"])
     _, event = sponsor_comment(world)
 
-    assert services.webhook_deliveries_queue(event_ids=[event.pk]) == []
+    assert deliveries.webhook_deliveries_queue(event_ids=[event.pk]) == []
 
 
 def test_queueing_an_event_twice_makes_one_delivery(world, local_hooks):
     register(world, "http://127.0.0.1:9/hooks")
     _, event = sponsor_comment(world)
 
-    first = services.webhook_deliveries_queue(event_ids=[event.pk])
-    again = services.webhook_deliveries_queue(event_ids=[event.pk])
+    first = deliveries.webhook_deliveries_queue(event_ids=[event.pk])
+    again = deliveries.webhook_deliveries_queue(event_ids=[event.pk])
 
     assert len(first) == 1
     assert again == []
@@ -132,7 +132,7 @@ def test_the_wait_doubles_up_to_its_cap(settings):
     settings.WEBHOOK_RETRY_BASE_SECONDS = 30
     settings.WEBHOOK_RETRY_MAX_SECONDS = 300
 
-    assert [services.backoff_seconds(n) for n in range(1, 7)] == [30, 60, 120, 240, 300, 300]
+    assert [deliveries.backoff_seconds(n) for n in range(1, 7)] == [30, 60, 120, 240, 300, 300]
 
 
 def test_tries_are_bounded_and_then_the_delivery_has_failed(world, local_hooks):
@@ -159,7 +159,7 @@ def test_a_replay_is_a_new_attempt_with_the_same_webhook_id_and_body(world, loca
         send(delivery_id)
         delivery = WebhookDelivery.objects.get(pk=delivery_id)
 
-        services.webhook_delivery_replay(actor=world.lead_a, delivery=delivery)
+        deliveries.webhook_delivery_replay(actor=world.lead_a, delivery=delivery)
         assert send(delivery_id) is True
 
     first, replayed = hook.requests
@@ -176,7 +176,7 @@ def test_during_a_rotation_both_secrets_verify_and_after_it_only_the_new_one(wor
     local_hooks.WEBHOOK_SECRET_OVERLAP_SECONDS = 3600
     with receiver() as hook:
         endpoint, old = register(world, hook.url)
-        endpoint, new = services.webhook_endpoint_rotate(actor=world.lead_a, endpoint=endpoint)
+        endpoint, new = endpoints.webhook_endpoint_rotate(actor=world.lead_a, endpoint=endpoint)
         _, event = sponsor_comment(world)
         send(queue_and_get(event))
         [during] = hook.requests
@@ -296,7 +296,7 @@ def test_the_sweep_takes_what_is_due_and_nobody_holds(world, local_hooks):
         leased_until=timezone.now() + datetime.timedelta(minutes=1)
     )
 
-    assert services.webhook_deliveries_sweep() == [lost]
+    assert deliveries.webhook_deliveries_sweep() == [lost]
     assert fresh != lost
 
 
@@ -323,6 +323,6 @@ def test_an_endpoint_hears_only_what_happens_after_it_is_registered(world, local
     register(world, "http://127.0.0.1:9/hooks")
     _, after = sponsor_comment(world, body="After")
 
-    queued = services.webhook_deliveries_queue(event_ids=[before.pk, after.pk])
+    queued = deliveries.webhook_deliveries_queue(event_ids=[before.pk, after.pk])
 
     assert [WebhookDelivery.objects.get(pk=pk).event for pk in queued] == [after]

@@ -2,8 +2,9 @@
 
 import pytest
 
-from integrations import services, targets
+from integrations import targets
 from integrations.models import WebhookDelivery
+from integrations.services import deliveries, endpoints
 from portal.errors import Invalid
 from tests.integrations.conftest import queue_and_get, register, sponsor_comment
 from tests.integrations.receiver import receiver
@@ -74,7 +75,7 @@ def test_registering_a_private_address_changes_nothing(world, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE = False
 
     with pytest.raises(Invalid):
-        services.webhook_endpoint_create(
+        endpoints.webhook_endpoint_create(
             actor=world.lead_a, url="https://10.0.0.8/hooks", event_kinds=["comment"]
         )
 
@@ -90,7 +91,7 @@ def test_the_rule_is_checked_again_at_send_time(world, local_hooks):
         delivery_id = queue_and_get(sponsor_comment(world)[1])
         local_hooks.WEBHOOKS_ALLOW_PRIVATE = False
 
-        assert services.webhook_delivery_send(delivery_id=delivery_id) is False
+        assert deliveries.webhook_delivery_send(delivery_id=delivery_id) is False
 
     assert hook.requests == []
     attempt = WebhookDelivery.objects.get(pk=delivery_id).attempts.get()

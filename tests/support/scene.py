@@ -18,7 +18,8 @@ from deviations.services.capa import capa_add
 from deviations.services.reporting import deviation_log
 from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
-from integrations.services import webhook_deliveries_queue, webhook_endpoint_create
+from integrations.services.deliveries import webhook_deliveries_queue
+from integrations.services.endpoints import webhook_endpoint_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create
 from programs.models import CostLine

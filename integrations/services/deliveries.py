@@ -1,8 +1,4 @@
-"""Writes for webhooks: endpoints (register, change, rotate, pause, resume, remove), and their
-deliveries (queue, send, retry, replay, sweep).
-
-Endpoints are a sponsor's account settings, like API tokens: their changes are entries in the
-global audit chain, with the acting sponsor lead; secrets never enter the trail.
+"""Webhook deliveries: queue, send, retry, replay, sweep.
 
 A delivery is a row first. `webhook_deliveries_queue` makes one per (endpoint, event) after an
 event commits (unique: queueing again makes nothing more) and asks for it to be sent; the send
@@ -19,7 +15,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -29,221 +25,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations import targets, transport
-from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, new_secret
+from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.services.common import locked, pause, require_manager
 from portal import access, audit
-from portal.errors import Conflict, Invalid, NotAllowed
+from portal.errors import Conflict, Invalid
 from portal.models import AuditEntry, User
 from portal.queue import enqueue_on_commit
 from portal.transactions import atomic_service
 from programs.models import Event
 
 SEND_TASK = "integrations.tasks.send_webhook"
-
-NOT_WEBHOOK_MANAGER = "Only a sponsor lead can manage their organisation's webhooks."
-NO_EVENT_KINDS = "Choose at least one kind of event to receive."
-UNKNOWN_EVENT_KIND = "Unknown kind of event: {kind}. Choose from: {kinds}."
-ENDPOINT_CREATED = "Webhook endpoint registered."
-ENDPOINT_CHANGED = "Webhook endpoint changed."
-SECRET_ROTATED = "Webhook signing secret rotated; the previous one signs too until {until}."
-ENDPOINT_PAUSED = "Webhook endpoint paused."
-ENDPOINT_RESUMED = "Webhook endpoint resumed."
-ENDPOINT_REMOVED = "Webhook endpoint removed."
 AUTO_PAUSED = "Paused after {count} failed deliveries in a row since {since}."
-ALREADY_PAUSED = "This endpoint is already paused."
-NOT_PAUSED = "This endpoint is not paused."
 RESUME_FIRST = "The endpoint is paused: resume it before replaying a delivery."
 REPLAY_ASKED = "Delivery {webhook_id} replayed from the log."
-
 SWEEP_BATCH = 500
 
 logger = logging.getLogger(__name__)
-
-
-def _require_manager(actor: User, endpoint: WebhookEndpoint | None = None) -> int:
-    """The actor's organisation, when they are its sponsor lead (and own `endpoint`)."""
-    who = access.viewer(actor)
-    if who is None or not access.may_manage_webhooks(actor):
-        raise NotAllowed(NOT_WEBHOOK_MANAGER)
-    if endpoint is not None and endpoint.organisation_id != who.organisation_id:
-        raise NotAllowed(NOT_WEBHOOK_MANAGER)
-    return who.organisation_id
-
-
-def _kinds(event_kinds: Iterable[str]) -> list[str]:
-    kinds = list(dict.fromkeys(event_kinds))
-    if not kinds:
-        raise Invalid(NO_EVENT_KINDS, field="event_kinds")
-    for kind in kinds:
-        if kind not in Event.Kind.values:
-            message = UNKNOWN_EVENT_KIND.format(kind=kind, kinds=", ".join(Event.Kind.values))
-            raise Invalid(message, field="event_kinds")
-    return kinds
-
-
-_SECRET_FIELDS = ("secret", "previous_secret")
-
-
-def public_snapshot(endpoint: WebhookEndpoint, fields: Iterable[str] | None = None) -> dict:
-    """What the audit trail keeps of an endpoint: everything but its secrets."""
-    values = audit.snapshot(endpoint, fields)
-    for name in _SECRET_FIELDS:
-        values.pop(name, None)
-    return values
-
-
-def _record_update(
-    *, actor: User | None, endpoint: WebhookEndpoint, before: dict, reason: str
-) -> None:
-    after = public_snapshot(endpoint, before)
-    changes = audit.diff(before, after)
-    audit.record(
-        actor=actor,
-        action=AuditEntry.Action.UPDATE,
-        instance=endpoint,
-        changes=changes,
-        reason=reason,
-    )
-
-
-@atomic_service
-def webhook_endpoint_create(
-    *, actor: User, url: str, event_kinds: Sequence[str], description: str = ""
-) -> tuple[WebhookEndpoint, str]:
-    """Register an endpoint for the actor's organisation. Returns it with its secret, which
-    the caller shows once."""
-    organisation_id = _require_manager(actor)
-    url = url.strip()
-    targets.check(url)
-    endpoint = WebhookEndpoint(
-        organisation_id=organisation_id,
-        url=url,
-        description=description.strip(),
-        event_kinds=_kinds(event_kinds),
-        created_by=actor,
-    )
-    endpoint.full_clean()
-    endpoint.save()
-    created = {name: [None, value] for name, value in public_snapshot(endpoint).items()}
-    audit.record(
-        actor=actor,
-        action=AuditEntry.Action.CREATE,
-        instance=endpoint,
-        changes=created,
-        reason=ENDPOINT_CREATED,
-    )
-    return endpoint, endpoint.secret
-
-
-def _locked(endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-
-
-@atomic_service
-def webhook_endpoint_update(
-    *,
-    actor: User,
-    endpoint: WebhookEndpoint,
-    url: str,
-    event_kinds: Sequence[str],
-    description: str = "",
-) -> WebhookEndpoint:
-    """Change where an endpoint is and what it hears. A new URL passes the same rules."""
-    _require_manager(actor, endpoint)
-    endpoint = _locked(endpoint)
-    url = url.strip()
-    if url != endpoint.url:
-        targets.check(url)
-    before = public_snapshot(endpoint, ["url", "description", "event_kinds"])
-    endpoint.url = url
-    endpoint.description = description.strip()
-    endpoint.event_kinds = _kinds(event_kinds)
-    endpoint.full_clean()
-    endpoint.save(update_fields=["url", "description", "event_kinds"])
-    _record_update(actor=actor, endpoint=endpoint, before=before, reason=ENDPOINT_CHANGED)
-    return endpoint
-
-
-@atomic_service
-def webhook_endpoint_rotate(
-    *, actor: User, endpoint: WebhookEndpoint
-) -> tuple[WebhookEndpoint, str]:
-    """A new secret, shown once; the current one keeps signing, next to it, for
-    `WEBHOOK_SECRET_OVERLAP_SECONDS` so that the receiver can switch without a gap."""
-    _require_manager(actor, endpoint)
-    endpoint = _locked(endpoint)
-    before = public_snapshot(endpoint, ["previous_secret_expires_at"])
-    until = timezone.now() + datetime.timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP_SECONDS)
-    endpoint.previous_secret = endpoint.secret
-    endpoint.previous_secret_expires_at = until
-    endpoint.secret = new_secret()
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
-    reason = SECRET_ROTATED.format(until=until.isoformat(timespec="seconds"))
-    _record_update(actor=actor, endpoint=endpoint, before=before, reason=reason)
-    return endpoint, endpoint.secret
-
-
-def _pause(endpoint: WebhookEndpoint, *, actor: User | None, reason: str) -> None:
-    before = public_snapshot(endpoint, ["status", "paused_reason"])
-    endpoint.status = WebhookEndpoint.Status.PAUSED
-    endpoint.paused_reason = reason[:300]
-    endpoint.save(update_fields=["status", "paused_reason"])
-    _record_update(actor=actor, endpoint=endpoint, before=before, reason=reason)
-
-
-@atomic_service
-def webhook_endpoint_pause(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """Stop sending; deliveries wait, pending, until the endpoint is resumed."""
-    _require_manager(actor, endpoint)
-    endpoint = _locked(endpoint)
-    if endpoint.status == WebhookEndpoint.Status.PAUSED:
-        raise Conflict(ALREADY_PAUSED)
-    _pause(endpoint, actor=actor, reason=ENDPOINT_PAUSED)
-    return endpoint
-
-
-@atomic_service
-def webhook_endpoint_resume(*, actor: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """Send again, starting with what waited, and forget the failures that paused it."""
-    _require_manager(actor, endpoint)
-    endpoint = _locked(endpoint)
-    if endpoint.status != WebhookEndpoint.Status.PAUSED:
-        raise Conflict(NOT_PAUSED)
-    before = public_snapshot(
-        endpoint, ["status", "paused_reason", "consecutive_failures", "failing_since"]
-    )
-    endpoint.status = WebhookEndpoint.Status.ACTIVE
-    endpoint.paused_reason = ""
-    endpoint.consecutive_failures = 0
-    endpoint.failing_since = None
-    endpoint.save(
-        update_fields=["status", "paused_reason", "consecutive_failures", "failing_since"]
-    )
-    _record_update(actor=actor, endpoint=endpoint, before=before, reason=ENDPOINT_RESUMED)
-    waiting = WebhookDelivery.objects.filter(
-        endpoint=endpoint, status=WebhookDelivery.Status.PENDING
-    ).values_list("id", flat=True)[:SWEEP_BATCH]
-    for delivery_id in waiting:
-        enqueue_on_commit(SEND_TASK, delivery_id)
-    return endpoint
-
-
-@atomic_service
-def webhook_endpoint_delete(*, actor: User, endpoint: WebhookEndpoint) -> None:
-    """Remove an endpoint and its log; the audit trail keeps its last values."""
-    _require_manager(actor, endpoint)
-    endpoint = _locked(endpoint)
-    last = public_snapshot(endpoint)
-    audit.record(
-        actor=actor,
-        action=AuditEntry.Action.DELETE,
-        instance=endpoint,
-        changes={name: [value, None] for name, value in last.items()},
-        reason=ENDPOINT_REMOVED,
-    )
-    endpoint.delete()
-
-
-# --- Deliveries -------------------------------------------------------------------------------
 
 
 def _absolute(url: str) -> str:
@@ -419,7 +216,7 @@ def _record_attempt(*, delivery_id: int, outcome: transport.Outcome) -> None:
         reason = AUTO_PAUSED.format(
             count=endpoint.consecutive_failures, since=since.isoformat(timespec="minutes")
         )
-        _pause(endpoint, actor=None, reason=reason)
+        pause(endpoint, actor=None, reason=reason)
         transaction.on_commit(lambda: _tell_owner(endpoint.pk))
 
 
@@ -471,8 +268,8 @@ def _tell_owner(endpoint_id: int) -> None:
 @atomic_service
 def webhook_delivery_replay(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again, as a new attempt with the same `webhook-id` and body."""
-    _require_manager(actor, delivery.endpoint)
-    endpoint = _locked(delivery.endpoint)
+    require_manager(actor, delivery.endpoint)
+    endpoint = locked(delivery.endpoint)
     if endpoint.status != WebhookEndpoint.Status.ACTIVE:
         raise Conflict(RESUME_FIRST)
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
