@@ -313,6 +313,18 @@ def may_manage_tokens(user: Any) -> bool:
     return who is not None and who.role == Role.SPONSOR_LEAD
 
 
+def may_manage_webhooks(user: Any) -> bool:
+    """A sponsor lead registers their own organisation's webhook endpoints."""
+    who = viewer(user)
+    return who is not None and who.role == Role.SPONSOR_LEAD
+
+
+def sponsor_viewer(organisation_id: int, *, user_id: int) -> Viewer:
+    """A sponsor's plain user, for a system of the sponsor's that hears what their people
+    may read (a webhook endpoint): their own programs, the sponsor audience only."""
+    return Viewer(user_id=user_id, organisation_id=organisation_id, role=Role.SPONSOR_VIEWER)
+
+
 class Can(Mapping[str, bool]):
     """What a user may do, readable from templates as `grant.can.post_update`."""
 

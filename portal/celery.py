@@ -48,6 +48,16 @@ app.conf.update(
             "task": "governance.tasks.sweep_escalations",
             "schedule": 60.0,
         },
+        # Webhook deliveries whose task was lost (broker down, worker killed mid-attempt).
+        "sweep-webhooks": {
+            "task": "integrations.tasks.sweep_webhooks",
+            "schedule": 60.0,
+        },
+        # Replies by email from a self-hosted mailbox (nothing to do unless INBOUND_IMAP_HOST).
+        "read-reply-mailbox": {
+            "task": "integrations.tasks.read_reply_mailbox",
+            "schedule": 60.0,
+        },
         "generate-cadence-meetings": {
             "task": "governance.tasks.generate_cadence_meetings",
             "schedule": 24 * 60 * 60.0,  # daily; idempotent, so a restart's extra run is harmless

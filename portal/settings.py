@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "governance",
     "deviations",
     "comms",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -195,7 +196,8 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Where tasks go, those that tasks send included (a fan-out sends its emails' task).
+# Where tasks go (and a worker listens) unless told otherwise, those that tasks send included
+# (a fan-out sends its emails' task): tests give each worker its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -275,6 +277,34 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # a hung SMTP server must not hold a worker forever
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CDMO Portal <portal@northbridge.example>")
+
+# --- Webhooks and reply by email (integrations/; docs/webhooks.md, docs/reply-by-email.md) ---
+# Plain http only for development; private, loopback and link-local targets only when allowed
+# (tests, a closed on-premises installation): integrations/targets.py.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", default=DEBUG)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_TRIES = env_int("WEBHOOK_MAX_TRIES", 8)  # waits 30 s, 1, 2, 4 … 32 min: about an hour
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
+WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 60)
+WEBHOOK_SECRET_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 3600)
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 20)
+WEBHOOK_PAUSE_AFTER_SECONDS = env_int("WEBHOOK_PAUSE_AFTER_SECONDS", 24 * 3600)
+# Replies by email: signed reply-to addresses at this domain (empty: no Reply-To, no replies).
+INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "")
+INBOUND_EMAIL_MAX_BYTES = env_int("INBOUND_EMAIL_MAX_BYTES", 1_000_000)
+# Postmark's inbound webhook, through django-anymail: its basic-auth "user:password".
+INBOUND_EMAIL_WEBHOOK_SECRET = env_str("INBOUND_EMAIL_WEBHOOK_SECRET", "")
+# A self-hosted mailbox read every minute over IMAP (empty host: not read).
+INBOUND_IMAP_HOST = env_str("INBOUND_IMAP_HOST", "")
+INBOUND_IMAP_PORT = env_int("INBOUND_IMAP_PORT", 993)
+INBOUND_IMAP_SSL = env_bool("INBOUND_IMAP_SSL", default=True)
+INBOUND_IMAP_USER = env_str("INBOUND_IMAP_USER", "")
+INBOUND_IMAP_PASSWORD = env_str("INBOUND_IMAP_PASSWORD", "")
+INBOUND_IMAP_MAILBOX = env_str("INBOUND_IMAP_MAILBOX", "INBOX")
+INBOUND_IMAP_BATCH = env_int("INBOUND_IMAP_BATCH", 100)
+INBOUND_IMAP_TIMEOUT_SECONDS = env_int("INBOUND_IMAP_TIMEOUT_SECONDS", 30)
 
 # --- Security -------------------------------------------------------------------------------
 SECURE = not (DEBUG or TESTING) and env_bool("SECURE_COOKIES", default=True)
@@ -366,6 +396,8 @@ SPECTACULAR_SETTINGS = {
         "WorkstreamKindEnum": "programs.models.Workstream.Kind",
         "UpdateCategoryEnum": "comms.models.Update.Category",
         "SignatureMeaningEnum": "portal.models.Signature.Meaning",
+        "WebhookEndpointStatusEnum": "integrations.models.WebhookEndpoint.Status",
+        "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
         # Every record a sponsor could see carries the one audience of portal.access.
         "AudienceEnum": "portal.access.Audience",
     },

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("governance.urls")),
     path("", include("deviations.urls")),
     path("", include("comms.urls")),
+    path("", include("integrations.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]

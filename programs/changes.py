@@ -39,6 +39,7 @@ from programs.models import Event, Program
 ANNOUNCE_TASK = "comms.tasks.announce_event"
 FAN_OUT_TASK = "comms.tasks.fan_out_events"
 HEALTH_TASK = "comms.tasks.refresh_health"
+WEBHOOKS_TASK = "integrations.tasks.queue_event_webhooks"
 
 M = TypeVar("M", bound=models.Model)
 
@@ -100,6 +101,9 @@ class _Reaction:
             enqueue_on_commit(ANNOUNCE_TASK, event_id)
         if self.refresh_health:
             enqueue_on_commit(HEALTH_TASK, self.program_id)
+        shared = [event.id for event in self.events if event.audience == Audience.SPONSOR]
+        if shared:  # sponsors' webhooks hear only what the sponsor may read
+            enqueue_on_commit(WEBHOOKS_TASK, shared)
 
 
 def _reaction(program: Program) -> _Reaction:

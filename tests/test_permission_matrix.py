@@ -12,12 +12,13 @@ from programs.models import Program
 from tests.comms.permission_rows import ROWS as COMMS
 from tests.deviations.permission_rows import ROWS as DEVIATIONS
 from tests.governance.permission_rows import ROWS as GOVERNANCE
+from tests.integrations.permission_rows import ROWS as INTEGRATIONS
 from tests.portal.permission_rows import ROWS as PORTAL
 from tests.programs.permission_rows import ROWS as PROGRAMS
 from tests.support.api import private_throttles
 from tests.support.permissions import Case, Scene, cases, check, database_state, writes
 
-ROWS = PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS
+ROWS = PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS + INTEGRATIONS
 
 
 @pytest.fixture(autouse=True)

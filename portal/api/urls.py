@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("governance.api.urls")),
     path("", include("deviations.api.urls")),
     path("", include("comms.api.urls")),
+    path("", include("integrations.api_urls")),
     # Last: whatever matched nothing above answers in the API's error shape.
     # [\s\S] rather than a (?s) flag: Django's reverse() cannot parse inline flags.
     re_path(r"^[\s\S]*$", EndpointNotFound.as_view(), name="api-not-found"),  # newlines too

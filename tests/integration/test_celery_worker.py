@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -30,16 +31,24 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 DELIVERY_TIMEOUT = 20
 
 
-@pytest.fixture
-def celery_worker(transactional_db, monkeypatch) -> Iterator[Worker]:
+@contextmanager
+def running_worker(monkeypatch, **environment: str) -> Iterator[Worker]:
+    """A worker subprocess on this test's database and a queue of its own, with `environment`
+    on top of the production one; stopped (warm) and its queue removed afterwards."""
     queue = f"test-worker-{uuid.uuid4().hex}"
     monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
-    worker = start_worker(queue, celery_app.conf.broker_url)
+    worker = start_worker(queue, celery_app.conf.broker_url, **environment)
     try:
         yield worker
     finally:
         stop_worker(worker)
         forget_queue(celery_app.conf.broker_url, queue)
+
+
+@pytest.fixture
+def celery_worker(transactional_db, monkeypatch) -> Iterator[Worker]:
+    with running_worker(monkeypatch) as worker:
+        yield worker
 
 
 def recipients_of(update: Update) -> set[str]:

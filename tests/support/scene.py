@@ -20,6 +20,8 @@ from deviations.services.reporting import deviation_log
 from governance.escalations.services import concern_raise, issue_raise
 from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
+from integrations.services.deliveries import webhook_deliveries_queue
+from integrations.services.endpoints import webhook_endpoint_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create
 from programs.models import CostLine
@@ -47,6 +49,12 @@ def build_scene() -> Scene:
     )
     lims, _ = api_token_create(actor=world.lead_a, user=world.lead_a, name="LIMS")
     feed = calendar_feed_rotate(user=world.lead_a)
+    webhook, _ = webhook_endpoint_create(
+        actor=world.lead_a,
+        url="https://93.184.215.14/hooks",
+        description="QMS bridge",
+        event_kinds=["update", "comment", "deviation"],
+    )
 
     held = past_meeting(program, attendees=[world.pm, world.lead_a])
     upcoming = meeting(program, attendees=[world.pm, world.lead_a])
@@ -85,6 +93,10 @@ def build_scene() -> Scene:
         aware_at=now - datetime.timedelta(hours=2),
     )
 
+    delivery = webhook_deliveries_queue(
+        event_ids=list(program.events.filter(audience="sponsor").values_list("id", flat=True))
+    )[0]
+
     concern = concern_raise(actor=world.lead_a, program=program, title="Fill slot moved again")
     issue = issue_raise(actor=world.pm, program=program, title=f"{INTERNAL_MARK} escalation")
     concern_b = concern_raise(actor=world.lead_b, program=world.program_b, title="Borealis concern")
@@ -94,6 +106,8 @@ def build_scene() -> Scene:
         "concern_ref": concern.reference,
         "issue_ref": issue.reference,
         "concern_b": concern_b.pk,
+        "webhook": webhook.pk,
+        "delivery": delivery,
         "update": update.pk,
         "draft": draft.pk,
         "question": question.pk,

@@ -161,6 +161,7 @@ APP_SEEDS: list[str] = [
     "deviations.demo",
     "governance.escalations.demo",
     "comms.demo",
+    "integrations.demo",
 ]
 
 
