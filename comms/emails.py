@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from comms import reply_address
 from comms.models import Digest, Notification
 from portal.models import User
 
@@ -74,7 +75,39 @@ def message_headers(message: Notification | Digest) -> dict[str, str]:
     if isinstance(message, Digest):
         headers["List-Unsubscribe"] = f"<{unsubscribe_url(message.recipient)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    else:
+        headers.update(_reply_to(message))
     return headers
+
+
+# Where a reply to an email about an event lands: the record the event is about.
+_REPLY_KINDS = {
+    "comms.update": "update",
+    "programs.milestone": "milestone",
+    "governance.meeting": "meeting",
+    "deviations.deviation": "deviation",
+}
+
+
+def _reply_to(notification: Notification) -> dict[str, str]:
+    """A signed Reply-To (docs/reply-by-email.md) when the notification is about a record
+    that takes comments, or about a comment on one (the reply joins its thread); none for
+    the rest, or when replies are not configured."""
+    event = notification.event
+    if event is None or not event.subject_id.isdigit():
+        return {}
+    kind, subject_id = _REPLY_KINDS.get(event.subject_type), int(event.subject_id)
+    if event.subject_type == "comms.comment" and notification.comment is not None:
+        comment = notification.comment
+        kind, subject_id = next(
+            ((name, pk) for name in reply_address.KINDS if (pk := getattr(comment, f"{name}_id"))),
+            (None, 0),
+        )
+    if kind is None:
+        return {}
+    return reply_address.reply_to_header(
+        user_id=notification.recipient_id, subject_type=kind, subject_id=subject_id
+    )
 
 
 @cache

@@ -8,9 +8,7 @@ one door (`portal.access.may_see`) would not show the event to: a sponsor never 
 internal event, nor of another sponsor's program.
 
 To add a rule, add a line to `RULES`; to add a group, add a function from `Context` to users
-and name it in the rule. Escalations add theirs at merge, e.g.
-`Rule(verbs=("escalation.",), to=(escalation_level,))` with a group that asks
-`governance.escalations.selectors.level_recipients`.
+and name it in the rule.
 """
 
 from __future__ import annotations
@@ -20,9 +18,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from comms.models import Comment
+from governance.escalations.models import Escalation
+from governance.escalations.selectors import level_recipients
 from portal import access
 from portal.models import Membership, User
 from programs.models import Event, Program, ProgramMember
+from programs.selectors import quality_people
 
 
 @dataclass
@@ -39,13 +40,6 @@ class Context:
             ProgramMember.objects.active()
             .filter(program=self.program, user__is_active=True)
             .select_related("user__membership")
-        )
-
-    def users_with_roles(self, *roles: str) -> list[User]:
-        return list(
-            User.objects.filter(is_active=True, membership__role__in=roles).select_related(
-                "membership"
-            )
         )
 
     @cached_property
@@ -71,8 +65,37 @@ def program_team(ctx: Context) -> Iterable[User]:
 
 
 def quality(ctx: Context) -> Iterable[User]:
-    """CDMO quality assurance (the staff role), who answer for every program of the site."""
-    return ctx.users_with_roles(Membership.Role.STAFF)
+    """QA of the program: assigned to it, or QA across the site."""
+    return quality_people(ctx.program.pk)
+
+
+def _escalation(ctx: Context) -> Escalation | None:
+    """The escalation the event is about, if it is about one."""
+    if ctx.event.subject_type != "governance.escalation" or not ctx.event.subject_id.isdigit():
+        return None
+    return (
+        Escalation.objects.filter(pk=int(ctx.event.subject_id))
+        .select_related("raised_by", "assigned_to")
+        .first()
+    )
+
+
+def escalation_level(ctx: Context) -> Iterable[User]:
+    """Who answers for the escalation (the event's subject) at its current level."""
+    escalation = _escalation(ctx)
+    return level_recipients(escalation) if escalation is not None else []
+
+
+def escalation_raiser(ctx: Context) -> Iterable[User]:
+    """Who raised the escalation (a sponsor's concern: the sponsor hears its answer)."""
+    escalation = _escalation(ctx)
+    return [escalation.raised_by] if escalation is not None and escalation.raised_by else []
+
+
+def escalation_assignee(ctx: Context) -> Iterable[User]:
+    """Whom leadership gave the escalation to."""
+    escalation = _escalation(ctx)
+    return [escalation.assigned_to] if escalation is not None and escalation.assigned_to else []
 
 
 def sponsor(ctx: Context) -> Iterable[User]:
@@ -131,6 +154,11 @@ RULES: tuple[Rule, ...] = (
     Rule(verbs=("change_order.proposed",), to=(sponsor_leads,)),
     Rule(verbs=("change_order.approved", "change_order.rejected"), to=(dedicated_pm,)),
     Rule(verbs=("member.handover",), to=(sponsor, program_team)),
+    # An escalation reaches its level when raised and at each move up; its raiser hears the
+    # acknowledgement and the resolution; an assignment reaches the assignee.
+    Rule(verbs=("escalation.raised", "escalation.escalated"), to=(escalation_level,)),
+    Rule(verbs=("escalation.acknowledged", "escalation.resolved"), to=(escalation_raiser,)),
+    Rule(verbs=("escalation.assigned",), to=(escalation_assignee,)),
     # Critical news reaches the whole team, and the sponsor when it is theirs to see.
     Rule(significance=("critical",), to=(program_team, dedicated_pm, sponsor)),
 )

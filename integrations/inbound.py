@@ -27,12 +27,12 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from mailparser_reply import EmailReplyParser
 
+from comms import reply_address
 from comms import selectors as comms_selectors
 from comms.models import Comment, Update
 from comms.services.conversations import comment_post
 from deviations.models import Deviation
 from governance.models import Meeting
-from integrations import reply_address
 from integrations.models import InboundEmail
 from portal import audit
 from portal.errors import ServiceError

@@ -10,11 +10,6 @@ from portal.transactions import service_task
 
 
 @service_task()
-def queue_event_webhooks(event_ids: list[int]) -> int:
-    return len(deliveries.webhook_deliveries_queue(event_ids=event_ids))
-
-
-@service_task()
 def send_webhook(delivery_id: int) -> bool:
     return deliveries.webhook_delivery_send(delivery_id=delivery_id)
 

@@ -278,6 +278,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # a hung SMTP server must not hold a worker forever
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CDMO Portal <portal@northbridge.example>")
 
+# What else hears each event of the activity stream, in the notifications fan-out's transaction
+# (comms.services.notifications): functions taking `event_ids`.
+ACTIVITY_STREAM_CONSUMERS = ["integrations.services.deliveries.webhook_deliveries_queue"]
+
 # --- Webhooks and reply by email (integrations/; docs/webhooks.md, docs/reply-by-email.md) ---
 # Plain http only for development; private, loopback and link-local targets only when allowed
 # (tests, a closed on-premises installation): integrations/targets.py.

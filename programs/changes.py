@@ -9,7 +9,8 @@ A service checks its rules, then calls `create`, `update`, `link` (a many-to-man
    primary key (never by matching URLs),
 4. bumps the program's `version` once per transaction (what ETags and caches key on),
 5. and registers one reaction per program per transaction that, after commit, publishes one
-   live message with the transaction's events, asks comms to turn them into notifications,
+   live message with the transaction's events, asks comms to turn them into notifications
+   (and webhook deliveries),
    asks comms once to re-evaluate the program's health, and asks comms to announce what
    should be announced. The events themselves are the durable hand-off: each is written with
    `fanned_out_at` empty, so if the broker is down at commit comms' sweep finds it later.
@@ -39,7 +40,6 @@ from programs.models import Event, Program
 ANNOUNCE_TASK = "comms.tasks.announce_event"
 FAN_OUT_TASK = "comms.tasks.fan_out_events"
 HEALTH_TASK = "comms.tasks.refresh_health"
-WEBHOOKS_TASK = "integrations.tasks.queue_event_webhooks"
 
 M = TypeVar("M", bound=models.Model)
 
@@ -101,9 +101,6 @@ class _Reaction:
             enqueue_on_commit(ANNOUNCE_TASK, event_id)
         if self.refresh_health:
             enqueue_on_commit(HEALTH_TASK, self.program_id)
-        shared = [event.id for event in self.events if event.audience == Audience.SPONSOR]
-        if shared:  # sponsors' webhooks hear only what the sponsor may read
-            enqueue_on_commit(WEBHOOKS_TASK, shared)
 
 
 def _reaction(program: Program) -> _Reaction:

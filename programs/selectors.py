@@ -176,6 +176,19 @@ def cdmo_people() -> QuerySet[User]:
     return people.order_by("display_name")
 
 
+def quality_people(program_id: int) -> QuerySet[User]:
+    """QA of a program, as `portal.access` grants it: QA members assigned to it, and QA across
+    the site. Who hears of an acknowledgement and of an escalation at QA's level."""
+    assigned = ProgramMember.objects.active().filter(
+        program_id=program_id, role=ProgramMember.Role.QA
+    )
+    return User.objects.filter(
+        Q(membership__site_wide_qa=True) | Q(pk__in=assigned.values("user_id")),
+        is_active=True,
+        membership__role=Membership.Role.QA,
+    ).order_by("pk")
+
+
 def sponsor_people(program: Program) -> QuerySet[User]:
     """Who may own a workstream on the sponsor side: users of this program's sponsor."""
     return User.objects.filter(

@@ -11,7 +11,7 @@ every minute) fans the event out once the broker is back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from comms import emails, outbox, recipients
 from comms.models import DigestSchedule, Notification, NotificationPreference, Timing
@@ -64,6 +65,13 @@ def _timings(users: Iterable[User], event: Event) -> dict[int, str]:
     return timings
 
 
+def _stream_consumers() -> list[Callable[..., object]]:
+    """What else hears each event, in the fan-out's transaction (settings.ACTIVITY_STREAM_CONSUMERS:
+    the sponsors' webhooks), so that it is as durable as the notifications: an event whose
+    hand-off was lost reaches them through the sweep too."""
+    return [import_string(path) for path in settings.ACTIVITY_STREAM_CONSUMERS]
+
+
 @atomic_service
 def event_fan_out(*, event_id: int) -> int:
     """Turn one event into in-app and email notifications for everyone it concerns (see
@@ -103,6 +111,8 @@ def event_fan_out(*, event_id: int) -> int:
                 )
             )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    for consume in _stream_consumers():
+        consume(event_ids=[event.pk])
     Event.objects.filter(pk=event.pk).update(fanned_out_at=now)
     emails_now = list(
         Notification.objects.filter(
@@ -127,7 +137,7 @@ def _emails() -> QuerySet[Notification]:
     """The email rows the outbox sends one by one (digest rows go in their digest)."""
     return Notification.objects.filter(
         channel=Notification.Channel.EMAIL, timing=Timing.IMMEDIATELY, recipient__is_active=True
-    ).select_related("recipient", "event__program", "event__actor")
+    ).select_related("recipient", "event__program", "event__actor", "comment")
 
 
 def notification_emails_deliver(*, notification_ids: Iterable[int]) -> int:

@@ -20,6 +20,7 @@ from governance.escalations.models import (
 from portal import access, bounds
 from portal.models import Membership, Organisation, User
 from programs.models import Milestone, Program, ProgramMember
+from programs.selectors import quality_people
 
 Role = EscalationLevel.Role
 
@@ -95,10 +96,11 @@ def level_recipients(escalation: Escalation) -> list[User]:
         users = users.filter(
             pk__in=members.filter(role=ProgramMember.Role.DEDICATED_PM).values("user_id")
         )
-    elif level.role == Role.TEAM:
-        users = users.filter(cdmo, pk__in=members.values("user_id"))
+    elif level.role == Role.TEAM:  # an assignment as QA does not make one of the team
+        team = members.exclude(role=ProgramMember.Role.QA)
+        users = users.filter(cdmo, pk__in=team.values("user_id"))
     elif level.role == Role.QA:
-        users = users.filter(cdmo, membership__role=Membership.Role.STAFF)
+        return list(quality_people(escalation.program_id))
     else:
         users = users.filter(cdmo, membership__role=Membership.Role.LEADERSHIP)
     return list(users.order_by("pk"))

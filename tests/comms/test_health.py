@@ -14,7 +14,6 @@ from comms.services.health import program_health_refresh
 from governance.models import ActionItem, Risk
 from portal import clock
 from portal.models import AuditEntry
-from programs.changes import WEBHOOKS_TASK
 from programs.models import Milestone
 from tests.comms.conversation_data import shared_update
 
@@ -231,11 +230,7 @@ def test_answering_changes_two_rows_but_reacts_once(
 
     world.program.refresh_from_db()
     assert world.program.version == version + 1
-<<<<<<< HEAD
     assert tasks == ["comms.tasks.fan_out_events", "comms.tasks.refresh_health"]
-=======
-    assert tasks == ["comms.tasks.refresh_health", WEBHOOKS_TASK]
->>>>>>> i10-hooks
     assert AuditEntry.objects.filter(model="comms.comment", action="update").count() == 1
 
 

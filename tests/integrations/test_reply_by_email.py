@@ -15,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from comms.models import Comment
-from integrations import mailboxes, reply_address
+from comms import reply_address
+from comms.models import Comment, Notification
+from comms.services.notifications import events_fan_out, notification_emails_deliver
+from comms.services.updates import update_post
+from integrations import mailboxes
 from integrations.inbound import reply_text
 from integrations.models import InboundEmail
 from portal.models import AuditEntry
+from programs.models import Event
 from tests.comms.conversation_data import shared_update
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +134,36 @@ def test_a_reply_becomes_the_senders_comment_on_its_subject(world, inbound, upda
         model="integrations.inboundemail", actor=world.lead_a, program_id=world.program.pk
     ).exists()
     assert world.program.events.filter(verb="comment.posted", subject_id=str(comment.pk)).exists()
+
+
+def test_replying_to_a_notification_email_comments_on_what_it_was_about(
+    world, inbound, client, mailoutbox
+):
+    """The whole loop: an update is posted, its email to the sponsor lead carries a signed
+    Reply-To, and answering that email puts the lead's comment on the update."""
+    update = update_post(
+        actor=world.pm,
+        program=world.program,
+        title="Fill line qualified",
+        body="The line passed its qualification runs.",
+        significance="critical",  # always emailed at once, whatever the lead's preferences
+    )
+    events_fan_out(event_ids=Event.objects.values_list("pk", flat=True))
+    waiting = Notification.objects.filter(
+        channel=Notification.Channel.EMAIL, recipient=world.lead_a, sent_at__isnull=True
+    )
+    notification_emails_deliver(notification_ids=waiting.values_list("pk", flat=True))
+
+    (email,) = [m for m in mailoutbox if m.to == [world.lead_a.email]]
+    reply_to = email.extra_headers["Reply-To"]
+    assert reply_to.endswith("@" + DOMAIN)
+
+    assert postmark(client, sender=world.lead_a.email, to=reply_to).status_code == 200
+    comment = Comment.objects.get(update=update)
+    assert (comment.author, comment.body) == (
+        world.lead_a,
+        "Thanks, we will check the batch record today.",
+    )
 
 
 def _refused(outcome: str) -> None:

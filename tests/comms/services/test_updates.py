@@ -12,11 +12,7 @@ from comms.services.updates import (
 )
 from portal.errors import Conflict, NotAllowed
 from portal.models import AuditEntry
-<<<<<<< HEAD
 from programs.changes import FAN_OUT_TASK
-=======
-from programs.changes import WEBHOOKS_TASK
->>>>>>> i10-hooks
 from programs.models import Event
 from tests.comms.conversation_data import draft_update
 
@@ -60,16 +56,9 @@ def test_the_program_pm_posts_an_update_with_event_and_audit(world, after_commit
     assert event.audience == "sponsor"
     assert (event.subject_type, event.subject_id) == ("comms.update", str(update.pk))
     assert AuditEntry.objects.filter(model="comms.update", object_pk=str(update.pk)).exists()
-<<<<<<< HEAD
     # After commit: one live message, the fan-out and the delivery; an update is no input of health.
     assert [message.id for message in sent["live"]] == [event.id]
     assert sent["tasks"] == [DELIVER_TASK, FAN_OUT_TASK]
-=======
-    # After commit: one live message, the delivery and the webhooks' hand-off; an update is
-    # no input of health.
-    assert [message.id for message in sent["live"]] == [event.id]
-    assert sent["tasks"] == [DELIVER_TASK, WEBHOOKS_TASK]
->>>>>>> i10-hooks
     world.program.refresh_from_db()
     assert world.program.version == version + 1
 
@@ -117,11 +106,7 @@ def test_an_internal_draft_is_not_published_until_shared(world, after_commit):
     assert published.published_at is not None
     event = Event.objects.get(verb="update.published", audience="sponsor")
     assert [message.id for message in sent["live"]] == [event.id]
-<<<<<<< HEAD
     assert sent["tasks"] == [DELIVER_TASK, FAN_OUT_TASK]
-=======
-    assert sent["tasks"] == [DELIVER_TASK, WEBHOOKS_TASK]
->>>>>>> i10-hooks
     audit = AuditEntry.objects.get(model="comms.update", action="update")
     assert audit.changes["audience"] == ["internal", "sponsor"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-SALT = "integrations.reply_address"
+SALT = "comms.reply_address"
 SIGNATURE_LENGTH = 32
 KINDS = ("update", "milestone", "meeting", "deviation")  # what a comment can hang on
 _ADDRESS = re.compile(
