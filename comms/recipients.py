@@ -60,8 +60,11 @@ def dedicated_pm(ctx: Context) -> Iterable[User]:
 
 
 def program_team(ctx: Context) -> Iterable[User]:
-    """The program's CDMO team: its active CDMO members (PM, workstream owners, executive)."""
-    return [m.user for m in ctx._members if access.is_cdmo(m.user)]
+    """The program's CDMO team: its active CDMO members (PM, workstream owners, executive);
+    an assignment as QA does not make one of the team (QA hears as `quality`)."""
+    return [
+        m.user for m in ctx._members if access.is_cdmo(m.user) and m.role != ProgramMember.Role.QA
+    ]
 
 
 def quality(ctx: Context) -> Iterable[User]:

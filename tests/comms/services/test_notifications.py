@@ -95,7 +95,7 @@ def test_an_acknowledgement_reaches_qa_and_the_pm(world):
     fan_out_all()
 
     assert told(Event.objects.get(verb="deviation.acknowledged")) == {
-        world.staff.email,
+        world.qa.email,
         world.pm.email,
     }
 
@@ -321,3 +321,24 @@ def test_the_api_shows_only_your_own_and_marks_read(world):
     )
     assert bad.status_code == 400
     assert not NotificationPreference.objects.exists()
+
+
+def test_a_concern_reaches_leadership_and_its_answer_reaches_the_sponsor_who_raised_it(world):
+    from governance.escalations.services import (
+        concern_raise,
+        escalation_acknowledge,
+        escalation_assign,
+    )
+
+    concern = concern_raise(actor=world.lead_a, program=world.program, title="Dates moving")
+    fan_out_all()
+    assert told(Event.objects.get(verb="escalation.raised")) == {world.leader.email}
+
+    escalation_acknowledge(actor=world.leader, escalation=concern)
+    escalation_assign(actor=world.leader, escalation=concern, assignee=world.pm)
+    fan_out_all()
+
+    assert told(Event.objects.get(verb="escalation.acknowledged")) == {world.lead_a.email}
+    assert told(Event.objects.get(verb="escalation.assigned")) == {world.pm.email}
+    # Another sponsor hears nothing of it.
+    assert not Notification.objects.filter(recipient=world.lead_b).exists()

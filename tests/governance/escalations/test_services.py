@@ -153,3 +153,13 @@ def test_only_leadership_sets_the_default_path_and_only_the_pm_or_leadership_a_p
     services.escalation_path_set(actor=world.leader, program=None, levels=level)
 
     assert len(effective_levels(world.program_b)) == 1
+
+
+def test_a_qa_level_reaches_the_programs_qa_not_operations_staff(world):
+    services.escalation_path_set(
+        actor=world.leader,
+        program=world.program,
+        levels=[{"role": "qa", "window": 4, "window_unit": "hours"}],
+    )
+
+    assert level_recipients(issue(world)) == [world.qa]
