@@ -71,10 +71,13 @@ def lease() -> timedelta:
 
 
 def claimable(now: object | None = None) -> Q:
-    """Rows no one is delivering: unsent, and unclaimed or with a lapsed claim."""
+    """Rows no one is delivering: unsent, with attempts left (`OUTBOX_MAX_ATTEMPTS`; a row
+    past them stays in the table with its last error, for the operator), and unclaimed or
+    with a lapsed claim."""
     now = now or timezone.now()
-    return Q(sent_at__isnull=True) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease())  # type: ignore[operator]
+    return (
+        Q(sent_at__isnull=True, attempts__lt=settings.OUTBOX_MAX_ATTEMPTS)
+        & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease()))  # type: ignore[operator]
     )
 
 
@@ -133,19 +136,24 @@ def deliver_many(
     queryset: models.QuerySet[D], pks: Iterable[int], send: Callable[[D], object]
 ) -> int:
     """`deliver` for a batch: claimed together, each marked sent as soon as it is sent (so a
-    worker that dies mid-batch repeats at most the one in flight). A failed send releases it
-    and everything after it, and re-raises. Returns how many this call sent."""
-    rows = claim_many(queryset, pks)
-    for done, row in enumerate(rows):
+    worker that dies mid-batch repeats at most the one in flight). A failed send releases that
+    row and the batch goes on, so one bad address holds up nobody else; the first failure is
+    raised at the end, so the task's retry policy takes over. Returns how many were sent."""
+    sent = 0
+    failure: Exception | None = None
+    for row in claim_many(queryset, pks):
         try:
             send(row)
         except Exception as exc:
-            for left in rows[done:]:
-                release(queryset, left, exc)
-            raise
+            release(queryset, row, exc)
+            failure = failure or exc
+            continue
+        sent += 1
         if not mark_sent(queryset, row):
             logger.warning("%s %s: claim lapsed during the send", queryset.model.__name__, row.pk)
-    return len(rows)
+    if failure is not None:
+        raise failure
+    return sent
 
 
 def waiting(queryset: models.QuerySet[D], *, older_than: timedelta) -> models.QuerySet[D]:

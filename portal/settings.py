@@ -207,6 +207,8 @@ NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 60)
 # An outbox claim older than this has lapsed: its worker is presumed dead and another may send.
 # Longer than any send takes (EMAIL_TIMEOUT), or a slow send could be repeated.
 OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 300)
+# A message that failed this many times is left alone, with its last error (see the admin).
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
 # The sweep leaves rows this young to the task that was enqueued for them.
 OUTBOX_GRACE_SECONDS = env_int("OUTBOX_GRACE_SECONDS", 30)
 

@@ -105,7 +105,7 @@ def digests_send(*, now: datetime.datetime | None = None) -> int:
     """Gather and send every digest that is due; also resend a digest whose sender died.
     Its cost grows with the people who have something waiting, not with all users."""
     now = now or timezone.now()
-    pairs = set(_waiting().values_list("recipient_id", "timing"))
+    pairs = set(_waiting().values_list("recipient_id", "timing").distinct())
     users = User.objects.select_related("digest_schedule").in_bulk({pk for pk, _ in pairs})
     for user_id, timing in sorted(pairs):
         user = users[user_id]

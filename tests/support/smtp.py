@@ -29,6 +29,7 @@ class Mailbox:
     before answering RCPT until `release` is set: a sender can be caught mid-delivery."""
 
     messages: list[EmailMessage] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # addresses answered 550 at RCPT
     hold: threading.Event | None = None
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -42,6 +43,8 @@ class Mailbox:
             while not self.release.is_set():  # the sender waits for our answer meanwhile
                 await asyncio.sleep(0.05)
             return "451 try again later"
+        if address in self.refuse:
+            return "550 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -4,6 +4,7 @@ two time zones, preferences and the one-click unsubscribe."""
 from __future__ import annotations
 
 import datetime
+from smtplib import SMTPRecipientsRefused
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -342,3 +343,29 @@ def test_a_concern_reaches_leadership_and_its_answer_reaches_the_sponsor_who_rai
     assert told(Event.objects.get(verb="escalation.assigned")) == {world.pm.email}
     # Another sponsor hears nothing of it.
     assert not Notification.objects.filter(recipient=world.lead_b).exists()
+
+
+def test_a_refused_address_holds_up_nobody_and_is_given_up_after_its_attempts(
+    world, smtp, settings
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    world.viewer_a.email = "refused@helix.example"
+    world.viewer_a.save()
+    smtp.refuse = {"refused@helix.example"}
+    shared_update(world, significance="notable")
+    fan_out_all()
+    ids = list(Notification.objects.filter(channel=EMAIL).values_list("pk", flat=True))
+
+    for _ in range(3):
+        with pytest.raises(SMTPRecipientsRefused):
+            notifications.notification_emails_deliver(notification_ids=ids)
+        if Notification.objects.get(channel=EMAIL, recipient=world.viewer_a).attempts == 2:
+            break
+    last = notifications.notification_emails_deliver(notification_ids=ids)
+
+    assert [m["To"] for m in smtp.messages] == [world.lead_a.email]
+    refused = Notification.objects.get(channel=EMAIL, recipient=world.viewer_a)
+    assert refused.sent_at is None
+    assert refused.attempts == 2
+    assert "SMTPRecipientsRefused" in refused.last_error
+    assert last == 0
