@@ -118,6 +118,12 @@ def _detail_context(request: PortalRequest, grant: Grant[Deviation]) -> dict[str
             for target in lifecycle.allowed_targets(grant.held, deviation)
         ],
         "signatures": _signatures(deviation),
+        # The pending extensions this user may approve: QA of the program, not their requester.
+        "approvable": {
+            extension.pk
+            for extension in deviation.extensions.all()
+            if grant.may(Action.DECIDE_EXTENSION, extension)
+        },
     }
 
 
@@ -310,6 +316,10 @@ def deviation_work(request: PortalRequest, reference: str, step: str) -> HttpRes
     grant.require(Action.EDIT_DEVIATION)
     if step not in WORK_STEPS:
         raise Http404("No such step.")
+    if step == "extension-approve":  # QA's signed step: refused before the form is read
+        extensions.extension_approver_require(
+            actor=request.user, deviation=grant.obj, attempted=bool(request.POST.get("password"))
+        )
     key = step.replace("-", "_")
     form = _work_forms(request, grant.obj, request.POST)[key]
     if form.is_valid():

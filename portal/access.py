@@ -15,6 +15,13 @@ applies the same rule to a live message, so pages, API, exports and the stream c
 
 Doing is a table: each `Action` lists the `Capacity`s that allow it, and `capacities()` says in
 which capacities a user stands towards one program (and, for owner-only actions, one record).
+A second, smaller table, `BARS`, says who may not take an action on one record whatever their
+capacities (segregation of duties: the requester of an extension does not approve it).
+
+QA is a role of its own (issue 9): only QA signs a deviation's closure, cancellation, reopening
+and extension approvals, and only on the programs where it is assigned as QA, or on every
+program when its membership is QA across the site. Operations staff (`staff`) investigate
+every program's deviations but sign none of QA's decisions.
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ Role = Membership.Role
 M = TypeVar("M", bound=models.Model)
 
 NOT_ALLOWED = "You are not allowed to do that."
+EXTENSION_OWN_REQUEST = (
+    "You asked for this extension, so you cannot approve it: another QA reviewer decides it."
+)
 
 
 class Audience(models.TextChoices):
@@ -52,6 +62,7 @@ class Viewer:
     user_id: int
     organisation_id: int
     role: str
+    site_wide_qa: bool = False
 
     @property
     def is_cdmo(self) -> bool:
@@ -74,7 +85,12 @@ def viewer(user: Any) -> Viewer | None:
     membership = getattr(user, "membership", None)
     if membership is None:
         return None
-    return Viewer(user_id=user.pk, organisation_id=membership.organisation_id, role=membership.role)
+    return Viewer(
+        user_id=user.pk,
+        organisation_id=membership.organisation_id,
+        role=membership.role,
+        site_wide_qa=membership.site_wide_qa,
+    )
 
 
 # --- Seeing ---------------------------------------------------------------------------------
@@ -144,7 +160,8 @@ class Capacity(StrEnum):
     TEAM = "team"  # on the program's CDMO team (an active member), or leadership
     PM = "pm"  # the program's dedicated PM
     LEADERSHIP = "leadership"
-    QA = "qa"  # CDMO quality assurance (the staff role), for every program of the site
+    OPERATIONS = "operations"  # CDMO operations or QA staff, for every program of the site
+    QA = "qa"  # QA of this program: assigned to it as QA, or QA across the site
     OWNER = "owner"  # owns the record in question (an action item's owner)
 
 
@@ -167,7 +184,8 @@ class Action(StrEnum):
     EDIT_DEVIATION = "edit_deviation"
     ACKNOWLEDGE_DEVIATION = "acknowledge_deviation"
     START_INVESTIGATION = "start_investigation"
-    QA_DECIDE = "qa_decide"  # QA's steps of the deviation lifecycle: CAPA, closure, cancellation
+    QA_DECIDE = "qa_decide"  # QA's moves: to pending CAPA, closure, cancellation, reopening
+    DECIDE_EXTENSION = "decide_extension"  # approve an extension of an investigation, signed
     COMPLETE_CAPA = "complete_capa"  # mark a CAPA action done: its owner, QA or the team
     EDIT_ESCALATION_PATH = "edit_escalation_path"  # the program's path (the site's: leadership)
     RAISE_ISSUE = "raise_issue"  # the CDMO team raises an issue on its program's path
@@ -191,16 +209,36 @@ RULES: Mapping[Action, frozenset[Capacity]] = {
     Action.SEE_READ_RECEIPTS: frozenset({C.TEAM}),
     Action.CONFIRM_KICKOFF: frozenset({C.PM, C.LEADERSHIP}),
     Action.COMPLETE_ACTION_ITEM: frozenset({C.TEAM, C.OWNER}),
-    Action.LOG_DEVIATION: frozenset({C.TEAM, C.QA}),
-    Action.EDIT_DEVIATION: frozenset({C.TEAM, C.QA}),
+    Action.LOG_DEVIATION: frozenset({C.TEAM, C.OPERATIONS, C.QA}),
+    Action.EDIT_DEVIATION: frozenset({C.TEAM, C.OPERATIONS, C.QA}),
     Action.ACKNOWLEDGE_DEVIATION: frozenset({C.SPONSOR}),
-    Action.START_INVESTIGATION: frozenset({C.TEAM, C.QA}),
+    Action.START_INVESTIGATION: frozenset({C.TEAM, C.OPERATIONS, C.QA}),
     Action.QA_DECIDE: frozenset({C.QA}),
-    Action.COMPLETE_CAPA: frozenset({C.TEAM, C.QA, C.OWNER}),
+    Action.DECIDE_EXTENSION: frozenset({C.QA}),
+    Action.COMPLETE_CAPA: frozenset({C.TEAM, C.OPERATIONS, C.QA, C.OWNER}),
     Action.EDIT_ESCALATION_PATH: frozenset({C.PM, C.LEADERSHIP}),
     Action.RAISE_ISSUE: frozenset({C.TEAM}),
     Action.RAISE_CONCERN: frozenset({C.SPONSOR}),
     Action.ESCALATION_ACT: frozenset({C.LEADERSHIP}),
+}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """Who may not take an action on one record, whatever capacities they hold: the person
+    the record's `field` names (a user id), refused with `message` and the error `code`."""
+
+    field: str
+    message: str
+    code: str
+
+
+# The one table of segregation of duties: an action listed here is refused to the person the
+# record names, even when the table above allows it to their capacities.
+BARS: Mapping[Action, tuple[Bar, ...]] = {
+    Action.DECIDE_EXTENSION: (
+        Bar(field="requested_by_id", message=EXTENSION_OWN_REQUEST, code="extension_own_request"),
+    ),
 }
 
 
@@ -219,13 +257,20 @@ def capacities(user: Any, program: Any, obj: Any = None) -> frozenset[Capacity]:
         held.add(C.CDMO)
         if who.role == Role.LEADERSHIP:
             held |= {C.LEADERSHIP, C.TEAM}
-        if who.role == Role.STAFF:
+        if who.role in (Role.STAFF, Role.QA):
+            held.add(C.OPERATIONS)
+        if who.role == Role.QA and who.site_wide_qa:
             held.add(C.QA)
         for member in program.active_members:
-            if member.user_id == who.user_id:
-                held.add(C.TEAM)
-                if member.role == "dedicated_pm":
-                    held.add(C.PM)
+            if member.user_id != who.user_id:
+                continue
+            if member.role == "qa":  # ProgramMember.Role.QA: QA here, not the program team
+                if who.role == Role.QA:
+                    held.add(C.QA)
+                continue
+            held.add(C.TEAM)
+            if member.role == "dedicated_pm":
+                held.add(C.PM)
     if obj is not None and getattr(obj, "owner_id", None) == who.user_id:
         held.add(C.OWNER)
     return frozenset(held)
@@ -235,14 +280,31 @@ def allows(held: Iterable[Capacity], action: Action) -> bool:
     return not RULES[action].isdisjoint(held)
 
 
+def bar(user_id: int | None, action: Action, obj: Any = None) -> Bar | None:
+    """The bar of `BARS` that refuses `action` on `obj` to the user, if one does."""
+    if user_id is None or obj is None:
+        return None
+    return next((b for b in BARS.get(action, ()) if getattr(obj, b.field, None) == user_id), None)
+
+
+def refusal(user: Any, action: Action, program: Any, obj: Any = None) -> NotAllowed | None:
+    """Why the user may not take `action` (a 403 to raise), or None when they may."""
+    if not allows(capacities(user, program, obj), action):
+        return NotAllowed(NOT_ALLOWED)
+    barred = bar(getattr(user, "pk", None), action, obj)
+    return NotAllowed(barred.message, code=barred.code) if barred else None
+
+
 def may(user: Any, action: Action, program: Any, obj: Any = None) -> bool:
-    return allows(capacities(user, program, obj), action)
+    return refusal(user, action, program, obj) is None
 
 
 def require(user: Any, action: Action, program: Any, obj: Any = None) -> None:
-    """For services: refuse with `NotAllowed` (403) unless the user may."""
-    if not may(user, action, program, obj):
-        raise NotAllowed(NOT_ALLOWED)
+    """For services: refuse with `NotAllowed` (403) unless the user may: the bar's own
+    message when one of `BARS` refuses it."""
+    refused = refusal(user, action, program, obj)
+    if refused is not None:
+        raise refused
 
 
 def may_manage_tokens(user: Any) -> bool:
@@ -283,13 +345,16 @@ class Grant(Generic[M]):
 
     obj: M
     held: frozenset[Capacity] = field(default_factory=frozenset)
+    user_id: int | None = None
 
     @property
     def can(self) -> Can:
         return Can(self.held)
 
-    def may(self, action: Action) -> bool:
-        return allows(self.held, action)
+    def may(self, action: Action, record: Any = None) -> bool:
+        """Whether the user may take `action`; on `record` (a part of the object, such as a
+        deviation's extension request) the bars of `BARS` apply too."""
+        return allows(self.held, action) and bar(self.user_id, action, record) is None
 
     def require(self, action: Action) -> None:
         if not self.may(action):
@@ -311,4 +376,4 @@ def grant(
     if obj is None:
         raise Http404(not_found)
     owner = program if program is not None else getattr(obj, "program", obj)
-    return Grant(obj=obj, held=capacities(user, owner, obj))
+    return Grant(obj=obj, held=capacities(user, owner, obj), user_id=getattr(user, "pk", None))

@@ -19,6 +19,10 @@ ROLE_OUTSIDE_ORGANISATION = (
     "{role} is not a role in a {kind} organisation: choose one of {roles}, or move the person "
     "to another organisation."
 )
+SITE_WIDE_QA_ONLY_FOR_QA = (
+    "Only a member with the QA role can be QA across the site: choose the QA role, or leave "
+    "this unticked."
+)
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -104,26 +108,47 @@ class Membership(models.Model):
     class Role(models.TextChoices):
         SPONSOR_VIEWER = "viewer", "Sponsor viewer"
         SPONSOR_LEAD = "lead", "Sponsor lead"
-        STAFF = "staff", "CDMO staff"
+        STAFF = "staff", "CDMO operations staff"
+        QA = "qa", "CDMO quality assurance (QA)"
         PM = "pm", "Project manager"
         LEADERSHIP = "leadership", "CDMO leadership"
 
     SPONSOR_ROLES: ClassVar[frozenset[str]] = frozenset({Role.SPONSOR_VIEWER, Role.SPONSOR_LEAD})
-    CDMO_ROLES: ClassVar[frozenset[str]] = frozenset({Role.STAFF, Role.PM, Role.LEADERSHIP})
+    CDMO_ROLES: ClassVar[frozenset[str]] = frozenset(
+        {Role.STAFF, Role.QA, Role.PM, Role.LEADERSHIP}
+    )
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="memberships"
     )
     role = models.CharField(max_length=12, choices=Role.choices)
+    site_wide_qa = models.BooleanField(
+        "QA across the site",
+        default=False,
+        help_text="Only for the QA role: signs QA decisions (closures, cancellations, "
+        "reopenings, extension approvals) on every program. Unticked, a QA member signs only "
+        "on the programs where they are assigned as QA.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(site_wide_qa=False) | models.Q(role="qa"),
+                name="portal_membership_site_wide_qa_only_for_qa",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.organisation}"
 
     def clean(self) -> None:
         """The role decides what a member sees, so it must belong to the organisation's side:
-        a sponsor's member with a CDMO role would see every sponsor."""
+        a sponsor's member with a CDMO role would see every sponsor. QA across the site is a
+        power of the QA role only."""
+        if self.site_wide_qa and self.role != self.Role.QA:
+            raise ValidationError({"site_wide_qa": SITE_WIDE_QA_ONLY_FOR_QA})
         if self.organisation_id is None or not self.role:
             return
         cdmo = self.organisation.kind == Organisation.Kind.CDMO

@@ -202,6 +202,21 @@ def _audit_failure(
         )
 
 
+def signature_refused(
+    *,
+    signer: User,
+    meaning: str,
+    why: str,
+    record: models.Model | None = None,
+    program_id: int | None = None,
+) -> None:
+    """Audit a signing attempt that the calling service refuses before the password counts:
+    the signer may not sign this record (not QA of its program, or barred by segregation of
+    duties: `portal.access.BARS`). Call it outside the service's transaction, as
+    `signature_verify`, so that the row commits."""
+    _audit_failure(signer=signer, record=record, meaning=meaning, why=why, program_id=program_id)
+
+
 def signature_verify(
     *,
     signer: User,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -13,8 +14,12 @@ from django.utils.functional import cached_property
 
 from portal import access, bounds
 from portal.access import Audience
-from portal.models import Organisation
+from portal.models import Membership, Organisation
 from programs.querysets import AudienceQuerySet, ProgramQuerySet, ProgramScopedQuerySet
+
+QA_ASSIGNMENT_NEEDS_QA_ROLE = (
+    "Only a member of the CDMO with the QA role can be assigned as QA: change their role first."
+)
 
 
 class Program(models.Model):
@@ -170,6 +175,7 @@ class ProgramMember(models.Model):
         SPONSOR_CONTACT = "sponsor_contact", "Sponsor contact"
         CDMO_EXECUTIVE = "cdmo_executive", "CDMO executive sponsor"
         SPONSOR_EXECUTIVE = "sponsor_executive", "Sponsor executive sponsor"
+        QA = "qa", "Quality assurance (QA)"
 
     class Rank(models.TextChoices):
         PRIMARY = "primary", "Primary"
@@ -203,6 +209,15 @@ class ProgramMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} on {self.program.code}"
+
+    def clean(self) -> None:
+        """QA on a program signs its QA decisions (`portal.access`), so only a member of the
+        CDMO's QA role may hold it: operations staff never become QA by an assignment."""
+        if self.role != self.Role.QA or self.user_id is None:
+            return
+        membership = Membership.objects.filter(user_id=self.user_id).first()
+        if membership is None or membership.role != Membership.Role.QA:
+            raise ValidationError({"user": QA_ASSIGNMENT_NEEDS_QA_ROLE})
 
 
 class EventQuerySet(AudienceQuerySet):

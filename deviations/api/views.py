@@ -167,13 +167,16 @@ class DeviationTransitionView(generics.GenericAPIView):
         summary="Move a deviation along its lifecycle",
         tags=["deviations"],
         description=(
-            "The same table of moves and roles as the portal: open → investigating (QA or the "
-            "program team), investigating → pending CAPA (QA), pending CAPA → closed (QA, "
-            "signed), any open status → cancelled (QA, reason, signed), closed or cancelled → "
-            "investigating (QA, reason, signed: reopens a signed, locked deviation; its earlier "
-            "signatures then show `current: false`). Signing steps need the password of a "
+            "The same table of moves and roles as the portal: open → investigating (the "
+            "program team, operations staff or QA), investigating → pending CAPA (QA), pending "
+            "CAPA → closed (QA, signed), any open status → cancelled (QA, reason, signed), "
+            "closed or cancelled → investigating (QA, reason, signed: reopens a signed, locked "
+            "deviation; its earlier signatures then show `current: false`). QA means QA of the "
+            "deviation's program: a member with the QA role assigned to it as QA, or QA across "
+            "the site; operations staff never sign. Signing steps need the password of a "
             "signed-in session: with a token they are a 403, as is a move your role may not "
-            "make. A missing reason or password, or a wrong password, is a 400. A stale "
+            "make (a refused attempt with a password is audited). A missing reason or password, "
+            "or a wrong password, is a 400. A stale "
             "`expected_version`, a move the table does not allow from the current status, or "
             "open CAPA actions are a 409."
         ),

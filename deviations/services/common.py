@@ -9,7 +9,7 @@ import datetime
 from django.urls import reverse
 
 from deviations.models import Deviation, QualityAgreement
-from portal import clock, signatures
+from portal import access, clock, signatures
 from portal.access import Audience
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import Signature, User
@@ -93,6 +93,37 @@ def require_open(deviation: Deviation) -> None:
                 reference=deviation.reference, status=deviation.get_status_display().lower()
             )
         )
+
+
+def require_signer(
+    *,
+    actor: User,
+    action: access.Action,
+    deviation: Deviation,
+    meaning: str,
+    attempted: bool,
+    record: object = None,
+    refused: str = "",
+) -> None:
+    """Refuse a signed step to someone who may not sign it (`portal.access`: not QA of the
+    program, or barred on `record` by segregation of duties) with a 403, before the password
+    is checked. An attempt that brought a password is audited as a refused signing attempt,
+    like a wrong password; nothing else is written. `refused` is the message for a user
+    without the capacity (default: the access module's)."""
+    refusal = access.refusal(actor, action, deviation.program, record)
+    if refusal is None:
+        return
+    if refused and refusal.code == NotAllowed.code:
+        refusal = NotAllowed(refused)
+    if attempted:
+        signatures.signature_refused(
+            signer=actor,
+            record=deviation,
+            meaning=meaning,
+            why=f"Not allowed: {refusal.message}",
+            program_id=deviation.program_id,
+        )
+    raise refusal
 
 
 def verify_signer(

@@ -13,6 +13,7 @@ from deviations.services.common import (
     lock_deviation,
     note,
     require_open,
+    require_signer,
     sign,
     verify_signer,
 )
@@ -25,6 +26,7 @@ from programs import changes
 
 EXTENSION_NOT_LATER = "The new due date must be after the current one."
 EXTENSION_ALREADY_DECIDED = "This extension request has already been decided."
+EXTENSION_NOT_QA = "Only QA of this program approves an extension of its investigation."
 
 
 @atomic_service
@@ -56,6 +58,27 @@ def extension_request(
     )
 
 
+def extension_approver_require(
+    *,
+    actor: User,
+    deviation: Deviation,
+    attempted: bool,
+    extension: ExtensionRequest | None = None,
+) -> None:
+    """Refuse (403) anyone but QA of the program, and on `extension` its own requester
+    (segregation of duties, `portal.access.BARS`); an attempt that brought a password is
+    audited as a refused signing attempt. The page asks it before it reads the form."""
+    require_signer(
+        actor=actor,
+        action=Action.DECIDE_EXTENSION,
+        deviation=deviation,
+        meaning="approved",
+        attempted=attempted,
+        record=extension,
+        refused=EXTENSION_NOT_QA,
+    )
+
+
 def extension_approve(
     *,
     actor: User,
@@ -64,9 +87,13 @@ def extension_approve(
     password: str | None,
     via_token: bool = False,
 ) -> ExtensionRequest:
-    """QA approves with a signature (verified before the transaction, so that a refused
-    attempt stays in the audit trail); the investigation's due date moves."""
-    access.require(actor, Action.QA_DECIDE, extension.deviation.program)
+    """QA of the program approves with a signature, never the extension's own requester
+    (segregation of duties, `portal.access.BARS`). The signer is checked before the
+    transaction, so that a refused attempt stays in the audit trail; the investigation's due
+    date moves."""
+    extension_approver_require(
+        actor=actor, deviation=extension.deviation, attempted=bool(password), extension=extension
+    )
     password = verify_signer(
         actor=actor,
         deviation=extension.deviation,
@@ -86,6 +113,7 @@ def _approve(
     program = changes.lock_program(extension.program_id)
     deviation = lock_deviation(extension.deviation, expected_version)
     locked = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    access.require(actor, Action.DECIDE_EXTENSION, program, locked)
     if locked.status != ExtensionRequest.Status.PENDING:
         raise Conflict(EXTENSION_ALREADY_DECIDED)
     require_open(deviation)

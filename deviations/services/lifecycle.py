@@ -14,6 +14,7 @@ from deviations.services.common import (
     REASON_REQUIRED,
     lock_deviation,
     note,
+    require_signer,
     sign,
     verify_signer,
 )
@@ -101,14 +102,25 @@ def _labels(current: str, target: str) -> dict[str, str]:
     }
 
 
-def _checked_move(actor: User, deviation: Deviation, to: str) -> Move:
+def _checked_move(actor: User, deviation: Deviation, to: str, *, attempted: bool = False) -> Move:
     """The move from the deviation's status to `to`: a move the table lacks is a conflict with
-    the current status (409), one the user's capacities do not allow is a 403."""
+    the current status (409), one the user's capacities do not allow is a 403; a refused
+    signed move that brought a password (`attempted`) is audited as a refused signature."""
     move = move_for(deviation.status, to)
     if move is None:
         raise Conflict(TRANSITION_NOT_ALLOWED.format(**_labels(deviation.status, to)), field="to")
-    if not access.may(actor, move.action, deviation.program):
-        raise NotAllowed(ROLE_NOT_ALLOWED.format(**_labels(deviation.status, to)))
+    refused = ROLE_NOT_ALLOWED.format(**_labels(deviation.status, to))
+    if move.signature_meaning:
+        require_signer(
+            actor=actor,
+            action=move.action,
+            deviation=deviation,
+            meaning=move.signature_meaning,
+            attempted=attempted,
+            refused=refused,
+        )
+    elif not access.may(actor, move.action, deviation.program):
+        raise NotAllowed(refused)
     return move
 
 
@@ -125,7 +137,7 @@ def deviation_transition(
 ) -> Deviation:
     """Move a deviation along its lifecycle, by the table above and nothing else. The signer is
     verified before the transaction, so that a refused attempt stays in the audit trail."""
-    move = _checked_move(actor, deviation, to)
+    move = _checked_move(actor, deviation, to, attempted=bool(password))
     reason = reason.strip()
     if move.needs_reason and not reason:
         raise Invalid(REASON_REQUIRED, field="reason")

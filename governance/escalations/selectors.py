@@ -96,9 +96,14 @@ def level_recipients(escalation: Escalation) -> list[User]:
             pk__in=members.filter(role=ProgramMember.Role.DEDICATED_PM).values("user_id")
         )
     elif level.role == Role.TEAM:
-        users = users.filter(cdmo, pk__in=members.values("user_id"))
+        team = members.exclude(role=ProgramMember.Role.QA)  # QA on a program is not its team
+        users = users.filter(cdmo, pk__in=team.values("user_id"))
     elif level.role == Role.QA:
-        users = users.filter(cdmo, membership__role=Membership.Role.STAFF)
+        # The program's own QA, and QA with site-wide responsibility (portal/access.py).
+        program_qa = members.filter(role=ProgramMember.Role.QA).values("user_id")
+        users = users.filter(cdmo, membership__role=Membership.Role.QA).filter(
+            Q(pk__in=program_qa) | Q(membership__site_wide_qa=True)
+        )
     else:
         users = users.filter(cdmo, membership__role=Membership.Role.LEADERSHIP)
     return list(users.order_by("pk"))

@@ -25,7 +25,9 @@ ERROR_DESCRIPTIONS = {
     401: "No credentials, or an invalid or revoked token.",
     403: (
         "You can see this record but may not do this (`error.code` is `permission_denied`), "
-        "e.g. a step reserved to QA or to the sponsor lead, or signing with an API token."
+        "e.g. a step reserved to QA of the program or to the sponsor lead, or signing with an "
+        "API token; a refusal by segregation of duties has its own code (`extension_own_"
+        "request`: the requester of an extension cannot approve it)."
     ),
     404: (
         "No such record or page, or not one you may see (`error.code` is `not_found`): "

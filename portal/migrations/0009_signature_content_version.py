@@ -4,8 +4,9 @@ Every signature stored before this migration hashed the record's row (version 1)
 default and those signatures stay checked exactly as they were made. On SQLite, adding a NOT NULL
 column (or removing it, when migrating back) makes Django rebuild the table, which drops the
 append-only triggers of 0005: they are created again after each rebuild, from 0005's own
-statements. PostgreSQL adds the column in place and keeps its trigger (adding a column with a
-default fires no UPDATE trigger).
+statements (only where the rebuild did drop them: migrating back, Django removes the column
+without a rebuild when SQLite can drop it in place). PostgreSQL adds the column in place and
+keeps its trigger (adding a column with a default fires no UPDATE trigger).
 """
 
 import importlib
@@ -19,7 +20,9 @@ def _recreate_sqlite_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
     for statement in signature_migration.SQLITE_UP:
-        schema_editor.execute(statement, params=None)
+        schema_editor.execute(
+            statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1), params=None
+        )
 
 
 class Migration(migrations.Migration):

@@ -44,7 +44,7 @@ def test_a_critical_deviation_from_logging_to_signed_closure(world, browser: Bro
     expect(sponsor.locator("#acknowledge")).to_contain_text("Acknowledged by")
 
     qa = browser.new_context().new_page()
-    sign_in(qa, portal_url, world.staff.email)
+    sign_in(qa, portal_url, world.qa.email)
     qa.goto(f"{portal_url}/deviations/{reference}/")
     for target, then in [("investigating", "pending_capa"), ("pending_capa", "closed")]:
         qa.locator("#id_to").select_option(target)

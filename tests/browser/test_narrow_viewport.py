@@ -15,7 +15,7 @@ from tests.browser.conftest import sign_in
 
 WIDTH, HEIGHT = 390, 844
 DEMO_PASSWORD = "portal-demo"
-# A CDMO PM (every program, the forms), CDMO staff (the triage queue), a sponsor lead (API
+# A CDMO PM (every program, the forms), CDMO QA (the triage queue), a sponsor lead (API
 # tokens) and the superuser (no membership). Leadership, a sponsor viewer and the second sponsor
 # see subsets of these pages.
 PERSONAS = [

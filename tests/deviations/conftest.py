@@ -12,7 +12,7 @@ from deviations.services import lifecycle, reporting
 from tests.factories import PASSWORD
 
 
-def log_deviation(world, *, classification: str = "major", **fields) -> Deviation:
+def log_deviation(world, *, classification: str = "major", program=None, **fields) -> Deviation:
     now = timezone.now()
     values = {
         "title": "Filter integrity test failed",
@@ -23,11 +23,12 @@ def log_deviation(world, *, classification: str = "major", **fields) -> Deviatio
         "batch": "L-2041",
     }
     values.update(fields)
-    return reporting.deviation_log(actor=world.pm, program=world.program, **values)
+    return reporting.deviation_log(actor=world.pm, program=program or world.program, **values)
 
 
 def move(world, deviation: Deviation, *path: str, actor=None, **kwargs) -> Deviation:
-    """Walk the deviation along `path` as QA (or `actor`), signing where the step needs it."""
+    """Walk the deviation along `path` as QA of its program (or `actor`), signing where the
+    step needs it."""
     for target in path:
         deviation.refresh_from_db()
         extra = dict(kwargs)
@@ -38,7 +39,7 @@ def move(world, deviation: Deviation, *path: str, actor=None, **kwargs) -> Devia
         if target == Deviation.Status.CLOSED:
             extra.setdefault("no_capa_rationale", "One-off; no systemic cause")
         deviation = lifecycle.deviation_transition(
-            actor=actor or world.staff,
+            actor=actor or world.qa,
             deviation=deviation,
             to=target,
             expected_version=deviation.version,

@@ -17,9 +17,12 @@ from tests.support.permissions import (
 A = {"code": "HLX-101"}
 REF = {"reference": "{ref}"}
 OK, INVALID = 200, 422
-# CDMO staff is QA: it triages and investigates every program's deviations.
-QA_PAGE = TEAM_PAGE | {"staff": OK}
-QA_WRITE = TEAM_WRITE | {"staff": 302}
+# CDMO operations staff and QA triage and investigate every program's deviations.
+QA_PAGE = TEAM_PAGE | {"staff": OK, "qa": OK}
+QA_WRITE = TEAM_WRITE | {"staff": 302, "qa": 302}
+# Only QA of the program signs its QA steps (issue 9): everyone else is refused before the
+# form is read; QA hears what the form lacks.
+QA_SIGNS = statuses(LOGIN, 403, 403, 404, 403, 403, 403, 404, qa=INVALID)
 # Only the program's own sponsor confirms it was told.
 SPONSOR_ACKNOWLEDGES = statuses(LOGIN, 302, 302, 404, 403, 403, 403, 404)
 
@@ -76,10 +79,18 @@ PAGES = [
         method="post",
         data={"to": "investigating", "expected_version": "1"},
     ),
+    Row(
+        "deviation-transition",
+        QA_SIGNS,
+        kwargs=REF,
+        method="post",
+        data={"to": "cancelled", "expected_version": "1", "reason": "Logged twice"},
+        label="cancel, no signature",
+    ),
 ]
 # The other investigation steps with an empty form: the team hears what is missing, everyone
 # else is refused before the form is read.
-for step in ("capa", "capa-complete", "extension", "extension-approve"):
+for step in ("capa", "capa-complete", "extension"):
     PAGES.append(
         Row(
             "deviation-work",
@@ -90,6 +101,16 @@ for step in ("capa", "capa-complete", "extension", "extension-approve"):
             label=f"{step}, empty form",
         )
     )
+PAGES.append(
+    Row(
+        "deviation-work",
+        QA_SIGNS,
+        kwargs={**REF, "step": "extension-approve"},
+        method="post",
+        data={},
+        label="extension-approve, empty form",
+    )
+)
 
 API = [
     Row("api-deviation-list", statuses(401, OK, OK, OK, OK, OK, OK, OK)),
@@ -102,7 +123,7 @@ API = [
     Row("api-deviation-audit", API_SEES, kwargs=REF),
     Row(
         "api-deviation-list",
-        API_TEAM_CREATES | {"staff": 201},
+        API_TEAM_CREATES | {"staff": 201, "qa": 201},
         method="post",
         data={
             "program": "HLX-101",
@@ -123,7 +144,7 @@ API = [
     Row("api-deviation-capas", API_SEES, kwargs=REF),
     Row(
         "api-deviation-capas",
-        API_TEAM_CREATES | {"staff": 201},
+        API_TEAM_CREATES | {"staff": 201, "qa": 201},
         kwargs=REF,
         method="post",
         data={
@@ -135,21 +156,21 @@ API = [
     ),
     Row(
         "api-deviation-capa-complete",
-        API_TEAM_CHANGES | {"staff": OK},
+        API_TEAM_CHANGES | {"staff": OK, "qa": OK},
         kwargs={**REF, "number": 1},
         method="post",
         data={"effectiveness_check": "Matrix"},
     ),
     Row(
         "api-deviation-root-causes",
-        API_TEAM_CREATES | {"staff": 201},
+        API_TEAM_CREATES | {"staff": 201, "qa": 201},
         kwargs=REF,
         method="post",
         data={"category": "method", "description": "Matrix"},
     ),
     Row(
         "api-deviation-transition",
-        API_TEAM_CHANGES | {"staff": OK},
+        API_TEAM_CHANGES | {"staff": OK, "qa": OK},
         kwargs=REF,
         method="post",
         data={"to": "investigating", "expected_version": 1},

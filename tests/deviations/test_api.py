@@ -30,7 +30,7 @@ def _new() -> dict[str, str]:
 
 def test_a_token_cannot_make_a_signing_move(world, password):
     deviation = log_deviation(world)
-    client = Client(headers={"Authorization": f"Token {new_token(world.staff)}"})
+    client = Client(headers={"Authorization": f"Token {new_token(world.qa)}"})
     response = post_json(
         client,
         f"/api/v1/deviations/{deviation.reference}/transition/",
@@ -45,7 +45,7 @@ def test_a_token_cannot_make_a_signing_move(world, password):
 def test_a_signed_in_qa_closes_over_the_api_with_a_password(world, password):
     deviation = move(world, log_deviation(world), "investigating", "pending_capa")
     response = post_json(
-        client_for(world, "staff"),
+        client_for(world, "qa"),
         f"/api/v1/deviations/{deviation.reference}/transition/",
         {
             "to": "closed",
@@ -61,16 +61,16 @@ def test_a_signed_in_qa_closes_over_the_api_with_a_password(world, password):
 @pytest.mark.parametrize(
     ("persona", "body", "status", "code", "message"),
     [
-        ("staff", {"to": "investigating", "expected_version": 9}, 409, "conflict", common.STALE),
+        ("qa", {"to": "investigating", "expected_version": 9}, 409, "conflict", common.STALE),
         (
-            "staff",
+            "qa",
             {"to": "closed", "expected_version": 1},
             409,
             "conflict",
             lifecycle.TRANSITION_NOT_ALLOWED.format(current="Open", target="Closed"),
         ),
         (
-            "staff",
+            "qa",
             {"to": "cancelled", "expected_version": 1},
             400,
             "invalid",
@@ -144,7 +144,7 @@ def test_the_audit_trail_lists_the_logging_and_the_acknowledgement(world):
 
 def test_the_list_endpoint_costs_the_same_with_3_and_300(world):
     deviation = log_deviation(world)
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
 
     _grow(world, 3, deviation)
     small = count_queries(client, "/api/v1/deviations/")
@@ -154,7 +154,7 @@ def test_the_list_endpoint_costs_the_same_with_3_and_300(world):
 
 def test_capa_over_the_api_numbers_actions_and_closes_them(world):
     deviation = log_deviation(world)
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
     base = f"/api/v1/deviations/{deviation.reference}/capas/"
     body = {"kind": "corrective", "description": "Fix", "owner": "qa@nb.example"}
     first = post_json(client, base, body).json()
@@ -187,14 +187,14 @@ def test_the_sponsor_acknowledges_after_a_signed_closure_and_the_api_shows_it_cu
     [signature] = body["signatures"]
     assert signature["current"] is True
     assert signature["meaning"] == "approved"
-    assert signature["printed_name"] == world.staff.display_name
+    assert signature["printed_name"] == world.qa.display_name
     assert signature["signed_at"].endswith("Z")
     assert signature["content_version"] == 2
 
 
 def test_a_capa_or_root_cause_after_a_signed_closure_is_a_409_that_changes_nothing(world):
     deviation = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
     url = f"/api/v1/deviations/{deviation.reference}"
     locked = common.LOCKED.format(reference=deviation.reference, status="closed")
 
@@ -216,7 +216,7 @@ def test_a_capa_or_root_cause_after_a_signed_closure_is_a_409_that_changes_nothi
 
 def test_qa_reopens_over_the_api_and_the_closure_shows_superseded(world, password):
     deviation = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
     url = f"/api/v1/deviations/{deviation.reference}"
     assert client.get(f"{url}/").json()["allowed_transitions"] == ["investigating"]
 

@@ -75,7 +75,7 @@ def test_a_missed_window_shows_as_missed(world):
 
 def test_a_stale_transition_form_answers_422_and_changes_nothing(world, password):
     deviation = move(world, log_deviation(world), "investigating")
-    response = client_for(world, "staff").post(
+    response = client_for(world, "qa").post(
         f"/deviations/{deviation.reference}/transition/",
         {"to": "cancelled", "expected_version": "1", "reason": "dup", "password": password},
         headers={"HX-Request": "true"},
@@ -88,7 +88,7 @@ def test_a_stale_transition_form_answers_422_and_changes_nothing(world, password
 
 def test_qa_closes_with_a_signature_and_the_audit_trail_shows_it(world, password):
     deviation = move(world, log_deviation(world), "investigating", "pending_capa")
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
     response = client.post(
         f"/deviations/{deviation.reference}/transition/",
         {
@@ -122,7 +122,7 @@ def test_the_list_filters_and_counts_by_class(world):
 
 def test_the_team_adds_causes_and_capa_and_edits_impact_from_the_page(world):
     deviation = log_deviation(world)
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
     url = f"/deviations/{deviation.reference}/work/"
     htmx = {"HX-Request": "true"}
     response = client.post(
@@ -167,13 +167,13 @@ def test_qa_approves_an_extension_with_a_signature_from_the_page(world, password
     url = f"/deviations/{deviation.reference}/work/"
     client_for(world, "pm").post(url + "extension/", {"new_due": new_due, "reason": "Lab delay"})
     extension = deviation.extensions.get()
-    wrong = client_for(world, "staff").post(
+    wrong = client_for(world, "qa").post(
         url + "extension-approve/",
         {"extension": extension.pk, "expected_version": "1", "password": "nope"},
         headers={"HX-Request": "true"},
     )
     assert wrong.status_code == 422
-    client_for(world, "staff").post(
+    client_for(world, "qa").post(
         url + "extension-approve/",
         {"extension": extension.pk, "expected_version": "1", "password": password},
     )
@@ -186,7 +186,7 @@ def test_a_capa_due_after_the_agreements_window_asks_for_a_justification_inline(
     url = f"/deviations/{deviation.reference}/work/capa/"
     body = {"kind": "preventive", "description": "New housing", "owner": world.pm.pk}
     late = (timezone.localdate() + datetime.timedelta(days=400)).isoformat()
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
     refused = client.post(url, {**body, "due_date": late}, headers={"HX-Request": "true"})
     assert refused.status_code == 422
     assert "a later due date needs a justification" in refused.content.decode()
@@ -203,7 +203,7 @@ def test_the_timeline_shows_the_steps_on_the_deviation_and_its_parts_only(world)
     deviation = log_deviation(world)
     other = log_deviation(world, title="Another one")
     move(world, deviation, "investigating")
-    client = client_for(world, "staff")
+    client = client_for(world, "qa")
     client.post(
         f"/deviations/{deviation.reference}/work/root-cause/",
         {"category": "equipment", "description": "Gasket"},
@@ -221,7 +221,7 @@ def test_the_timeline_shows_the_steps_on_the_deviation_and_its_parts_only(world)
 
 def test_a_step_on_a_closed_deviation_is_refused_inline_not_forbidden(world):
     closed = move(world, log_deviation(world), "investigating", "pending_capa", "closed")
-    response = client_for(world, "staff").post(
+    response = client_for(world, "qa").post(
         f"/deviations/{closed.reference}/work/root-cause/",
         {"category": "method", "description": "Late"},
         headers={"HX-Request": "true"},
@@ -238,7 +238,7 @@ def test_a_closed_deviation_shows_its_lock_and_qa_reopens_it_from_the_page(world
     assert "QA can reopen it with a reason and a new signature" in sponsor_page
     assert "Reopen for investigation" not in sponsor_page
     assert ">Current</span>" in sponsor_page
-    qa = client_for(world, "staff")
+    qa = client_for(world, "qa")
     assert "Reopen for investigation (signature)" in qa.get(url).content.decode()
 
     response = qa.post(

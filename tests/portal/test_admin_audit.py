@@ -284,7 +284,7 @@ def test_an_ended_tenure_stays_ended_in_the_admin_and_in_its_service(client, wor
     with pytest.raises(Invalid) as refused:
         program_member_update(actor=None, member=tenure, rank="", ended_at=None)
     assert refused.value.message == TENURE_ENDED
-    assert ProgramMember.objects.active().filter(program=world.program).count() == 0
+    assert not ProgramMember.objects.active().filter(program=world.program, user=world.pm).exists()
 
 
 def test_a_quality_agreement_changed_in_the_admin_joins_its_programs_chain(client, world):

@@ -125,3 +125,28 @@ def test_migrating_an_embedded_database_from_before_keys_seals_its_chains(tmp_pa
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'portal_auditentry'"
     ).fetchall()
     assert sorted(triggers) == [("portal_auditentry_no_delete",), ("portal_auditentry_no_update",)]
+
+
+def _triggers(tmp_path) -> list[str]:
+    database = sqlite3.connect(tmp_path / "portal.sqlite3")
+    try:
+        rows = database.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    finally:
+        database.close()
+    return sorted(name for (name,) in rows)
+
+
+def test_migrating_back_and_forward_again_keeps_the_append_only_triggers(tmp_path):
+    env = _embedded(tmp_path)
+    manage = str(ROOT / "manage.py")
+    assert _run(env, manage, "migrate", "-v0").returncode == 0
+    migrated = _triggers(tmp_path)
+    assert {"portal_signature_no_update", "portal_auditentry_no_update"} <= set(migrated)
+
+    back = _run(env, manage, "migrate", "portal", "0008", "-v0")
+    assert back.returncode == 0, back.stderr
+    assert {"portal_signature_no_update", "portal_signature_no_delete"} <= set(_triggers(tmp_path))
+
+    again = _run(env, manage, "migrate", "-v0")
+    assert again.returncode == 0, again.stderr
+    assert _triggers(tmp_path) == migrated

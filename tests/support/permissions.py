@@ -33,7 +33,7 @@ from tests.support.api import ERROR_KEYS, Auth, openapi_schema, post_json, token
 from tests.support.world import PERSONAS, World
 
 HARNESS_PERSONAS = [*PERSONAS, "admin"]
-"""The seven personas of DESIGN §7 and the superuser without membership, in table order."""
+"""The eight personas of DESIGN §7 and the superuser without membership, in table order."""
 
 PROJECT_APPS = ("portal", "programs", "governance", "deviations", "comms")
 # Columns that a refused request may still move: signing in stamps the user, and a token that
@@ -70,9 +70,13 @@ def statuses(
     pm: Outcome,
     leader: Outcome,
     admin: Outcome,
+    *,
+    qa: Outcome | None = None,
 ) -> dict[str, Outcome]:
-    """The outcome for each persona, in the order of `HARNESS_PERSONAS`."""
-    outcomes = (anonymous, lead_a, viewer_a, lead_b, staff, pm, leader, admin)
+    """The outcome for each persona, in the order of `HARNESS_PERSONAS`. QA is CDMO staff
+    too: it gets what operations staff get unless the row says otherwise (QA's own steps)."""
+    outcomes = (anonymous, lead_a, viewer_a, lead_b, staff, staff if qa is None else qa)
+    outcomes += (pm, leader, admin)
     return dict(zip(HARNESS_PERSONAS, outcomes, strict=True))
 
 

@@ -1,8 +1,9 @@
 """The persona world of DESIGN §7 and clients signed in as its people.
 
 Personas, all against objects of sponsor A: anonymous, sponsor A lead, sponsor A viewer,
-sponsor B lead, CDMO staff (not on the program), the program's PM, CDMO leadership; the
-permission harness adds the superuser, who has no membership and so sees no portal data.
+sponsor B lead, CDMO operations staff (not on the program), CDMO QA (assigned as QA to sponsor
+A's program only), the program's PM, CDMO leadership; the permission harness adds the
+superuser, who has no membership and so sees no portal data.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from tests.factories import OrganisationFactory, ProgramFactory, UserFactory, me
 
 Role = Membership.Role
 
-PERSONAS = ["anonymous", "lead_a", "viewer_a", "lead_b", "staff", "pm", "leader"]
-"""The seven personas of DESIGN §7, in the order the permission tables list them."""
+PERSONAS = ["anonymous", "lead_a", "viewer_a", "lead_b", "staff", "qa", "pm", "leader"]
+"""The eight personas of DESIGN §7, in the order the permission tables list them."""
 
 SPONSOR_A = ("lead_a", "viewer_a")
-CDMO = ("staff", "pm", "leader")
+CDMO = ("staff", "qa", "pm", "leader")
 
 
 @dataclass
@@ -37,7 +38,8 @@ class World:
     lead_a: User
     viewer_a: User
     lead_b: User
-    staff: User
+    staff: User  # operations: investigates every program's deviations, signs none of QA's steps
+    qa: User  # QA of sponsor A's program (a ProgramMember as QA), not of sponsor B's
     pm: User
     leader: User
     admin: User | None = None  # the superuser without membership, when asked for
@@ -45,7 +47,7 @@ class World:
 
 def build_world(*, with_superuser: bool = False) -> World:
     """Two sponsors with one program each, the CDMO around them and one user per persona; the
-    PM is the dedicated PM of both programs."""
+    PM is the dedicated PM of both programs, the QA persona is QA of sponsor A's only."""
     cdmo = OrganisationFactory(name="Northbridge", slug="northbridge", kind=Organisation.Kind.CDMO)
     sponsor_a = OrganisationFactory(name="Helix", slug="helix")
     sponsor_b = OrganisationFactory(name="Borealis", slug="borealis")
@@ -54,6 +56,8 @@ def build_world(*, with_superuser: bool = False) -> World:
     pm = member(cdmo, Role.PM, email="pm@nb.example", display_name="Pat Manager")
     ProgramMember.objects.create(program=program, user=pm, role=ProgramMember.Role.DEDICATED_PM)
     ProgramMember.objects.create(program=program_b, user=pm, role=ProgramMember.Role.DEDICATED_PM)
+    qa = member(cdmo, Role.QA, email="qa@nb.example", display_name="Quinn QA")
+    ProgramMember.objects.create(program=program, user=qa, role=ProgramMember.Role.QA)
     admin = None
     if with_superuser:
         admin = UserFactory(email="admin@nb.example", is_superuser=True, is_staff=True)
@@ -66,7 +70,8 @@ def build_world(*, with_superuser: bool = False) -> World:
         lead_a=member(sponsor_a, Role.SPONSOR_LEAD, email="lead@helix.example"),
         viewer_a=member(sponsor_a, Role.SPONSOR_VIEWER, email="viewer@helix.example"),
         lead_b=member(sponsor_b, Role.SPONSOR_LEAD, email="lead@borealis.example"),
-        staff=member(cdmo, Role.STAFF, email="qa@nb.example"),
+        staff=member(cdmo, Role.STAFF, email="ops@nb.example", display_name="Otto Ops"),
+        qa=qa,
         pm=pm,
         leader=member(cdmo, Role.LEADERSHIP, email="leader@nb.example"),
         admin=admin,

@@ -1,8 +1,10 @@
 """manage.py seed_demo: the demo world of DESIGN §6, created once through the services.
 
-Idempotent: if the CDMO organisation exists the command says so and changes nothing. It lives in
-comms, the top layer, because it seeds every app: the core rows (organisations, people,
-programs, updates) here, then each app's own `demo.seed(demo)` in dependency order.
+Idempotent: if the CDMO organisation exists the command says so and changes nothing, except
+that a demo seeded before QA became a role of its own (issue 9) gets qa@ as QA of every demo
+program, once. It lives in comms, the top layer, because it seeds every app: the core rows
+(organisations, people, programs, updates) here, then each app's own `demo.seed(demo)` in
+dependency order.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.db import transaction
 from comms.models import Update
 from comms.services.health import program_health_refresh
 from comms.services.updates import update_post
+from portal import audit
 from portal.models import Membership, Organisation, User
 from programs.demo import Demo
 from programs.models import Audience, Program, ProgramMember
@@ -32,6 +35,13 @@ PEOPLE = [
         "qa@northbridge.example",
         "Marcus Feld",
         "Head of Quality Assurance",
+        "northbridge",
+        Role.QA,
+    ),
+    (
+        "ops@northbridge.example",
+        "Tomasz Novak",
+        "Manufacturing Operations Lead",
         "northbridge",
         Role.STAFF,
     ),
@@ -154,12 +164,48 @@ APP_SEEDS: list[str] = [
 ]
 
 
+QA_EMAIL = "qa@northbridge.example"
+UPGRADE_REASON = "Demo upgrade: QA is a role of its own, assigned to each program it signs for."
+
+
+def _qa_of_every_demo_program() -> bool:
+    """A demo seeded before QA was a role of its own had qa@ as operations staff, who may no
+    longer sign: make it QA of every demo program, as a fresh seed does (audited). Idempotent:
+    False when there is nothing to do."""
+    qa = User.objects.filter(email=QA_EMAIL).select_related("membership").first()
+    membership = getattr(qa, "membership", None)
+    if qa is None or membership is None or membership.role != Role.STAFF:
+        return False
+    leader = User.objects.filter(email="leader@northbridge.example").first()
+    before = audit.snapshot(membership)
+    membership.role = Role.QA
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    audit.record_update(actor=leader, instance=membership, before=before, reason=UPGRADE_REASON)
+    for program in Program.objects.filter(code__in=[row[1] for row in PROGRAMS]):
+        program_member_assign(
+            actor=leader,
+            program=program,
+            user=qa,
+            role=ProgramMember.Role.QA,
+            reason=UPGRADE_REASON,
+        )
+    return True
+
+
 class Command(BaseCommand):
     help = "Seed the demo organisations, people, programs and updates (once)."
 
     def handle(self, *args: object, **options: object) -> None:
         if Organisation.objects.filter(slug="northbridge").exists():
-            self.stdout.write("Demo data already present; nothing changed.")
+            with transaction.atomic():
+                upgraded = _qa_of_every_demo_program()
+            self.stdout.write(
+                "Demo data already present; qa@northbridge.example is now QA of every demo "
+                "program (QA became a role of its own)."
+                if upgraded
+                else "Demo data already present; nothing changed."
+            )
             return
         with transaction.atomic():
             self._seed()
@@ -227,6 +273,14 @@ class Command(BaseCommand):
                 program=program,
                 user=leader,
                 role=ProgramMember.Role.CDMO_EXECUTIVE,
+            )
+            # QA signs QA's decisions on the programs it is assigned to (not site-wide), so
+            # the demo shows the assignment; operations staff (ops@) investigate but never sign.
+            program_member_assign(
+                actor=leader,
+                program=program,
+                user=people[QA_EMAIL],
+                role=ProgramMember.Role.QA,
             )
             sponsor_lead = (
                 "sponsor@helix.example" if code.startswith("HLX") else ("sponsor@borealis.example")

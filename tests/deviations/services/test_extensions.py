@@ -44,11 +44,11 @@ def test_an_approved_extension_moves_the_investigation_due_date(world, deviation
         )
     with pytest.raises(Invalid) as wrong:
         extensions.extension_approve(
-            actor=world.staff, extension=extension, expected_version=1, password="wrong"
+            actor=world.qa, extension=extension, expected_version=1, password="wrong"
         )
     assert wrong.value.field == "password"
     approved = extensions.extension_approve(
-        actor=world.staff, extension=extension, expected_version=1, password=password
+        actor=world.qa, extension=extension, expected_version=1, password=password
     )
     deviation.refresh_from_db()
     assert approved.status == "approved"
@@ -57,7 +57,7 @@ def test_an_approved_extension_moves_the_investigation_due_date(world, deviation
     assert (event.subject_type, event.subject_id) == ("deviations.deviation", str(deviation.pk))
     with pytest.raises(Conflict) as again:
         extensions.extension_approve(
-            actor=world.staff, extension=extension, expected_version=2, password=password
+            actor=world.qa, extension=extension, expected_version=2, password=password
         )
     assert again.value.message == extensions.EXTENSION_ALREADY_DECIDED
 
@@ -66,7 +66,7 @@ def test_a_stale_approval_is_a_conflict(world, deviation, password):
     extension = _request(world, deviation)
     with pytest.raises(Conflict) as refused:
         extensions.extension_approve(
-            actor=world.staff, extension=extension, expected_version=7, password=password
+            actor=world.qa, extension=extension, expected_version=7, password=password
         )
     assert refused.value.message == common.STALE
 
@@ -84,7 +84,7 @@ def test_an_approval_changes_two_rows_in_one_program_change(world, password, mon
     version = world.program.version
     sent.clear()
     extensions.extension_approve(
-        actor=world.staff, extension=extension, expected_version=1, password=password
+        actor=world.qa, extension=extension, expected_version=1, password=password
     )
     world.program.refresh_from_db()
     assert world.program.version == version + 1

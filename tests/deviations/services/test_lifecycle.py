@@ -26,12 +26,13 @@ PATH_TO = {
     Status.CANCELLED: [Status.CANCELLED],
 }
 # The lifecycle's capacities each persona holds on sponsor A's program (from portal.access).
-LIFECYCLE = {Capacity.QA, Capacity.TEAM}
+LIFECYCLE = {Capacity.QA, Capacity.OPERATIONS, Capacity.TEAM}
 ROLES = {
     "lead_a": set(),
     "viewer_a": set(),
     "lead_b": set(),
-    "staff": {Capacity.QA},
+    "staff": {Capacity.OPERATIONS},
+    "qa": {Capacity.OPERATIONS, Capacity.QA},
     "pm": {Capacity.TEAM},
     "leader": {Capacity.TEAM},
 }
@@ -95,7 +96,7 @@ def test_a_stale_version_is_refused_and_nothing_changes(world, deviation, passwo
     )
     with pytest.raises(Conflict) as refused:
         lifecycle.deviation_transition(
-            actor=world.staff,
+            actor=world.qa,
             deviation=deviation,
             to=Status.CANCELLED,
             expected_version=1,
@@ -110,14 +111,14 @@ def test_a_stale_version_is_refused_and_nothing_changes(world, deviation, passwo
 def test_closing_with_open_capa_is_refused_until_done(world, deviation, password):
     deviation = move(world, deviation, Status.INVESTIGATING, Status.PENDING_CAPA)
     capa = capa_services.capa_add(
-        actor=world.staff,
+        actor=world.qa,
         deviation=deviation,
         kind="corrective",
         description="Replace the filter housing gasket",
         owner=world.pm,
     )
     close = {
-        "actor": world.staff,
+        "actor": world.qa,
         "to": Status.CLOSED,
         "password": password,
     }
@@ -139,7 +140,7 @@ def test_closing_needs_a_signature_with_the_right_password(world, deviation):
     for wrong, message in [("", common.SIGNATURE_REQUIRED), ("nope", WRONG_PASSWORD)]:
         with pytest.raises(Invalid) as refused:
             lifecycle.deviation_transition(
-                actor=world.staff,
+                actor=world.qa,
                 deviation=deviation,
                 to=Status.CLOSED,
                 expected_version=deviation.version,
@@ -156,14 +157,14 @@ def test_closing_stores_an_approval_signature_of_the_closed_record(world, deviat
     closed = move(world, deviation, Status.INVESTIGATING, Status.PENDING_CAPA, Status.CLOSED)
     signature = Signature.objects.get(model="deviations.deviation", object_pk=str(closed.pk))
     assert signature.meaning == "approved"
-    assert signature.signer == world.staff
+    assert signature.signer == world.qa
     assert is_signature_current(signature, closed)
 
 
 def test_a_token_cannot_sign(world, deviation, password):
     with pytest.raises(NotAllowed) as refused:
         lifecycle.deviation_transition(
-            actor=world.staff,
+            actor=world.qa,
             deviation=deviation,
             to=Status.CANCELLED,
             expected_version=deviation.version,
@@ -177,7 +178,7 @@ def test_a_token_cannot_sign(world, deviation, password):
 def test_cancelling_needs_a_reason(world, deviation, password):
     with pytest.raises(Invalid) as refused:
         lifecycle.deviation_transition(
-            actor=world.staff,
+            actor=world.qa,
             deviation=deviation,
             to=Status.CANCELLED,
             expected_version=deviation.version,

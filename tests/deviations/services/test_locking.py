@@ -44,7 +44,7 @@ def _signed(world, status: str) -> tuple[Deviation, CAPA, object]:
 
 def _edit_impact(world, deviation, capa, extension):
     investigation.deviation_update(
-        actor=world.staff,
+        actor=world.qa,
         deviation=deviation,
         expected_version=deviation.version,
         reason="Late finding",
@@ -54,13 +54,13 @@ def _edit_impact(world, deviation, capa, extension):
 
 def _add_root_cause(world, deviation, capa, extension):
     investigation.root_cause_add(
-        actor=world.staff, deviation=deviation, category="method", description="Late"
+        actor=world.qa, deviation=deviation, category="method", description="Late"
     )
 
 
 def _add_capa(world, deviation, capa, extension):
     capa_services.capa_add(
-        actor=world.staff,
+        actor=world.qa,
         deviation=deviation,
         kind="preventive",
         description="Retrain",
@@ -69,7 +69,7 @@ def _add_capa(world, deviation, capa, extension):
 
 
 def _complete_capa(world, deviation, capa, extension):
-    capa_services.capa_complete(actor=world.staff, capa=capa, effectiveness_check="No recurrence")
+    capa_services.capa_complete(actor=world.qa, capa=capa, effectiveness_check="No recurrence")
 
 
 def _request_extension(world, deviation, capa, extension):
@@ -83,7 +83,7 @@ def _request_extension(world, deviation, capa, extension):
 
 def _approve_extension(world, deviation, capa, extension):
     extensions.extension_approve(
-        actor=world.staff,
+        actor=world.qa,
         extension=extension,
         expected_version=deviation.version,
         password=PASSWORD,
@@ -137,7 +137,7 @@ def test_the_sponsor_acknowledges_a_closed_deviation_and_the_closure_stays_curre
 
 def _reopen(world, deviation, **kwargs):
     values = {
-        "actor": world.staff,
+        "actor": world.qa,
         "deviation": deviation,
         "to": Status.INVESTIGATING,
         "expected_version": deviation.version,
@@ -192,7 +192,7 @@ def test_reopening_is_signed_audited_and_supersedes_the_signature_it_undoes(worl
     assert not closing.current
     assert reopening.current
     assert reopening.signature.meaning == "approved"
-    assert reopening.signature.signer == world.staff
+    assert reopening.signature.signer == world.qa
     assert reopening.signature.statement == f"Reopened: {REOPEN_REASON}"
     update = AuditEntry.objects.filter(
         action=AuditEntry.Action.UPDATE, model="deviations.deviation"
@@ -210,14 +210,14 @@ def test_after_reopening_it_changes_again_and_closing_needs_a_new_signature(worl
 
     capa_services.capa_complete(actor=world.pm, capa=capa, effectiveness_check="No recurrence")
     investigation.root_cause_add(
-        actor=world.staff, deviation=reopened, category="material", description="Second lot"
+        actor=world.qa, deviation=reopened, category="material", description="Second lot"
     )
     assert [item.current for item in signatures_with_status(reopened)] == [False, False]
 
     moved = move(world, reopened, "pending_capa")
     with pytest.raises(Invalid) as unsigned:
         lifecycle.deviation_transition(
-            actor=world.staff, deviation=moved, to="closed", expected_version=moved.version
+            actor=world.qa, deviation=moved, to="closed", expected_version=moved.version
         )
     assert unsigned.value.message == common.SIGNATURE_REQUIRED
 
@@ -237,13 +237,13 @@ def test_a_signature_given_while_open_is_superseded_by_the_work_that_follows(wor
         reason="Supplier report",
     )
     extensions.extension_approve(
-        actor=world.staff, extension=extension, expected_version=1, password=password
+        actor=world.qa, extension=extension, expected_version=1, password=password
     )
     deviation.refresh_from_db()
     assert [item.current for item in signatures_with_status(deviation)] == [True]
 
     updated = investigation.deviation_update(
-        actor=world.staff, deviation=deviation, expected_version=2, reason="Typo", title="X"
+        actor=world.qa, deviation=deviation, expected_version=2, reason="Typo", title="X"
     )
 
     assert updated.title == "X"
