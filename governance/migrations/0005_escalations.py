@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('governance', '0004_bounded_values'),
-        ('programs', '0008_event_kind_escalation'),
+        ('programs', '0008_program_member_qa'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
