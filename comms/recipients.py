@@ -125,15 +125,16 @@ def asker(ctx: Context) -> Iterable[User]:
 
 @dataclass(frozen=True)
 class Rule:
-    """Events matching any of `verbs` (exact, or a prefix ending in a dot) or of
-    `significance` concern the people of the groups in `to`."""
+    """Events matching any of `verbs` (exact, or a prefix ending in a dot), of `significance`,
+    or announced as an update when `announced`, concern the people of the groups in `to`."""
 
     to: tuple[Group, ...]
     verbs: tuple[str, ...] = ()
     significance: tuple[str, ...] = field(default=())
+    announced: bool = False  # events that also post a program update
 
     def matches(self, event: Event) -> bool:
-        if event.significance in self.significance:
+        if event.significance in self.significance or (self.announced and event.announce):
             return True
         return any(
             event.verb.startswith(verb) if verb.endswith(".") else event.verb == verb
@@ -144,6 +145,7 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     # The sponsor hears what was shared with them (the audience filter drops internal events).
     Rule(verbs=("update.posted", "update.published"), to=(sponsor,)),
+    Rule(announced=True, to=(sponsor,)),
     Rule(verbs=("milestone.rescheduled", "milestone.rebaselined"), to=(sponsor, program_team)),
     Rule(verbs=("milestone.completed",), to=(sponsor,)),
     Rule(verbs=("deviation.logged", "deviation.extension_requested"), to=(sponsor,)),

@@ -8,15 +8,9 @@ from smtplib import SMTPException
 from django.utils import timezone
 
 from comms import escalation_rules
-from comms.models import Update
 from comms.services import digests, health, notifications, updates
 from portal.transactions import service_task
-from programs.models import Audience, Event, Program
-
-
-@service_task()
-def deliver_update_notifications(update_id: int) -> int:
-    return updates.update_notifications_deliver(update_id=update_id)
+from programs.models import Event, Program
 
 
 @service_task()
@@ -25,18 +19,14 @@ def announce_event(event_id: int) -> bool:
 
 
 @service_task()
-def sweep_pending_notifications() -> int:
-    """Catch what a lost enqueue left behind (broker down at commit time, worker crash)."""
+def sweep_announcements() -> int:
+    """Post the updates of announced events whose task a lost enqueue left behind (broker down
+    at commit time, worker crash). Returns how many were posted."""
     cutoff = timezone.now() - timedelta(minutes=1)
-    pending = Update.objects.filter(
-        audience=Audience.SPONSOR, notified_at__isnull=True, published_at__lt=cutoff
-    ).values_list("id", flat=True)[:500]
     unannounced = Event.objects.filter(
         announce=True, announcement__isnull=True, at__lt=cutoff
     ).values_list("id", flat=True)[:500]
-    for event_id in unannounced:
-        updates.update_announce_event(event_id=event_id)
-    return sum(updates.update_notifications_deliver(update_id=pk) for pk in pending)
+    return sum(updates.update_announce_event(event_id=pk) is not None for pk in unannounced)
 
 
 @service_task()

@@ -22,8 +22,8 @@ app.conf.update(
             "task": "comms.tasks.refresh_all_health",
             "schedule": 300.0,
         },
-        "deliver-pending-notifications": {
-            "task": "comms.tasks.sweep_pending_notifications",
+        "post-announcements": {
+            "task": "comms.tasks.sweep_announcements",
             "schedule": 60.0,
         },
         "sweep-notifications": {

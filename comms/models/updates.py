@@ -58,12 +58,6 @@ class Update(models.Model):
         help_text="When the sponsor could first see it.",
         validators=bounds.MOMENT,
     )
-    notified_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When notifications were fanned out to recipients.",
-        validators=bounds.MOMENT,
-    )
     source_event = models.OneToOneField(
         "programs.Event",
         on_delete=models.PROTECT,

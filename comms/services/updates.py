@@ -9,19 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comms.models import Notification, Update, UpdateRead
-from comms.selectors import sponsor_people
 from comms.services.common import require
 from portal import access
 from portal.access import Action, Audience
 from portal.errors import Conflict, NotAllowed
 from portal.models import User
-from portal.queue import enqueue_on_commit
 from portal.transactions import atomic_service
 from programs import changes
 from programs.changes import Note
 from programs.models import Event, Program
-
-DELIVER_TASK = "comms.tasks.deliver_update_notifications"
 
 NOT_PROGRAM_TEAM = "Only the program's CDMO team can post updates."
 ALREADY_PUBLISHED = "This update is already visible to the sponsor."
@@ -78,8 +74,6 @@ def update_post(
         subject=update,
         react=False,
     )
-    if audience == Audience.SPONSOR:
-        enqueue_on_commit(DELIVER_TASK, update.pk)
     return update
 
 
@@ -101,7 +95,6 @@ def update_publish(*, actor: User, update: Update) -> Update:
         note=_update_note(update, "update.published"),
         react=False,
     )
-    enqueue_on_commit(DELIVER_TASK, update.pk)
     return update
 
 
@@ -133,55 +126,7 @@ def update_announce_event(*, event_id: int) -> Update | None:
         source_event=event,
     )
     changes.create(update, actor=event.actor, program=program, react=False)
-    enqueue_on_commit(DELIVER_TASK, update.pk)
     return update
-
-
-@atomic_service
-def update_notifications_deliver(*, update_id: int) -> int:
-    """Create the in-app notification for every sponsor user whom the one door lets read the
-    update (never for an internal draft). Idempotent: the unique (recipient, channel, update)
-    key makes a second run create nothing, and `notified_at` makes it return at once."""
-    program_id = Update.objects.filter(pk=update_id).values_list("program_id", flat=True).first()
-    if program_id is None:
-        return 0
-    program = changes.lock_program(program_id)
-    update = Update.objects.select_for_update().filter(pk=update_id).first()
-    if update is None or update.audience != Audience.SPONSOR or update.notified_at is not None:
-        return 0
-    update.program = program
-    already = set(
-        Notification.objects.filter(update=update, channel=Notification.Channel.IN_APP).values_list(
-            "recipient_id", flat=True
-        )
-    )
-    now = timezone.now()
-    rows = [
-        Notification(
-            recipient=recipient,
-            channel=Notification.Channel.IN_APP,
-            update=update,
-            subject=f"{program.code}: {update.title}"[:250],
-            url=update_url(update),
-            sent_at=now,
-        )
-        for recipient in sponsor_people([program.sponsor_id]).get(program.sponsor_id, [])
-        if recipient.pk not in already
-        and access.may_see(
-            access.viewer(recipient), sponsor_id=program.sponsor_id, audience=update.audience
-        )
-    ]
-    # The update's row lock serialises deliveries; the unique key is the last guard.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    changes.update(
-        update,
-        actor=None,
-        program=program,
-        values={"notified_at": now},
-        validate=False,
-        react=False,
-    )
-    return len(rows)
 
 
 def update_reads_record(*, user: User, updates: Iterable[Update]) -> int:

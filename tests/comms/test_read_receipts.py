@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from comms import selectors
 from comms.models import Notification, UpdateRead
-from comms.services import updates
+from comms.services import notifications, updates
 from portal.models import Membership
 from tests.comms.conversation_data import ask, draft_update, shared_update
 from tests.factories import member
@@ -62,9 +62,11 @@ def test_cdmo_users_reading_an_update_do_not_count(world, persona):
 
 
 def test_following_the_notification_of_an_update_reads_it(world):
-    update = shared_update(world)
-    updates.update_notifications_deliver(update_id=update.pk)
-    notification = Notification.objects.get(recipient=world.viewer_a)
+    update = updates.update_post(
+        actor=world.pm, program=world.program, title="Shipped", body="On its way."
+    )
+    notifications.events_fan_out(event_ids=update.program.events.values_list("pk", flat=True))
+    notification = Notification.objects.get(recipient=world.viewer_a, channel="in_app")
 
     response = client_for(world, "viewer_a").get(f"/notifications/{notification.pk}/")
 

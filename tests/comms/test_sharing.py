@@ -8,7 +8,7 @@ import pytest
 
 from comms import selectors
 from comms.models import Comment, Notification
-from comms.services import conversations, updates
+from comms.services import conversations, notifications
 from portal import access
 from portal.errors import Conflict, NotAllowed
 from portal.live import LiveEvent
@@ -152,18 +152,7 @@ def test_notifications_about_what_a_user_may_no_longer_see_drop_out(world):
 
 
 def test_an_internal_draft_is_never_delivered(world):
-    draft = draft_update(world)
+    draft_update(world)
 
-    assert updates.update_notifications_deliver(update_id=draft.pk) == 0
-    assert not Notification.objects.exists()
-
-
-def test_delivery_reaches_the_sponsors_people_once(world):
-    update = shared_update(world)
-
-    first = updates.update_notifications_deliver(update_id=update.pk)
-    again = updates.update_notifications_deliver(update_id=update.pk)
-
-    recipients = set(Notification.objects.values_list("recipient", flat=True))
-    assert recipients == {world.lead_a.pk, world.viewer_a.pk}
-    assert (first, again) == (2, 0)
+    notifications.events_fan_out(event_ids=Event.objects.values_list("pk", flat=True))
+    assert not Notification.objects.filter(recipient__membership__organisation=world.sponsor_a)

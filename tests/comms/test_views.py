@@ -126,18 +126,19 @@ def test_the_form_is_refused_to_people_outside_the_team(world, persona):
 
 
 def test_notifications_page_lists_and_marks_read_on_request(world):
-    from comms.services.updates import update_notifications_deliver, update_post
+    from comms.services.notifications import events_fan_out
+    from comms.services.updates import update_post
 
     update = update_post(actor=world.pm, program=world.program, title="Shipped", body="On its way.")
-    update_notifications_deliver(update_id=update.pk)
+    events_fan_out(event_ids=update.program.events.values_list("pk", flat=True))
     client = client_for(world, "viewer_a")
-    assert "HLX-101: Shipped" in client.get("/notifications/").content.decode()
-    assert "HLX-101: Shipped" in client.get("/notifications/?unread=1").content.decode()
-    assert world.viewer_a.notifications.filter(read_at__isnull=True).count() == 1
+    assert "HLX-101: Info update: Shipped" in client.get("/notifications/").content.decode()
+    assert "Info update: Shipped" in client.get("/notifications/?unread=1").content.decode()
+    assert world.viewer_a.notifications.filter(channel="in_app", read_at__isnull=True).count() == 1
 
     client.post("/notifications/read/", {"all": "1"})
 
-    assert world.viewer_a.notifications.filter(read_at__isnull=True).count() == 0
+    assert world.viewer_a.notifications.filter(channel="in_app", read_at__isnull=True).count() == 0
     assert "Shipped" not in client.get("/notifications/?unread=1").content.decode()
 
 

@@ -16,8 +16,9 @@ import pytest
 
 from comms.models import Notification, Update
 from comms.services.updates import update_post
-from comms.tasks import deliver_update_notifications
+from comms.tasks import fan_out_events
 from portal.celery import app as celery_app
+from programs.models import Event
 from tests.support.celery_worker import (
     Worker,
     forget_queue,
@@ -76,9 +77,7 @@ def test_the_worker_notifies_the_sponsor_once_the_update_commits(world, celery_w
 
     assert delivered, f"got {recipients_of(update)}; worker said:\n{celery_worker.output.text}"
     assert not Notification.objects.filter(recipient=world.lead_b).exists()
-    update.refresh_from_db()
-    assert update.notified_at is not None
-    assert "comms.tasks.deliver_update_notifications" in celery_worker.output.text
+    assert "comms.tasks.fan_out_events" in celery_worker.output.text
 
 
 def test_running_the_task_again_creates_nothing_new(world, celery_worker):
@@ -88,7 +87,8 @@ def test_running_the_task_again_creates_nothing_new(world, celery_worker):
     assert wait_until(lambda: len(recipients_of(update)) == 2, DELIVERY_TIMEOUT)
     before = set(Notification.objects.values_list("id", flat=True))
 
-    again = deliver_update_notifications.apply_async(args=[update.pk])  # a redelivered message
+    posted = Event.objects.get(verb="update.posted", subject_id=str(update.pk))
+    again = fan_out_events.apply_async(args=[[posted.pk]])  # a redelivered message
 
     assert wait_until(lambda: task_result(celery_worker, again.id) is not None, DELIVERY_TIMEOUT)
     assert task_result(celery_worker, again.id) == "0"

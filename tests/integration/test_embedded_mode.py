@@ -29,7 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-TASK = "comms.tasks.sweep_pending_notifications"
+TASK = "comms.tasks.sweep_announcements"
 
 MIGRATE_TIMEOUT = 180
 COMMAND_TIMEOUT = 60

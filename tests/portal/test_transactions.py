@@ -149,9 +149,10 @@ def test_a_real_deadlock_is_retried_and_both_writers_finish():
 @pytest.mark.parametrize(
     "task",
     [
-        comms_tasks.deliver_update_notifications,
+        comms_tasks.fan_out_events,
         comms_tasks.announce_event,
-        comms_tasks.sweep_pending_notifications,
+        comms_tasks.sweep_announcements,
+        comms_tasks.sweep_notifications,
         comms_tasks.refresh_health,
         comms_tasks.refresh_all_health,
         governance_tasks.send_meeting_invites,

@@ -78,7 +78,13 @@ class Command(BaseCommand):
             "--concurrency",
             type=int,
             default=8,
-            help="Threads of the one worker: delivery waits on SMTP and the database, not CPU.",
+            help="Threads (or processes, with --pool prefork) of the one worker.",
+        )
+        parser.add_argument(
+            "--pool",
+            choices=["threads", "prefork"],
+            default="threads",
+            help="The worker's pool: threads, as the Procfile runs it, or prefork processes.",
         )
 
     def handle(self, *args: object, **options: int) -> None:
@@ -87,6 +93,7 @@ class Command(BaseCommand):
             raise CommandError(f"Refusing to replace the data in {name!r}: use a *bench* database.")
         events, recipients = options["events"], options["recipients"]
         self._concurrency = options["concurrency"]
+        self._pool = str(options["pool"])
         pm, program = self._seed(recipients)
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
         counter = _Counter()
@@ -142,7 +149,7 @@ class Command(BaseCommand):
             "PYTHONUNBUFFERED": "1",
         }
         command = [str(Path(sys.executable).parent / "celery"), "-A", "portal", "worker"]
-        command += ["--pool=threads", f"--concurrency={concurrency}", "--loglevel=warning"]
+        command += [f"--pool={self._pool}", f"--concurrency={concurrency}", "--loglevel=warning"]
         command += ["--queues", queue]
         command += ["--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip"]
         command += ["--without-heartbeat"]
@@ -178,8 +185,8 @@ class Command(BaseCommand):
             f"{sent} emails sent, {received} received by SMTP ({distinct} distinct Message-IDs)"
         )
         self.stdout.write(
-            f"one worker ({self._concurrency} threads), first fan-out to last email marked "
-            f"sent: {seconds:.2f} s → "
+            f"one worker ({self._pool} pool, concurrency {self._concurrency}), first fan-out "
+            f"to last email marked sent: {seconds:.2f} s → "
             f"{per_second:.0f} emails/s, {rows / seconds:.0f} notification rows/s "
             f"(goal ≥ {GOAL_PER_SECOND}/s; broker {settings.CELERY_BROKER_URL.split('://')[0]})"
         )

@@ -125,7 +125,6 @@ class Command(BaseCommand):
                     body="Progress as planned.",
                     author=pm,
                     published_at=now,
-                    notified_at=now,
                 )
                 for i in range(updates)
             ),

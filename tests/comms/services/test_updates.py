@@ -5,7 +5,6 @@ import pytest
 from comms.models import Update
 from comms.services.updates import (
     ALREADY_PUBLISHED,
-    DELIVER_TASK,
     NOT_PROGRAM_TEAM,
     update_post,
     update_publish,
@@ -56,9 +55,9 @@ def test_the_program_pm_posts_an_update_with_event_and_audit(world, after_commit
     assert event.audience == "sponsor"
     assert (event.subject_type, event.subject_id) == ("comms.update", str(update.pk))
     assert AuditEntry.objects.filter(model="comms.update", object_pk=str(update.pk)).exists()
-    # After commit: one live message, the fan-out and the delivery; an update is no input of health.
+    # After commit: one live message and the fan-out; an update is no input of health.
     assert [message.id for message in sent["live"]] == [event.id]
-    assert sent["tasks"] == [DELIVER_TASK, FAN_OUT_TASK]
+    assert sent["tasks"] == [FAN_OUT_TASK]
     world.program.refresh_from_db()
     assert world.program.version == version + 1
 
@@ -106,7 +105,7 @@ def test_an_internal_draft_is_not_published_until_shared(world, after_commit):
     assert published.published_at is not None
     event = Event.objects.get(verb="update.published", audience="sponsor")
     assert [message.id for message in sent["live"]] == [event.id]
-    assert sent["tasks"] == [DELIVER_TASK, FAN_OUT_TASK]
+    assert sent["tasks"] == [FAN_OUT_TASK]
     audit = AuditEntry.objects.get(model="comms.update", action="update")
     assert audit.changes["audience"] == ["internal", "sponsor"]
 
