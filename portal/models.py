@@ -130,6 +130,14 @@ class Membership(models.Model):
         "reopenings, extension approvals) on every program. Unticked, a QA member signs only "
         "on the programs where they are assigned as QA.",
     )
+    access_ends_on = models.DateField(
+        "access ends on",
+        null=True,
+        blank=True,
+        validators=bounds.DATE,
+        help_text="The last day this person may use the portal (the contract's end), in site "
+        "time: from the next day, sign-in, sessions and API tokens stop. Empty: no end date.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
