@@ -19,7 +19,7 @@ PORT ?= 8000
 ALLOWED_HOSTS ?= 127.0.0.1,localhost,[::1],$(HOST)
 SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?=
-TYPED_PACKAGES := portal programs comms governance deviations integrations
+TYPED_PACKAGES := portal programs comms governance deviations integrations people onboarding
 
 # The virtualenv's tools come first, so that the Procfile's `uvicorn` and `celery` resolve.
 VENV_PATH := PATH="$(abspath $(BIN)):$$PATH"

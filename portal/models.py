@@ -37,12 +37,37 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True, validators=bounds.LINE)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     slug = models.SlugField(max_length=60, unique=True)
+    email_domains = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=bounds.LINE,
+        help_text="The email domains of this organisation's people, separated by spaces or "
+        "commas (e.g. 'helix.example helix-bio.example'). When set, invitations go only to "
+        "these domains, and the sign-in page finds the organisation's single sign-on by them.",
+    )
+    mfa_required = models.BooleanField(
+        "two-factor authentication required",
+        default=False,
+        help_text="Every member must set up a second factor. CDMO staff and anyone who can "
+        "sign must in any case.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def domains(self) -> list[str]:
+        """`email_domains` as a list, lower case, without a leading '@'."""
+        parts = self.email_domains.replace(",", " ").split()
+        return [part.lstrip("@").lower() for part in parts if part.lstrip("@")]
+
+    def owns_email(self, email: str) -> bool:
+        """Whether `email` is at one of the organisation's domains (any, when none are set)."""
+        domain = email.rpartition("@")[2].lower()
+        return not self.domains or domain in self.domains
 
 
 class UserManager(BaseUserManager["User"]):

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "deviations",
     "comms",
     "integrations",
+    "people",
+    "onboarding",
 ]
 
 MIDDLEWARE = [

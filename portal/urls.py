@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("deviations.urls")),
     path("", include("comms.urls")),
     path("", include("integrations.urls")),
+    path("", include("people.urls")),
+    path("", include("onboarding.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]
