@@ -148,6 +148,12 @@ def is_leadership(user: Any) -> bool:
     return who is not None and who.role == Role.LEADERSHIP
 
 
+def is_cdmo_admin(user: Any) -> bool:
+    """A CDMO administrator: onboards sponsors, manages the CDMO's own people and keeps the site
+    calendar. CDMO leadership holds the role; no other membership does."""
+    return is_leadership(user)
+
+
 # --- Doing ----------------------------------------------------------------------------------
 
 
