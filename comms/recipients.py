@@ -46,8 +46,13 @@ class Context:
     def sponsor_people(self) -> list[User]:
         return list(
             User.objects.filter(
-                is_active=True, membership__organisation_id=self.program.sponsor_id
-            ).select_related("membership")
+                access.program_grant_q(self.program.pk),
+                is_active=True,
+                membership__organisation_id=self.program.sponsor_id,
+            )
+            .select_related("membership")
+            .prefetch_related("membership__programs")
+            .distinct()
         )
 
 
@@ -184,6 +189,9 @@ def recipients(ctx: Context) -> list[User]:
         for pk, user in sorted(chosen.items())
         if user.is_active
         and access.may_see(
-            access.viewer(user), sponsor_id=ctx.program.sponsor_id, audience=event.audience
+            access.viewer(user),
+            sponsor_id=ctx.program.sponsor_id,
+            audience=event.audience,
+            program_id=ctx.program.pk,
         )
     ]

@@ -36,6 +36,7 @@ def program_people(program: Program) -> QuerySet[User]:
             )
             | Q(membership__role=Membership.Role.LEADERSHIP)
             | Q(
+                access.program_grant_q(program.pk),
                 membership__role__in=Membership.SPONSOR_ROLES,
                 membership__organisation_id=program.sponsor_id,
             )
@@ -268,8 +269,14 @@ def invite_recipients(meeting: Meeting) -> list[User]:
     who has left the sponsor, or never belonged to it, gets nothing)."""
     return [
         person
-        for person in meeting.attendees.filter(is_active=True).select_related("membership")
-        if access.may_see(access.viewer(person), sponsor_id=meeting.program.sponsor_id)
+        for person in meeting.attendees.filter(is_active=True)
+        .select_related("membership")
+        .prefetch_related("membership__programs")
+        if access.may_see(
+            access.viewer(person),
+            sponsor_id=meeting.program.sponsor_id,
+            program_id=meeting.program_id,
+        )
     ]
 
 

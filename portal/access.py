@@ -6,7 +6,11 @@ no other module looks at a membership to decide access.
 Seeing has two rules, applied together:
 
 - **tenancy**: CDMO users see every sponsor's programs; a sponsor's users see their own
-  sponsor's programs and nothing else (another sponsor's record is a 404, never a 403);
+  sponsor's programs and nothing else (another sponsor's record is a 404, never a 403). A
+  sponsor user may be granted only some of their sponsor's programs (`Viewer.program_ids`,
+  from the membership's grants): another program of their own sponsor is then a 404 too.
+  Sponsor-level records (a quality agreement, the organisation's people) stay
+  organisation-wide; CDMO users are never restricted;
 - **audience**: a record a sponsor could see carries an audience, `sponsor` (both sides) or
   `internal` (CDMO only). A sponsor user never sees an internal record.
 
@@ -32,7 +36,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from portal.errors import NotAllowed
@@ -63,6 +67,11 @@ class Viewer:
     organisation_id: int
     role: str
     site_wide_qa: bool = False
+    program_ids: frozenset[int] | None = None  # the programs a sponsor user may see; None: all
+
+    def sees_program(self, program_id: int | None) -> bool:
+        """Whether the program grants admit `program_id` (None: a sponsor-level record)."""
+        return self.program_ids is None or program_id is None or program_id in self.program_ids
 
     @property
     def is_cdmo(self) -> bool:
@@ -85,11 +94,31 @@ def viewer(user: Any) -> Viewer | None:
     membership = getattr(user, "membership", None)
     if membership is None:
         return None
+    granted = None if membership.is_cdmo else membership.granted_program_ids()
     return Viewer(
         user_id=user.pk,
         organisation_id=membership.organisation_id,
         role=membership.role,
         site_wide_qa=membership.site_wide_qa,
+        program_ids=granted,
+    )
+
+
+def narrowed(*limits: frozenset[int] | None) -> frozenset[int] | None:
+    """The programs every limit admits (None in a limit: no limit), e.g. the membership's
+    grants and a token's restriction together."""
+    result: frozenset[int] | None = None
+    for limit in limits:
+        if limit is not None:
+            result = limit if result is None else result & limit
+    return result
+
+
+def program_grant_q(program_id: int, prefix: str = "") -> Q:
+    """The users (through `prefix`, e.g. "user__") whose program grants admit the program:
+    the query twin of `Viewer.sees_program`, for pages and notifications that list people."""
+    return Q(**{f"{prefix}membership__all_programs": True}) | Q(
+        **{f"{prefix}membership__programs": program_id}
     )
 
 
@@ -103,26 +132,49 @@ def audiences(who: Viewer) -> frozenset[str]:
     return frozenset({Audience.SPONSOR.value})
 
 
-def may_see(who: Viewer | None, *, sponsor_id: int, audience: str | None = None) -> bool:
-    """The rule of `scope()` for one record already in memory (a live message, a row)."""
+def may_see(
+    who: Viewer | None,
+    *,
+    sponsor_id: int,
+    audience: str | None = None,
+    program_id: int | None = None,
+) -> bool:
+    """The rule of `scope()` for one record already in memory (a live message, a row).
+    `program_id` names the record's program; None for a sponsor-level record."""
     if who is None:
         return False
     if not who.is_cdmo and sponsor_id != who.organisation_id:
         return False
+    if not who.is_cdmo and not who.sees_program(program_id):
+        return False
     return audience is None or audience in audiences(who)
 
 
+PROGRAM_SUFFIX = "program__sponsor_id"
+
+
 def scope(
-    queryset: QuerySet[M], user: Any, *, sponsor_path: str, audience_field: str | None = None
+    queryset: QuerySet[M],
+    user: Any,
+    *,
+    sponsor_path: str,
+    audience_field: str | None = None,
+    program_path: str | None = None,
 ) -> QuerySet[M]:
     """The rows of `queryset` that `user` may see. `sponsor_path` leads from the model to the
     sponsor organisation's id (e.g. `program__sponsor_id`); `audience_field` names the audience
-    column of models that carry one."""
+    column of models that carry one. `program_path` leads to the program's id for the program
+    grants; by default it is derived from a `sponsor_path` ending in `program__sponsor_id`, and a
+    model without one (a sponsor-level record) stays organisation-wide."""
     who = viewer(user)
     if who is None:
         return queryset.none()
     if not who.is_cdmo:
         queryset = queryset.filter(**{sponsor_path: who.organisation_id})
+        if program_path is None and sponsor_path.endswith(PROGRAM_SUFFIX):
+            program_path = sponsor_path.removesuffix("sponsor_id") + "id"
+        if program_path is not None and who.program_ids is not None:
+            queryset = queryset.filter(**{f"{program_path}__in": sorted(who.program_ids)})
     if audience_field is not None and not who.sees_internal:
         queryset = queryset.filter(**{f"{audience_field}__in": sorted(audiences(who))})
     return queryset
@@ -255,7 +307,11 @@ def capacities(user: Any, program: Any, obj: Any = None) -> frozenset[Capacity]:
     if who is None:
         return frozenset()
     held: set[Capacity] = set()
-    if who.is_sponsor and who.organisation_id == program.sponsor_id:
+    if (
+        who.is_sponsor
+        and who.organisation_id == program.sponsor_id
+        and who.sees_program(program.pk)
+    ):
         held.add(C.SPONSOR)
         if who.role == Role.SPONSOR_LEAD:
             held.add(C.SPONSOR_LEAD)
@@ -317,6 +373,27 @@ def may_manage_tokens(user: Any) -> bool:
     """A sponsor lead manages their own organisation's API tokens."""
     who = viewer(user)
     return who is not None and who.role == Role.SPONSOR_LEAD
+
+
+def may_manage_people(user: Any, organisation: Any) -> bool:
+    """Who invites, changes and deactivates an organisation's people and reviews their access:
+    a sponsor lead for their own organisation; a CDMO administrator for the CDMO and for every
+    sponsor (onboarding a sponsor's first lead included)."""
+    who = viewer(user)
+    if who is None:
+        return False
+    if is_cdmo_admin(user):
+        return True
+    return who.role == Role.SPONSOR_LEAD and who.organisation_id == organisation.pk
+
+
+def grantable_roles(user: Any, organisation: Any) -> frozenset[str]:
+    """The roles `user` may give in `organisation`: the organisation's side's roles, to whoever
+    manages its people; nothing to anyone else."""
+    if not may_manage_people(user, organisation):
+        return frozenset()
+    cdmo = organisation.kind == "cdmo"
+    return Membership.CDMO_ROLES if cdmo else Membership.SPONSOR_ROLES
 
 
 def may_manage_webhooks(user: Any) -> bool:

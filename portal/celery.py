@@ -58,6 +58,11 @@ app.conf.update(
             "task": "integrations.tasks.read_reply_mailbox",
             "schedule": 60.0,
         },
+        # Quarterly access reviews (docs/people.md): reminders once per kind and quarter.
+        "remind-access-reviews": {
+            "task": "people.tasks.remind_access_reviews",
+            "schedule": 24 * 60 * 60.0,  # daily; idempotent
+        },
         "generate-cadence-meetings": {
             "task": "governance.tasks.generate_cadence_meetings",
             "schedule": 24 * 60 * 60.0,  # daily; idempotent, so a restart's extra run is harmless

@@ -32,6 +32,8 @@ class LiveEvent:
     kind: str
     significance: str
     summary: str
+    program_id: int | None = None  # for the program grants; a message without it is refused to
+    # a viewer restricted to some programs (fail closed)
 
     @classmethod
     def of(cls, event: Any) -> LiveEvent:
@@ -44,6 +46,7 @@ class LiveEvent:
             kind=str(event.kind),
             significance=str(event.significance),
             summary=str(event.summary),
+            program_id=event.program_id,
         )
 
     @staticmethod

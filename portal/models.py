@@ -163,6 +163,19 @@ class Membership(models.Model):
         help_text="The last day this person may use the portal (the contract's end), in site "
         "time: from the next day, sign-in, sessions and API tokens stop. Empty: no end date.",
     )
+    all_programs = models.BooleanField(
+        "sees all programs",
+        default=True,
+        help_text="Only for a sponsor's people: sees every program of the sponsor, including "
+        "programs added later. Unticked, the person sees only the programs granted below. CDMO "
+        "people are never restricted by it.",
+    )
+    programs = models.ManyToManyField(
+        "programs.Program",
+        blank=True,
+        related_name="granted_memberships",
+        help_text="The programs a sponsor user sees when 'sees all programs' is unticked.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -205,6 +218,17 @@ class Membership(models.Model):
     @property
     def is_sponsor(self) -> bool:
         return self.role in self.SPONSOR_ROLES
+
+    def granted_program_ids(self) -> frozenset[int] | None:
+        """The programs this member may see, None for all. One query the first time for a
+        restricted member (none when `programs` is prefetched), remembered on the instance."""
+        if self.all_programs:
+            return None
+        cached = self.__dict__.get("_granted_program_ids")
+        if cached is None:
+            cached = frozenset(program.pk for program in self.programs.all())
+            self.__dict__["_granted_program_ids"] = cached
+        return cached
 
 
 class ApiToken(models.Model):

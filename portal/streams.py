@@ -276,6 +276,7 @@ def _well_formed(event: LiveEvent) -> bool:
         and isinstance(event.kind, str)
         and isinstance(event.significance, str)
         and isinstance(event.summary, str)
+        and (event.program_id is None or type(event.program_id) is int)
     )
 
 
@@ -287,7 +288,11 @@ def _parse_published(raw: bytes | str) -> list[LiveEvent]:
 
 def _may_see(who: access.Viewer, event: LiveEvent) -> bool:
     """The stream's per-viewer filter: the one audience and tenancy rule of `portal.access`."""
-    return access.may_see(who, sponsor_id=event.sponsor, audience=event.audience)
+    if who.program_ids is not None and not who.is_cdmo and event.program_id is None:
+        return False
+    return access.may_see(
+        who, sponsor_id=event.sponsor, audience=event.audience, program_id=event.program_id
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ProgramQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> Any:
         """CDMO members see every program; a sponsor's users see their sponsor's programs."""
-        return access.scope(self, user, sponsor_path="sponsor_id")
+        return access.scope(self, user, sponsor_path="sponsor_id", program_path="id")
 
 
 class ProgramScopedQuerySet(models.QuerySet):

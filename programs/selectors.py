@@ -191,11 +191,16 @@ def quality_people(program_id: int) -> QuerySet[User]:
 
 def sponsor_people(program: Program) -> QuerySet[User]:
     """Who may own a workstream on the sponsor side: users of this program's sponsor."""
-    return User.objects.filter(
-        is_active=True,
-        membership__organisation_id=program.sponsor_id,
-        membership__role__in=Membership.SPONSOR_ROLES,
-    ).order_by("display_name")
+    return (
+        User.objects.filter(
+            access.program_grant_q(program.pk),
+            is_active=True,
+            membership__organisation_id=program.sponsor_id,
+            membership__role__in=Membership.SPONSOR_ROLES,
+        )
+        .distinct()
+        .order_by("display_name")
+    )
 
 
 def find_owner(program: Program, email: str, *, side: str) -> User | None:

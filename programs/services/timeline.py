@@ -92,7 +92,7 @@ def _check_workstream(
         if not (
             sponsor_owner.is_active
             and owner is not None
-            and access.may_see(owner, sponsor_id=program.sponsor_id)
+            and access.may_see(owner, sponsor_id=program.sponsor_id, program_id=program.pk)
             and owner.is_sponsor
         ):
             raise Invalid(SPONSOR_OWNER_INVALID, field="sponsor_owner")
