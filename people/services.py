@@ -162,10 +162,12 @@ def invitation_create(
     all_programs: bool = True,
     programs: Iterable[Program] = (),
     access_ends_on: datetime.date | None = None,
-) -> Invitation:
+) -> tuple[Invitation, str]:
     """Invite `email` to `organisation` with a role and program grants; the link goes by email
-    when the transaction commits. An email that has an account already is invited too: on
-    acceptance the account gets the membership (or its grants), never a second account."""
+    when the transaction commits. Returns the invitation and its token (the token is never
+    stored, only its hash). An account without membership, or a deactivated member of the same
+    organisation, is invited too: on acceptance it gets the membership and grants, never a
+    second account. An active member is refused (their access is changed on their page)."""
     _require_manager(actor, organisation)
     email = email.strip().lower()
     try:
@@ -227,7 +229,7 @@ def invitation_create(
         reason=INVITED,
     )
     transaction.on_commit(lambda: _send_invitation(invitation, token))
-    return invitation
+    return invitation, token
 
 
 def _locked_pending(invitation: Invitation) -> Invitation:

@@ -56,7 +56,7 @@ def organisation_people(request: PortalRequest, slug: str) -> HttpResponse:
     form = InvitationForm(request.POST or None, actor=request.user, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.invitation_create(
+            invitation, _ = services.invitation_create(
                 actor=request.user, organisation=organisation, **form.cleaned_data
             )
         except ServiceError as exc:

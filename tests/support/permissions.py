@@ -35,7 +35,15 @@ from tests.support.world import PERSONAS, World
 HARNESS_PERSONAS = [*PERSONAS, "admin"]
 """The eight personas of DESIGN §7 and the superuser without membership, in table order."""
 
-PROJECT_APPS = ("portal", "programs", "governance", "deviations", "comms", "integrations")
+PROJECT_APPS = (
+    "portal",
+    "programs",
+    "governance",
+    "deviations",
+    "comms",
+    "integrations",
+    "people",
+)
 # Columns that a refused request may still move: signing in stamps the user, and a token that
 # authenticates is stamped even when the action it asks for is refused.
 VOLATILE = {("portal", "user", "last_login"), ("portal", "apitoken", "last_used_at")}

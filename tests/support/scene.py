@@ -22,6 +22,7 @@ from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
 from integrations.services.deliveries import webhook_deliveries_queue
 from integrations.services.endpoints import webhook_endpoint_create
+from people.services import invitation_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create
 from programs.models import CostLine
@@ -101,7 +102,14 @@ def build_scene() -> Scene:
     issue = issue_raise(actor=world.pm, program=program, title=f"{INTERNAL_MARK} escalation")
     concern_b = concern_raise(actor=world.lead_b, program=world.program_b, title="Borealis concern")
 
+    invitation, invitation_token = invitation_create(
+        actor=world.lead_a, organisation=world.sponsor_a, email="new@helix.example", role="viewer"
+    )
+
     names = {
+        "invitation": invitation.pk,
+        "invitation_token": invitation_token,
+        "viewer_a_membership": world.viewer_a.membership.pk,
         "concern": concern.pk,
         "concern_ref": concern.reference,
         "issue_ref": issue.reference,
