@@ -162,6 +162,7 @@ APP_SEEDS: list[str] = [
     "governance.escalations.demo",
     "comms.demo",
     "integrations.demo",
+    "people.demo",
 ]
 
 
