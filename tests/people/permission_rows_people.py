@@ -4,6 +4,10 @@ accepting an invitation (open to whoever holds the link)."""
 
 from tests.support.permissions import LOGIN, Row, statuses
 
+# The API: the caller's own organisation, for whoever manages its people (a sponsor lead; a
+# CDMO administrator for the CDMO). Anyone else signed in is refused.
+API_MANAGES = statuses(401, 200, 403, 200, 403, 403, 200, 403)
+
 # Sponsor A's people pages: its lead and CDMO leadership (the CDMO administrators) manage
 # them; its viewer and the CDMO's other people find the page but may not use it; sponsor B
 # and the superuser without membership cannot find it.
@@ -15,6 +19,24 @@ VIEWER = {"slug": "helix", "pk": "{viewer_a_membership}"}
 INVITATION = {"slug": "helix", "pk": "{invitation}"}
 
 ROWS = [
+    Row("api-people", API_MANAGES),
+    Row("api-invitations", API_MANAGES),
+    Row(
+        "api-invitations",
+        statuses(401, 400, 403, 400, 403, 403, 400, 403),
+        method="post",
+        data={"email": "not an address", "role": "viewer"},
+        label="malformed email",
+    ),
+    # Sponsor A's invitation: another organisation's lead (or the CDMO's administrator, whose
+    # API organisation is the CDMO) does not find it.
+    Row(
+        "api-invitation-revoke",
+        statuses(401, 200, 403, 404, 403, 403, 404, 403),
+        kwargs={"id": "{invitation}"},
+        method="post",
+        data={},
+    ),
     Row("people:home", statuses(LOGIN, 302, 302, 302, 302, 302, 302, 404)),
     Row("people:review", statuses(LOGIN, 302, 302, 302, 302, 302, 302, 404)),
     Row("people:organisation", MANAGES, kwargs=HELIX),
