@@ -49,7 +49,9 @@ class PersonOutSerializer(GrantsMixin):
     all_programs = serializers.BooleanField(read_only=True)
     access_ends_on = serializers.DateField(read_only=True, allow_null=True)
     is_active = serializers.BooleanField(source="user.is_active", read_only=True)
-    last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
+    last_login = serializers.DateTimeField(
+        source="user.last_login", read_only=True, allow_null=True
+    )
 
 
 class InvitationOutSerializer(GrantsMixin):

@@ -391,6 +391,7 @@ SPECTACULAR_SETTINGS = {
     # Several records have a `status` with its own choices: name each set after its model.
     "ENUM_NAME_OVERRIDES": {
         "ProgramStatusEnum": "programs.models.Program.Status",
+        "MembershipRoleEnum": "portal.models.Membership.Role",
         "MeetingStatusEnum": "governance.models.Meeting.Status",
         "ActionItemStatusEnum": "governance.models.ActionItem.Status",
         "RiskStatusEnum": "governance.models.Risk.Status",
