@@ -10,8 +10,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from people import selectors, services
+from people import selectors
 from people.models import Invitation
+from people.services import common, invitations
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import DateField, StrictLineField, StrictSerializer
@@ -88,7 +89,7 @@ def _organisation(request: Request) -> tuple[User, Organisation]:
     organisation = membership.organisation if membership is not None else None
     managed = selectors.organisations_managed(user)
     if organisation is None or not managed.filter(pk=organisation.pk).exists():
-        raise NotAllowed(services.NOT_PEOPLE_MANAGER)
+        raise NotAllowed(common.NOT_PEOPLE_MANAGER)
     return user, organisation
 
 
@@ -149,7 +150,7 @@ class InvitationListView(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         programs = _programs(organisation, data.pop("programs"))
-        invitation, _ = services.invitation_create(
+        invitation, _ = invitations.invitation_create(
             actor=user, organisation=organisation, programs=programs, **data
         )
         return Response(InvitationOutSerializer(invitation).data, status=status.HTTP_201_CREATED)
@@ -171,5 +172,5 @@ class InvitationRevokeView(generics.GenericAPIView):
     def post(self, request: Request, id: int) -> Response:
         user, organisation = _organisation(request)
         invitation = selectors.get_invitation(organisation, id)
-        invitation = services.invitation_revoke(actor=user, invitation=invitation)
+        invitation = invitations.invitation_revoke(actor=user, invitation=invitation)
         return Response(InvitationOutSerializer(invitation).data)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from people import services
 from people.models import AccessReview, Invitation
+from people.services import invitations, reviews
 from portal import audit, clock
 from portal.models import AuditEntry
 
@@ -37,7 +37,7 @@ def seed(demo: Demo) -> None:
         invited_by=lead,
         created_at=now,
         sent_at=now,
-        expires_at=now + datetime.timedelta(days=services.INVITATION_DAYS),
+        expires_at=now + datetime.timedelta(days=invitations.INVITATION_DAYS),
     )
     invitation.full_clean()
     invitation.save()
@@ -52,11 +52,11 @@ def seed(demo: Demo) -> None:
             "role": [None, "viewer"],
             "programs": [None, ["HLX-101"]],
         },
-        reason=services.INVITED,
+        reason=invitations.INVITED,
     )
-    review = services.access_review_open(organisation=helix, quarter=clock.site_today())
+    review = reviews.access_review_open(organisation=helix, quarter=clock.site_today())
     for person in helix.memberships.select_related("user"):
-        services.access_review_decide(
+        reviews.access_review_decide(
             actor=lead, review=review, user=person.user, decision="confirmed"
         )
-    services.access_review_sign_off(actor=lead, review=review)
+    reviews.access_review_sign_off(actor=lead, review=review)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from people.services import access_review_remind
+from people.services.reviews import access_review_remind
 from portal.transactions import service_task
 
 

@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from people import selectors, services
+from people import selectors
 from people.forms import AcceptForm, DeactivateForm, DecisionForm, InvitationForm, MembershipForm
+from people.services import invitations, members, reviews
 from portal import access, clock
 from portal.errors import ServiceError
 from portal.forms import add_service_error
@@ -56,7 +57,7 @@ def organisation_people(request: PortalRequest, slug: str) -> HttpResponse:
     form = InvitationForm(request.POST or None, actor=request.user, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, _ = services.invitation_create(
+            invitation, _ = invitations.invitation_create(
                 actor=request.user, organisation=organisation, **form.cleaned_data
             )
         except ServiceError as exc:
@@ -92,7 +93,7 @@ def person_edit(request: PortalRequest, slug: str, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {"all_programs": True, "programs": [], **form.cleaned_data}
         try:
-            services.membership_update(actor=request.user, membership=membership, **data)
+            members.membership_update(actor=request.user, membership=membership, **data)
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
@@ -118,7 +119,7 @@ def person_deactivate(request: PortalRequest, slug: str, pk: int) -> HttpRespons
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     attempt(
         request,
-        lambda: services.person_deactivate(actor=request.user, user=membership.user, reason=reason),
+        lambda: members.person_deactivate(actor=request.user, user=membership.user, reason=reason),
         success=f"{membership.user} deactivated: their sessions have ended.",
     )
     return redirect("people:organisation", slug=organisation.slug)
@@ -133,7 +134,7 @@ def person_reactivate(request: PortalRequest, slug: str, pk: int) -> HttpRespons
     membership = selectors.get_membership(organisation, pk)
     attempt(
         request,
-        lambda: services.person_reactivate(actor=request.user, user=membership.user),
+        lambda: members.person_reactivate(actor=request.user, user=membership.user),
         success=f"{membership.user} reactivated.",
     )
     return redirect("people:organisation", slug=organisation.slug)
@@ -148,7 +149,7 @@ def invitation_revoke(request: PortalRequest, slug: str, pk: int) -> HttpRespons
     invitation = selectors.get_invitation(organisation, pk)
     attempt(
         request,
-        lambda: services.invitation_revoke(actor=request.user, invitation=invitation),
+        lambda: invitations.invitation_revoke(actor=request.user, invitation=invitation),
         success=f"Invitation of {invitation.email} revoked: its link no longer works.",
     )
     return redirect("people:organisation", slug=organisation.slug)
@@ -163,7 +164,7 @@ def invitation_resend(request: PortalRequest, slug: str, pk: int) -> HttpRespons
     invitation = selectors.get_invitation(organisation, pk)
     attempt(
         request,
-        lambda: services.invitation_resend(actor=request.user, invitation=invitation),
+        lambda: invitations.invitation_resend(actor=request.user, invitation=invitation),
         success=f"Invitation sent again to {invitation.email} with a new link.",
     )
     return redirect("people:organisation", slug=organisation.slug)
@@ -176,22 +177,22 @@ def invitation_resend(request: PortalRequest, slug: str, pk: int) -> HttpRespons
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Open to anyone holding the link: the token is the credential. A refused link or
     acceptance is audited like a refused sign-in."""
-    invitation, why = services.invitation_check(token)
+    invitation, why = invitations.invitation_check(token)
     if why:
-        services.invitation_refusal_record(request=request, invitation=invitation, why=why)
+        invitations.invitation_refusal_record(request=request, invitation=invitation, why=why)
         return render(request, "people/invitation_refused.html", {"why": why}, status=410)
     assert invitation is not None
     form = AcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.invitation_accept(
+            user = invitations.invitation_accept(
                 token=token,
                 display_name=form.cleaned_data["display_name"],
                 password=form.cleaned_data["password"],
             )
         except ServiceError as exc:
             if exc.field == "token":
-                services.invitation_refusal_record(
+                invitations.invitation_refusal_record(
                     request=request, invitation=invitation, why=exc.message
                 )
                 refused = {"why": exc.message}
@@ -229,7 +230,7 @@ def organisation_review(request: PortalRequest, slug: str) -> HttpResponse:
         raise Http404("Access reviews are for sponsor organisations.")
     form = DecisionForm(request.POST or None)
     if request.method == "POST":
-        review = services.access_review_open(organisation=organisation, quarter=clock.site_today())
+        review = reviews.access_review_open(organisation=organisation, quarter=clock.site_today())
         if form.is_valid():
             person = User.objects.filter(
                 pk=form.cleaned_data["user"], membership__organisation=organisation
@@ -240,7 +241,7 @@ def organisation_review(request: PortalRequest, slug: str) -> HttpResponse:
             said = "access confirmed" if decision == "confirmed" else "access removed"
             attempt(
                 request,
-                lambda: services.access_review_decide(
+                lambda: reviews.access_review_decide(
                     actor=request.user, review=review, user=person, decision=decision
                 ),
                 success=f"{person}: {said}.",
@@ -265,10 +266,10 @@ def review_sign_off(request: PortalRequest, slug: str) -> HttpResponse:
         return organisation
     if organisation.kind != Organisation.Kind.SPONSOR:
         raise Http404("Access reviews are for sponsor organisations.")
-    review = services.access_review_open(organisation=organisation, quarter=clock.site_today())
+    review = reviews.access_review_open(organisation=organisation, quarter=clock.site_today())
     attempt(
         request,
-        lambda: services.access_review_sign_off(actor=request.user, review=review),
+        lambda: reviews.access_review_sign_off(actor=request.user, review=review),
         success=f"Access review {review.label} signed off.",
     )
     return redirect("people:organisation-review", slug=organisation.slug)

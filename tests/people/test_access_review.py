@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from people import selectors, services
+from people import selectors
 from people.models import AccessReview
+from people.services import reviews
 from people.tasks import remind_access_reviews
 from portal.errors import Conflict, Invalid
 from portal.models import AuditEntry, Membership
@@ -26,7 +27,7 @@ NEXT_QUARTER = datetime.datetime(2026, 7, 2, 12, tzinfo=datetime.UTC)
 @pytest.fixture
 def review(world):
     with time_machine.travel(MID_Q2, tick=False):
-        return services.access_review_open(
+        return reviews.access_review_open(
             organisation=world.sponsor_a, quarter=datetime.date(2026, 5, 15)
         )
 
@@ -43,35 +44,35 @@ def test_the_review_page_lists_each_person_with_role_grants_last_sign_in_and_end
 def test_confirming_everyone_then_signing_off_records_who_and_when(world, review):
     with time_machine.travel(MID_Q2, tick=False):
         for person in (world.lead_a, world.viewer_a):
-            services.access_review_decide(
+            reviews.access_review_decide(
                 actor=world.lead_a, review=review, user=person, decision="confirmed"
             )
-        services.access_review_sign_off(actor=world.lead_a, review=review)
+        reviews.access_review_sign_off(actor=world.lead_a, review=review)
 
     review.refresh_from_db()
     assert review.signed_off_by == world.lead_a
     assert review.signed_off_at == MID_Q2
     assert AuditEntry.objects.filter(
-        model="people.accessreview", reason=services.REVIEW_SIGNED_OFF
+        model="people.accessreview", reason=reviews.REVIEW_SIGNED_OFF
     ).exists()
     with pytest.raises(Conflict):
-        services.access_review_sign_off(actor=world.lead_a, review=review)
+        reviews.access_review_sign_off(actor=world.lead_a, review=review)
 
 
 def test_signing_off_with_an_undecided_person_is_refused(world, review):
-    services.access_review_decide(
+    reviews.access_review_decide(
         actor=world.lead_a, review=review, user=world.lead_a, decision="confirmed"
     )
 
     with pytest.raises(Invalid, match=world.viewer_a.display_name):
-        services.access_review_sign_off(actor=world.lead_a, review=review)
+        reviews.access_review_sign_off(actor=world.lead_a, review=review)
     review.refresh_from_db()
     assert review.signed_off_at is None
 
 
 def test_removing_a_person_deactivates_them_through_the_same_service(world, review):
     client_for(world, "lead_a")
-    services.access_review_decide(
+    reviews.access_review_decide(
         actor=world.lead_a, review=review, user=world.viewer_a, decision="removed"
     )
 
@@ -138,14 +139,14 @@ def test_reminders_go_to_the_leads_once_when_due_and_once_when_overdue(
 def test_a_signed_off_review_is_not_reminded_as_overdue(world, django_capture_on_commit_callbacks):
     Membership.objects.update(created_at=MID_Q2 - datetime.timedelta(days=200))
     with time_machine.travel(MID_Q2, tick=False):
-        review = services.access_review_open(
+        review = reviews.access_review_open(
             organisation=world.sponsor_a, quarter=datetime.date(2026, 5, 15)
         )
         for person in (world.lead_a, world.viewer_a):
-            services.access_review_decide(
+            reviews.access_review_decide(
                 actor=world.lead_a, review=review, user=person, decision="confirmed"
             )
-        services.access_review_sign_off(actor=world.lead_a, review=review)
+        reviews.access_review_sign_off(actor=world.lead_a, review=review)
 
     with (
         time_machine.travel(NEXT_QUARTER, tick=False),
@@ -159,14 +160,14 @@ def test_a_signed_off_review_is_not_reminded_as_overdue(world, django_capture_on
 def test_the_dashboard_shows_every_sponsor_and_flags_the_unreviewed(world):
     Membership.objects.update(created_at=MID_Q2 - datetime.timedelta(days=200))
     with time_machine.travel(MID_Q2, tick=False):
-        q1 = services.access_review_open(
+        q1 = reviews.access_review_open(
             organisation=world.sponsor_a, quarter=datetime.date(2026, 2, 1)
         )
         for person in (world.lead_a, world.viewer_a):
-            services.access_review_decide(
+            reviews.access_review_decide(
                 actor=world.lead_a, review=q1, user=person, decision="confirmed"
             )
-        services.access_review_sign_off(actor=world.lead_a, review=q1)
+        reviews.access_review_sign_off(actor=world.lead_a, review=q1)
         rows = {row.organisation.name: row for row in selectors.review_dashboard()}
         page = client_for(world, "leader").get("/people/reviews/").content.decode()
 

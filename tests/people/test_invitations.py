@@ -11,8 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from people import services
 from people.models import Invitation
+from people.services import common, invitations, members
 from portal.errors import Invalid, NotAllowed
 from portal.models import AuditEntry, Membership, User
 from tests.factories import ProgramFactory, member
@@ -32,7 +32,7 @@ def second_program(world):
 def _invite(world, django_capture_on_commit_callbacks, **fields):
     fields = {"email": "new@helix.example", "role": "viewer", **fields}
     with django_capture_on_commit_callbacks(execute=True):
-        invitation, _ = services.invitation_create(
+        invitation, _ = invitations.invitation_create(
             actor=fields.pop("actor", world.lead_a),
             organisation=fields.pop("organisation", world.sponsor_a),
             **fields,
@@ -102,10 +102,10 @@ def test_an_invitation_used_twice_is_refused_and_audited(world, django_capture_o
     again = _accept(Client(), token, display_name="Mallory")
 
     assert again.status_code == 410
-    assert services.INVITATION_USED in again.content.decode()
+    assert invitations.INVITATION_USED in again.content.decode()
     assert User.objects.get(email="new@helix.example").display_name == "Nina New"
     refused = AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN_FAILED).last()
-    assert refused.reason == f"Invitation refused: {services.INVITATION_USED}"
+    assert refused.reason == f"Invitation refused: {invitations.INVITATION_USED}"
 
 
 def test_an_expired_invitation_is_refused(world, django_capture_on_commit_callbacks):
@@ -116,7 +116,7 @@ def test_an_expired_invitation_is_refused(world, django_capture_on_commit_callba
         response = _accept(Client(), token)
 
     assert response.status_code == 410
-    assert services.INVITATION_EXPIRED in response.content.decode()
+    assert invitations.INVITATION_EXPIRED in response.content.decode()
     assert not User.objects.filter(email="new@helix.example").exists()
     assert AuditEntry.objects.filter(
         action=AuditEntry.Action.LOGIN_FAILED, reason__contains="expired"
@@ -126,19 +126,19 @@ def test_an_expired_invitation_is_refused(world, django_capture_on_commit_callba
 def test_a_revoked_invitation_is_refused(world, django_capture_on_commit_callbacks):
     invitation = _invite(world, django_capture_on_commit_callbacks)
     token = emailed_token("new@helix.example")
-    services.invitation_revoke(actor=world.lead_a, invitation=invitation)
+    invitations.invitation_revoke(actor=world.lead_a, invitation=invitation)
 
     response = Client().get(f"/invitation/{token}/")
 
     assert response.status_code == 410
-    assert services.INVITATION_REVOKED in response.content.decode()
+    assert invitations.INVITATION_REVOKED in response.content.decode()
 
 
 def test_resending_replaces_the_link(world, django_capture_on_commit_callbacks):
     invitation = _invite(world, django_capture_on_commit_callbacks)
     old = emailed_token("new@helix.example")
     with django_capture_on_commit_callbacks(execute=True):
-        services.invitation_resend(actor=world.lead_a, invitation=invitation)
+        invitations.invitation_resend(actor=world.lead_a, invitation=invitation)
     new = emailed_token("new@helix.example")
 
     assert new != old
@@ -150,7 +150,7 @@ def test_an_unknown_token_is_refused_and_audited(db):
     response = Client().get("/invitation/forged-token/")
 
     assert response.status_code == 410
-    assert services.INVITATION_UNKNOWN in response.content.decode()
+    assert invitations.INVITATION_UNKNOWN in response.content.decode()
     assert AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN_FAILED).count() == 1
 
 
@@ -166,7 +166,7 @@ def test_a_token_whose_program_went_to_another_sponsor_is_refused(
     response = _accept(Client(), emailed_token("new@helix.example"))
 
     assert response.status_code == 410
-    assert services.INVITATION_PROGRAM_MOVED in response.content.decode()
+    assert invitations.INVITATION_PROGRAM_MOVED in response.content.decode()
     assert not User.objects.filter(email="new@helix.example").exists()
 
 
@@ -187,10 +187,10 @@ def test_a_weak_password_is_refused_on_the_form_and_nothing_is_created(
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"email": "not-an-address"}, services.EMAIL_MALFORMED),
+        ({"email": "not-an-address"}, invitations.EMAIL_MALFORMED),
         ({"email": "someone@gmail.example"}, "Helix accepts people only at helix.example"),
         ({"role": "leadership"}, "You cannot give the role CDMO leadership in Helix."),
-        ({"all_programs": False, "programs": []}, services.PROGRAMS_REQUIRED),
+        ({"all_programs": False, "programs": []}, common.PROGRAMS_REQUIRED),
         ({"access_ends_on": datetime.date(2000, 1, 1)}, "date"),
     ],
 )
@@ -200,7 +200,7 @@ def test_bad_invitations_are_refused_with_a_clear_error_and_nothing_changes(worl
     before = AuditEntry.objects.count()
 
     with pytest.raises(Invalid) as refused:
-        services.invitation_create(
+        invitations.invitation_create(
             actor=world.lead_a,
             organisation=world.sponsor_a,
             **{"email": "new@helix.example", "role": "viewer", **fields},
@@ -214,7 +214,7 @@ def test_bad_invitations_are_refused_with_a_clear_error_and_nothing_changes(worl
 
 def test_a_program_of_another_sponsor_cannot_be_granted(world):
     with pytest.raises(Invalid, match="Choose only programs of Helix"):
-        services.invitation_create(
+        invitations.invitation_create(
             actor=world.lead_a,
             organisation=world.sponsor_a,
             email="new@helix.example",
@@ -227,7 +227,7 @@ def test_a_program_of_another_sponsor_cannot_be_granted(world):
 def test_a_viewer_and_another_sponsors_lead_may_not_invite(world):
     for actor in (world.viewer_a, world.lead_b, world.pm):
         with pytest.raises(NotAllowed):
-            services.invitation_create(
+            invitations.invitation_create(
                 actor=actor, organisation=world.sponsor_a, email="x@helix.example", role="viewer"
             )
 
@@ -274,7 +274,7 @@ def test_a_cdmo_administrator_invites_cdmo_staff_and_a_sponsors_first_lead(
 
 def test_a_sponsor_lead_may_not_grant_a_cdmo_role(world):
     with pytest.raises(Invalid):
-        services.invitation_create(
+        invitations.invitation_create(
             actor=world.lead_a, organisation=world.sponsor_a, email="x@helix.example", role="qa"
         )
 
@@ -299,7 +299,7 @@ def test_an_account_without_membership_gets_the_membership_instead_of_a_second_a
 def test_a_deactivated_member_invited_again_is_reactivated_with_the_new_grants(
     world, django_capture_on_commit_callbacks, second_program
 ):
-    services.person_deactivate(actor=world.lead_a, user=world.viewer_a)
+    members.person_deactivate(actor=world.lead_a, user=world.viewer_a)
     _invite(
         world,
         django_capture_on_commit_callbacks,
@@ -319,7 +319,7 @@ def test_a_deactivated_member_invited_again_is_reactivated_with_the_new_grants(
 
 def test_an_account_in_another_organisation_is_refused(world):
     with pytest.raises(Invalid, match="already belongs to another organisation"):
-        services.invitation_create(
+        invitations.invitation_create(
             actor=world.leader,
             organisation=world.sponsor_a,
             email=world.lead_b.email,
@@ -342,7 +342,7 @@ def test_an_account_that_joined_another_organisation_meanwhile_cannot_accept(
 
 def test_an_active_member_is_not_invited_again(world):
     with pytest.raises(Invalid, match="already an active member"):
-        services.invitation_create(
+        invitations.invitation_create(
             actor=world.lead_a,
             organisation=world.sponsor_a,
             email=world.viewer_a.email,

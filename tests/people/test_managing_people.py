@@ -9,7 +9,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from people import services
+from people.services import invitations, members
 from portal import clock
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import AuditEntry, Membership
@@ -25,7 +25,7 @@ def second_program(world):
 
 
 def test_the_people_page_lists_the_organisation_with_role_grants_and_status(world, second_program):
-    services.membership_update(
+    members.membership_update(
         actor=world.lead_a,
         membership=world.viewer_a.membership,
         role="viewer",
@@ -62,7 +62,7 @@ def test_a_lead_changes_role_grants_and_end_date_and_it_is_audited(world, second
 
 def test_demoting_the_last_lead_is_refused(world):
     with pytest.raises(Invalid, match="must keep at least one active lead"):
-        services.membership_update(
+        members.membership_update(
             actor=world.lead_a,
             membership=world.lead_a.membership,
             role="viewer",
@@ -86,7 +86,7 @@ def test_deactivating_the_last_lead_is_refused_on_the_page(world):
 def test_a_second_lead_can_be_demoted(world):
     member(world.sponsor_a, "lead", email="second@helix.example")
 
-    services.membership_update(
+    members.membership_update(
         actor=world.lead_a, membership=world.lead_a.membership, role="viewer", all_programs=True
     )
 
@@ -119,20 +119,20 @@ def test_deactivation_ends_the_persons_sessions_at_once(world):
 
 
 def test_reactivation_lets_the_person_back_in(world):
-    services.person_deactivate(actor=world.lead_a, user=world.viewer_a)
+    members.person_deactivate(actor=world.lead_a, user=world.viewer_a)
 
-    services.person_reactivate(actor=world.lead_a, user=world.viewer_a)
+    members.person_reactivate(actor=world.lead_a, user=world.viewer_a)
 
     world.viewer_a.refresh_from_db()
     assert world.viewer_a.is_active
     assert Client().login(email=world.viewer_a.email, password="correct-horse-battery")
     with pytest.raises(Conflict):
-        services.person_reactivate(actor=world.lead_a, user=world.viewer_a)
+        members.person_reactivate(actor=world.lead_a, user=world.viewer_a)
 
 
 def test_an_end_date_in_the_past_is_refused(world):
     with pytest.raises(Invalid, match="cannot be in the past"):
-        services.membership_update(
+        members.membership_update(
             actor=world.lead_a,
             membership=world.viewer_a.membership,
             role="viewer",
@@ -144,16 +144,16 @@ def test_an_end_date_in_the_past_is_refused(world):
 def test_another_sponsors_lead_and_a_viewer_cannot_manage(world):
     for actor in (world.lead_b, world.viewer_a, world.staff):
         with pytest.raises(NotAllowed):
-            services.person_deactivate(actor=actor, user=world.viewer_a)
+            members.person_deactivate(actor=actor, user=world.viewer_a)
     assert client_for(world, "lead_b").get("/people/org/helix/").status_code == 404
     assert client_for(world, "viewer_a").get("/people/org/helix/").status_code == 403
 
 
 def test_a_cdmo_administrator_manages_the_cdmo_and_any_sponsor(world):
-    services.membership_update(
+    members.membership_update(
         actor=world.leader, membership=world.staff.membership, role="qa", all_programs=True
     )
-    services.membership_update(
+    members.membership_update(
         actor=world.leader, membership=world.viewer_a.membership, role="lead", all_programs=True
     )
 
@@ -164,7 +164,7 @@ def test_a_cdmo_administrator_manages_the_cdmo_and_any_sponsor(world):
 
 
 def test_pending_invitations_are_listed_and_revocable_from_the_page(world):
-    invitation, _ = services.invitation_create(
+    invitation, _ = invitations.invitation_create(
         actor=world.lead_a, organisation=world.sponsor_a, email="new@helix.example", role="viewer"
     )
     client = client_for(world, "lead_a")

@@ -78,7 +78,7 @@ def test_a_role_the_lead_may_not_give_is_a_400_naming_role(world, api_as):
 
 
 def test_revoking_twice_is_a_409(world, api_as):
-    from people.services import invitation_create
+    from people.services.invitations import invitation_create
 
     invitation, _ = invitation_create(
         actor=world.lead_a, organisation=world.sponsor_a, email="x@helix.example", role="viewer"

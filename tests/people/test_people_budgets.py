@@ -7,8 +7,9 @@ import itertools
 
 import pytest
 
-from people import services
 from people.models import Invitation
+from people.services import invitations, reviews
+from portal import clock
 from portal.models import Membership, Organisation, User
 from programs.models import Program
 from tests.support.queries import count_queries
@@ -38,7 +39,7 @@ def _grow(world, people: int) -> None:
         for p in programs
     )
     for n in range(people):
-        services.invitation_create(
+        invitations.invitation_create(
             actor=world.lead_a,
             organisation=world.sponsor_a,
             email=f"new{next(_numbers)}-{n}@helix.example",
@@ -46,11 +47,9 @@ def _grow(world, people: int) -> None:
             all_programs=False,
             programs=programs,
         )
-    review = services.access_review_open(
-        organisation=world.sponsor_a, quarter=services.clock.site_today()
-    )
+    review = reviews.access_review_open(organisation=world.sponsor_a, quarter=clock.site_today())
     for user in users[: people // 2]:
-        services.access_review_decide(
+        reviews.access_review_decide(
             actor=world.lead_a, review=review, user=user, decision="confirmed"
         )
 

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from comms.recipients import Context, recipients
-from people import services
+from people.services import members
 from portal import access
 from portal.live import LiveEvent
 from portal.models import Membership, User
@@ -29,7 +29,7 @@ def second_program(world):
 
 
 def _restrict(world, user, programs):
-    services.membership_update(
+    members.membership_update(
         actor=world.leader,
         membership=Membership.objects.get(user=user),
         role=user.membership.role,
@@ -175,7 +175,16 @@ def test_the_grant_query_twin_agrees_with_the_viewer(world, second_program):
 # organisation (sponsor-level: people, tokens, notifications).
 # A list filtered by `?program=HLX-101` answers an empty list (it lists what the viewer may
 # see). Leadership's escalation actions refuse every sponsor user by role before any lookup.
-SPONSOR_LEVEL = ("people:", "webhook", "api-webhook", "token-", "notification", "digest-")
+SPONSOR_LEVEL = (
+    "people:",
+    "api-people",
+    "api-invitation",
+    "webhook",
+    "api-webhook",
+    "token-",
+    "notification",
+    "digest-",
+)
 BY_ROLE_FIRST = {"escalation-acknowledge", "escalation-assign", "escalation-resolve"}
 
 
