@@ -166,6 +166,9 @@ class MembershipInline(admin.StackedInline):
 
     model = Membership
     can_delete = False
+    # Program grants are set on the people page (`people.services.members`), whose audit entry
+    # names the programs granted; the admin shows whether the member sees all programs.
+    exclude = ["programs"]
 
 
 @admin.register(User)
