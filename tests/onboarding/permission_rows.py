@@ -1,0 +1,71 @@
+"""Permission rows of the onboarding pages: only the CDMO's administrators (leadership) find
+them; everyone else gets a 404, and the superuser without membership too."""
+
+from tests.support.permissions import LOGIN, Row, statuses
+
+ADMIN_PAGE = statuses(LOGIN, 404, 404, 404, 404, 404, 200, 404)
+ADMIN_WRITE = statuses(LOGIN, 404, 404, 404, 404, 404, 302, 404)
+ADMIN_INVALID = statuses(LOGIN, 404, 404, 404, 404, 404, 422, 404)
+HELIX = {"slug": "helix"}
+A = {"code": "HLX-101"}
+SPONSOR = {"name": "Matrix Bio", "slug": "matrix-bio", "email_domains": "matrix.example"}
+
+ROWS = [
+    Row("onboarding-sponsors", ADMIN_PAGE),
+    Row("onboarding-sponsor-new", ADMIN_PAGE),
+    Row("onboarding-sponsor-new", ADMIN_WRITE, method="post", data=SPONSOR),
+    Row(
+        "onboarding-sponsor-new",
+        ADMIN_INVALID,
+        method="post",
+        data={**SPONSOR, "email_domains": "not a domain!"},
+        label="malformed domain",
+    ),
+    Row("onboarding-sponsor-edit", ADMIN_PAGE, kwargs=HELIX),
+    Row(
+        "onboarding-sponsor-edit",
+        ADMIN_WRITE,
+        kwargs=HELIX,
+        method="post",
+        data={"name": "Helix", "slug": "helix", "mfa_required": "on", "reason": "Matrix"},
+    ),
+    Row(
+        "onboarding-sponsor-edit",
+        ADMIN_INVALID,
+        kwargs=HELIX,
+        method="post",
+        data={"name": "Borealis", "slug": "helix"},
+        label="name taken",
+    ),
+    Row("onboarding-program-new", ADMIN_PAGE, kwargs=HELIX),
+    Row(
+        "onboarding-program-new",
+        ADMIN_WRITE,
+        kwargs=HELIX,
+        method="post",
+        data={"code": "HLX-909", "name": "Matrix program", "phase": "phase_1"},
+    ),
+    Row("onboarding-team", ADMIN_PAGE, kwargs=A),
+    Row(
+        "onboarding-team",
+        ADMIN_WRITE,
+        kwargs=A,
+        method="post",
+        data={"user": "{lead_a_id}", "role": "sponsor_contact", "rank": "", "reason": ""},
+    ),
+    Row(
+        "onboarding-team",
+        ADMIN_INVALID,
+        kwargs=A,
+        method="post",
+        data={"user": "{lead_a_id}", "role": "dedicated_pm"},
+        label="sponsor user as PM",
+    ),
+    Row(
+        "onboarding-tenure-end",
+        ADMIN_WRITE,
+        kwargs={**A, "user_id": "{pm_id}", "role": "dedicated_pm"},
+        method="post",
+        data={"reason": "Matrix"},
+    ),
+]
