@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from portal.forms import LineField
+from portal.bounds import MAX_WINDOW
+from portal.clock import Unit
+from portal.forms import DateTimeField, LineField
 from programs.models import Program, ProgramMember
 
 REASON_HELP = "Recorded in the audit trail with the change."
@@ -57,3 +59,34 @@ class TeamMemberForm(forms.Form):
 
 class EndTenureForm(forms.Form):
     reason = LineField(max_length=500, required=False, help_text=REASON_HELP)
+
+
+class AgreementVersionForm(forms.Form):
+    """The next version of a quality agreement; the windows start from the current version's."""
+
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(),
+        required=False,
+        help_text="Empty: the sponsor's default for all its programs; a program: its override.",
+    )
+    effective_from = DateTimeField(
+        help_text="Clocks that start from this moment on use this version; it must come after "
+        "the current version's. A moment in the future applies from then."
+    )
+    critical_notify = forms.IntegerField(min_value=1, max_value=MAX_WINDOW)
+    critical_notify_unit = forms.ChoiceField(choices=Unit.choices)
+    major_notify = forms.IntegerField(min_value=1, max_value=MAX_WINDOW)
+    major_notify_unit = forms.ChoiceField(choices=Unit.choices)
+    minor_notify = forms.IntegerField(min_value=1, max_value=MAX_WINDOW)
+    minor_notify_unit = forms.ChoiceField(choices=Unit.choices)
+    investigation = forms.IntegerField(min_value=1, max_value=MAX_WINDOW)
+    investigation_unit = forms.ChoiceField(choices=Unit.choices)
+    capa = forms.IntegerField(min_value=1, max_value=MAX_WINDOW, label="CAPA")
+    capa_unit = forms.ChoiceField(choices=Unit.choices, label="CAPA unit")
+    reason = LineField(
+        max_length=500, help_text="Why the agreement changes: the amendment, the request."
+    )
+
+    def __init__(self, *args: object, programs: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["program"].queryset = programs  # type: ignore[attr-defined]

@@ -59,3 +59,18 @@ def team_candidates(program: Program) -> QuerySet[User]:
         | Q(membership__organisation_id=program.sponsor_id),
         is_active=True,
     ).order_by("display_name")
+
+
+def agreement_sponsor(*, user: User, slug: str) -> Organisation:
+    """A sponsor whose quality agreement the user may read: the CDMO reads every sponsor's, a
+    sponsor's people their own; another sponsor's is a 404."""
+    sponsors = Organisation.objects.filter(kind=Organisation.Kind.SPONSOR, slug=slug)
+    if not access.is_cdmo(user):
+        membership = getattr(user, "membership", None)
+        if membership is None:
+            raise Http404("No such sponsor.")
+        sponsors = sponsors.filter(pk=membership.organisation_id)
+    found = sponsors.first()
+    if found is None:
+        raise Http404("No such sponsor.")
+    return found

@@ -17,4 +17,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.tenure_end,
         name="onboarding-tenure-end",
     ),
+    path(
+        "quality-agreements/<slug:slug>/",
+        views.quality_agreement,
+        name="onboarding-quality-agreement",
+    ),
 ]

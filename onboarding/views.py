@@ -10,8 +10,16 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from deviations.models import QualityAgreement
+from deviations.services import agreements
 from onboarding import selectors, services
-from onboarding.forms import EndTenureForm, OrganisationForm, ProgramCreateForm, TeamMemberForm
+from onboarding.forms import (
+    AgreementVersionForm,
+    EndTenureForm,
+    OrganisationForm,
+    ProgramCreateForm,
+    TeamMemberForm,
+)
 from portal.errors import ServiceError
 from portal.forms import add_service_error, submit
 from portal.http import PortalRequest, attempt
@@ -119,3 +127,40 @@ def tenure_end(request: PortalRequest, code: str, user_id: int, role: str) -> Ht
             success=f"{member.user.display_name} left the program.",
         )
     return redirect("onboarding-team", code=program.code)
+
+
+@login_required
+def quality_agreement(request: PortalRequest, slug: str) -> HttpResponse:
+    """A sponsor's quality agreement with its version history. The CDMO and the sponsor's own
+    people read it; CDMO administrators and QA add a version (`may_keep_agreements`)."""
+    sponsor = selectors.agreement_sponsor(user=request.user, slug=slug)
+    keeper = agreements.may_keep_agreements(request.user)
+    programs = Program.objects.filter(sponsor=sponsor).order_by("code")
+    current = agreement_for_sponsor(sponsor)
+    initial = {name: getattr(current, name) for name in agreements.WINDOWS}
+    form = AgreementVersionForm(request.POST or None, programs=programs, initial=initial)
+    if request.method == "POST":
+        if not keeper:
+            return render(request, "portal/forbidden.html", status=403)
+        if submit(form, agreements.agreement_version_add, actor=request.user, sponsor=sponsor):
+            messages.success(request, "New quality agreement version recorded.")
+            return redirect("onboarding-quality-agreement", slug=sponsor.slug)
+    every = agreements.version_list(user=request.user, sponsor=sponsor)
+    by_program: dict[int, list[QualityAgreement]] = {}
+    for version in every:
+        if version.program_id is not None:
+            by_program.setdefault(version.program_id, []).append(version)
+    context = {
+        "sponsor": sponsor,
+        "versions": [version for version in every if version.program_id is None],
+        "overrides": [(v[0].program, v) for v in by_program.values()],
+        "form": form,
+        "keeper": keeper,
+    }
+    return _page(request, "onboarding/quality_agreement.html", context, form)
+
+
+def agreement_for_sponsor(sponsor: Organisation) -> QualityAgreement:
+    """The sponsor's latest default version (the form starts from its windows)."""
+    latest = QualityAgreement.objects.filter(sponsor=sponsor, program__isnull=True).first()
+    return latest or QualityAgreement(sponsor=sponsor)

@@ -47,12 +47,10 @@ def may_keep_agreements(user: object) -> bool:
     return membership is not None and membership.role == Membership.Role.QA
 
 
-def version_list(
-    *, user: User, sponsor: Organisation, program: Program | None = None
-) -> list[QualityAgreement]:
-    """Every version of the sponsor's default (or a program's override), newest first."""
-    versions = QualityAgreement.objects.visible_to(user).filter(sponsor=sponsor, program=program)
-    return list(versions.select_related("made_by", "program").order_by("-version"))
+def version_list(*, user: User, sponsor: Organisation) -> list[QualityAgreement]:
+    """Every version of the sponsor's default and of its programs' overrides, newest first."""
+    versions = QualityAgreement.objects.visible_to(user).filter(sponsor=sponsor)
+    return list(versions.select_related("made_by", "program").order_by("program_id", "-version"))
 
 
 def agreement_version_add(

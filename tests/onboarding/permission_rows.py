@@ -69,3 +69,42 @@ ROWS = [
         data={"reason": "Matrix"},
     ),
 ]
+
+# The quality agreement: the CDMO and the sponsor's own people read it; CDMO administrators and
+# QA record a version (a valid one redirects, an invalid one is 422); another sponsor: 404.
+AGREEMENT = {
+    "effective_from": "{later}",
+    "critical_notify": "24",
+    "critical_notify_unit": "hours",
+    "major_notify": "48",
+    "major_notify_unit": "hours",
+    "minor_notify": "7",
+    "minor_notify_unit": "days",
+    "investigation": "30",
+    "investigation_unit": "days",
+    "capa": "90",
+    "capa_unit": "days",
+    "reason": "Matrix amendment",
+}
+ROWS += [
+    Row(
+        "onboarding-quality-agreement",
+        statuses(LOGIN, 200, 200, 404, 200, 200, 200, 404),
+        kwargs=HELIX,
+    ),
+    Row(
+        "onboarding-quality-agreement",
+        statuses(LOGIN, 403, 403, 404, 403, 403, 302, 404, qa=302),
+        kwargs=HELIX,
+        method="post",
+        data=AGREEMENT,
+    ),
+    Row(
+        "onboarding-quality-agreement",
+        statuses(LOGIN, 403, 403, 404, 403, 403, 422, 404, qa=422),
+        kwargs=HELIX,
+        method="post",
+        data={**AGREEMENT, "reason": "", "major_notify": "0"},
+        label="no reason, zero window",
+    ),
+]
