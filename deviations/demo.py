@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from deviations.models import Deviation
-from deviations.services import capa as capa_services
 from deviations.services import agreements, investigation, lifecycle, reporting
+from deviations.services import capa as capa_services
 from portal import clock
 
 if TYPE_CHECKING:

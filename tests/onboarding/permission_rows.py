@@ -87,6 +87,9 @@ AGREEMENT = {
     "reason": "Matrix amendment",
 }
 ROWS += [
+    # The API's list: everyone signed in gets 200, scoped (a sponsor sees its own only; the
+    # leak check holds sponsor B's lead and the membership-less superuser to that).
+    Row("api-quality-agreement-list", statuses(401, 200, 200, 200, 200, 200, 200, 200)),
     Row(
         "onboarding-quality-agreement",
         statuses(LOGIN, 200, 200, 404, 200, 200, 200, 404),

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from deviations.models import QualityAgreement
 from deviations.services.agreements import agreement_version_add
+from tests.support.api import new_token, token_client
 from tests.support.permissions import database_state
 from tests.support.queries import count_queries
 from tests.support.world import client_for
@@ -90,3 +91,19 @@ def test_the_agreement_page_has_a_query_budget(world):
             reason=f"v{n}",
         )
     assert count_queries(client, URL) == baseline
+
+
+def test_the_api_lists_versions_scoped_by_sponsor(world):
+    now = timezone.now()
+    for sponsor in (world.sponsor_a, world.sponsor_b):
+        agreement_version_add(actor=world.leader, sponsor=sponsor, effective_from=now, reason="v1")
+    url = reverse("api-quality-agreement-list")
+
+    def sponsors_seen(persona):
+        response = token_client(new_token(getattr(world, persona))).get(url)
+        assert response.status_code == 200
+        return sorted(item["sponsor"] for item in response.json()["results"])
+
+    assert sponsors_seen("lead_b") == ["borealis"]
+    assert sponsors_seen("viewer_a") == ["helix"]
+    assert sponsors_seen("staff") == ["borealis", "helix"]
