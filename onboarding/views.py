@@ -118,7 +118,9 @@ def tenure_end(request: PortalRequest, code: str, user_id: int, role: str) -> Ht
     program = selectors.get_program(user=request.user, code=code)
     member = selectors.get_tenure(user=request.user, program=program, user_id=user_id, role=role)
     form = EndTenureForm(request.POST)
-    if form.is_valid():
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for error in form.errors["reason"]))
+    else:
         attempt(
             request,
             lambda: services.team_member_end(

@@ -207,6 +207,13 @@ class QualityAgreementSerializer(serializers.ModelSerializer):
     sponsor = serializers.CharField(source="sponsor.slug", read_only=True)
     program = serializers.CharField(source="program.code", read_only=True, allow_null=True)
     made_by = serializers.CharField(source="made_by.display_name", read_only=True, allow_null=True)
+    # Units as plain strings ("hours", "days", "business_days"): one choice set under five
+    # field names would give the schema five names for the same enum.
+    critical_notify_unit = serializers.CharField(read_only=True)
+    major_notify_unit = serializers.CharField(read_only=True)
+    minor_notify_unit = serializers.CharField(read_only=True)
+    investigation_unit = serializers.CharField(read_only=True)
+    capa_unit = serializers.CharField(read_only=True)
 
     class Meta:
         model = QualityAgreement

@@ -332,7 +332,10 @@ class DeviationRootCauseListView(generics.GenericAPIView):
         description="Every version of the quality agreements you may see (the CDMO: all; a "
         "sponsor: its own), by sponsor and program, newest version first. A deviation's clocks "
         "use the version in force when they started.",
-        responses={200: QualityAgreementSerializer(many=True), **error_responses(401, 429)},
+        responses={
+            200: QualityAgreementSerializer(many=True),
+            **error_responses(400, 401, 404, 429),
+        },
     )
 )
 class QualityAgreementListView(generics.ListAPIView):
