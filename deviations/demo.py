@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from deviations.models import Deviation
+from deviations.services import agreements, investigation, lifecycle, reporting
 from deviations.services import capa as capa_services
-from deviations.services import investigation, lifecycle, reporting
 from portal import clock
 
 if TYPE_CHECKING:
@@ -66,6 +66,20 @@ def _move(demo: Demo, deviation: Deviation, to: str, reason: str = "") -> Deviat
 def seed(demo: Demo) -> None:
     qa, pm = demo.people[QA], demo.people[PM]
     today = clock.site_today()
+    # Helix's quality agreement as signed (v1, in force before any demo deviation) and the
+    # amendment that shortened the major window (v2): the agreement page shows the history.
+    helix = demo.programs["HLX-101"].sponsor
+    signed = timezone.now() - datetime.timedelta(days=365)
+    agreements.agreement_version_add(
+        actor=qa, sponsor=helix, effective_from=signed, reason="Quality agreement signed"
+    )
+    agreements.agreement_version_add(
+        actor=qa,
+        sponsor=helix,
+        effective_from=signed + datetime.timedelta(days=30),
+        reason="Amendment 1: major deviations within 48 hours",
+        major_notify=48,
+    )
 
     minor = _log(
         demo,

@@ -28,7 +28,11 @@ class QualityAgreementQuerySet(models.QuerySet):
 
 class QualityAgreement(models.Model):
     """The sponsor's windows: how soon it must hear of a deviation, by class, and how long an
-    investigation and a CAPA may take. One per sponsor; a program may have its own override."""
+    investigation and a CAPA may take. One per sponsor; a program may have its own override.
+
+    A versioned record: a change is a new version with its own effective moment, author and
+    reason, never an edit in place. A clock uses the version in force when it started
+    (`deviations.services.common.agreement_for(program, at=...)`)."""
 
     sponsor = models.ForeignKey(
         Organisation,
@@ -36,13 +40,35 @@ class QualityAgreement(models.Model):
         related_name="quality_agreements",
         limit_choices_to={"kind": Organisation.Kind.SPONSOR},
     )
-    program = models.OneToOneField(
+    program = models.ForeignKey(
         Program,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="quality_agreement",
+        related_name="quality_agreements",
         help_text="Empty: the sponsor's default for all its programs.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="1 for the first agreement; each change is the next number."
+    )
+    effective_from = models.DateTimeField(
+        default=bounds.EARLIEST_MOMENT,
+        validators=[bounds.validate_moment],
+        help_text="From this moment on, clocks that start use this version's windows.",
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who recorded this version (empty for agreements from before versioning).",
+    )
+    reason = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=bounds.LINE,
+        help_text="Why this version: the contract amendment, the request it answers.",
     )
     critical_notify = models.PositiveIntegerField(default=24, validators=bounds.WINDOW_COUNT)
     critical_notify_unit = models.CharField(max_length=16, choices=Unit.choices, default=Unit.HOURS)
@@ -60,15 +86,21 @@ class QualityAgreement(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["sponsor"],
+                fields=["sponsor", "version"],
                 condition=Q(program__isnull=True),
-                name="one_default_quality_agreement_per_sponsor",
-            )
+                name="one_default_quality_agreement_version_per_sponsor",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "version"],
+                condition=Q(program__isnull=False),
+                name="one_quality_agreement_version_per_program",
+            ),
         ]
+        ordering = ["sponsor", "program", "-version"]
 
     def __str__(self) -> str:
         scope = self.program.code if self.program is not None else "all programs"
-        return f"Quality agreement: {self.sponsor} ({scope})"
+        return f"Quality agreement v{self.version}: {self.sponsor} ({scope})"
 
     def notify_window(self, classification: str) -> tuple[int, str]:
         return (

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from portal.admin import ADMIN_REASON, AuditedAdmin, ReadOnlyAdmin, acting_admin
+from portal.errors import Invalid
 from programs.models import (
     Budget,
     ChangeOrder,
@@ -22,6 +23,7 @@ from programs.models import (
 )
 from programs.services.members import (
     ENDED_BEFORE_START,
+    check_side,
     program_member_assign,
     program_member_update,
 )
@@ -81,6 +83,12 @@ class ProgramMemberForm(forms.ModelForm):
         ended_at = data.get("ended_at")
         if ended_at is not None and self.instance.pk and ended_at < self.instance.started_at:
             self.add_error("ended_at", ENDED_BEFORE_START)
+        program, user, role = data.get("program"), data.get("user"), data.get("role")
+        if self.instance.pk is None and program and user and role:
+            try:
+                check_side(program, user, role)
+            except Invalid as exc:
+                self.add_error("user", exc.message)
         return data
 
 

@@ -13,13 +13,14 @@ from tests.comms.permission_rows import ROWS as COMMS
 from tests.deviations.permission_rows import ROWS as DEVIATIONS
 from tests.governance.permission_rows import ROWS as GOVERNANCE
 from tests.integrations.permission_rows import ROWS as INTEGRATIONS
+from tests.onboarding.permission_rows import ROWS as ONBOARDING
 from tests.people.permission_rows_people import ROWS as PEOPLE
 from tests.portal.permission_rows import ROWS as PORTAL
 from tests.programs.permission_rows import ROWS as PROGRAMS
 from tests.support.api import private_throttles
 from tests.support.permissions import Case, Scene, cases, check, database_state, writes
 
-ROWS = PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS + INTEGRATIONS + PEOPLE
+ROWS = PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS + INTEGRATIONS + PEOPLE + ONBOARDING
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from deviations.models import CAPA, Deviation, RootCause
+from deviations.models import CAPA, Deviation, QualityAgreement, RootCause
 from deviations.services.lifecycle import allowed_targets
 from portal.api.serializers import (
     DateField,
@@ -199,3 +199,40 @@ class CAPACreateSerializer(StrictSerializer):
 
 class CAPACompleteSerializer(StrictSerializer):
     effectiveness_check = StrictCharField(required=False, allow_blank=True, default="")
+
+
+class QualityAgreementSerializer(serializers.ModelSerializer):
+    """One version of a sponsor's quality agreement (its default, or a program's override)."""
+
+    sponsor = serializers.CharField(source="sponsor.slug", read_only=True)
+    program = serializers.CharField(source="program.code", read_only=True, allow_null=True)
+    made_by = serializers.CharField(source="made_by.display_name", read_only=True, allow_null=True)
+    # Units as plain strings ("hours", "days", "business_days"): one choice set under five
+    # field names would give the schema five names for the same enum.
+    critical_notify_unit = serializers.CharField(read_only=True)
+    major_notify_unit = serializers.CharField(read_only=True)
+    minor_notify_unit = serializers.CharField(read_only=True)
+    investigation_unit = serializers.CharField(read_only=True)
+    capa_unit = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = QualityAgreement
+        fields = [
+            "id",
+            "sponsor",
+            "program",
+            "version",
+            "effective_from",
+            "made_by",
+            "reason",
+            "critical_notify",
+            "critical_notify_unit",
+            "major_notify",
+            "major_notify_unit",
+            "minor_notify",
+            "minor_notify_unit",
+            "investigation",
+            "investigation_unit",
+            "capa",
+            "capa_unit",
+        ]

@@ -3,6 +3,11 @@ from django.urls import path
 from deviations.api import views
 
 urlpatterns = [
+    path(
+        "quality-agreements/",
+        views.QualityAgreementListView.as_view(),
+        name="api-quality-agreement-list",
+    ),
     path("deviations/", views.DeviationListView.as_view(), name="api-deviation-list"),
     path(
         "deviations/<str:reference>/",

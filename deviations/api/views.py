@@ -21,10 +21,11 @@ from deviations.api.serializers import (
     DeviationDetailSerializer,
     DeviationSerializer,
     DeviationTransitionSerializer,
+    QualityAgreementSerializer,
     RootCauseCreateSerializer,
     RootCauseSerializer,
 )
-from deviations.models import Deviation
+from deviations.models import Deviation, QualityAgreement
 from deviations.services import capa as capa_services
 from deviations.services import investigation, lifecycle, reporting
 from portal.access import Grant
@@ -322,3 +323,28 @@ class DeviationRootCauseListView(generics.GenericAPIView):
             actor=user, deviation=deviation, **serializer.validated_data
         )
         return Response(RootCauseSerializer(cause).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List quality agreement versions",
+        tags=["deviations"],
+        description="Every version of the quality agreements you may see (the CDMO: all; a "
+        "sponsor: its own), by sponsor and program, newest version first. A deviation's clocks "
+        "use the version in force when they started.",
+        responses={
+            200: QualityAgreementSerializer(many=True),
+            **error_responses(400, 401, 404, 429),
+        },
+    )
+)
+class QualityAgreementListView(generics.ListAPIView):
+    serializer_class = QualityAgreementSerializer
+
+    def get_queryset(self) -> QuerySet[QualityAgreement]:
+        if getattr(self, "swagger_fake_view", False):
+            return QualityAgreement.objects.none()
+        visible = QualityAgreement.objects.visible_to(api_user(self.request))
+        return visible.select_related("sponsor", "program", "made_by").order_by(
+            "sponsor__name", "program_id", "-version"
+        )

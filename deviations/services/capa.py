@@ -33,7 +33,7 @@ CAPA_BEYOND_WINDOW = (
 
 def capa_window_end(program: Program, planned_at: datetime.datetime) -> datetime.date:
     """The last site day of the agreement's CAPA window for a CAPA planned at `planned_at`."""
-    agreement = agreement_for(program)
+    agreement = agreement_for(program, at=planned_at)
     return last_site_day(clock.due_at(planned_at, agreement.capa, agreement.capa_unit))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 from django.urls import reverse
+from django.utils import timezone
 
 from deviations.models import Deviation, QualityAgreement
 from portal import access, clock, signatures
@@ -32,9 +33,15 @@ SIGNIFICANCE: dict[str, str] = {
 }
 
 
-def agreement_for(program: Program) -> QualityAgreement:
-    """The program's own agreement, else its sponsor's, else the defaults."""
-    agreements = QualityAgreement.objects.filter(sponsor_id=program.sponsor_id)
+def agreement_for(program: Program, at: datetime.datetime | None = None) -> QualityAgreement:
+    """The agreement in force at `at` (now by default; a clock passes the moment it started):
+    the program's own override, else its sponsor's, else the defaults. Of each, the latest
+    version whose effective moment is not after `at`, so a later version never moves a
+    clock already running and a version effective in the future does not apply yet."""
+    moment = at or timezone.now()
+    agreements = QualityAgreement.objects.filter(
+        sponsor_id=program.sponsor_id, effective_from__lte=moment
+    ).order_by("-effective_from", "-version")
     chosen = (
         agreements.filter(program=program).first()
         or agreements.filter(program__isnull=True).first()

@@ -58,7 +58,7 @@ def deviation_log(
     if classification not in SIGNIFICANCE:
         raise Invalid(UNKNOWN_CLASSIFICATION, field="classification")
     locked = changes.lock_program(program.pk)
-    agreement = agreement_for(program)
+    agreement = agreement_for(program, at=aware_at)
     amount, unit = agreement.notify_window(classification)
     deviation = Deviation(
         reference=_next_reference(clock.site_now().year),

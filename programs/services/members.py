@@ -11,17 +11,36 @@ from django.utils import timezone
 from portal import bounds
 from portal.access import Audience
 from portal.errors import Invalid
-from portal.models import User
+from portal.models import Membership, Organisation, User
 from portal.transactions import atomic_service
 from programs import changes
 from programs.models import Program, ProgramMember
 
 RANK_UNKNOWN = "Rank is primary, backup or empty."
 ENDED_BEFORE_START = "A tenure cannot end before it started."
+NOT_CDMO_PERSON = "Only the CDMO's own people take a CDMO role on a program."
+NOT_SPONSOR_PERSON = "Only people of this program's sponsor take a sponsor role on it."
+SPONSOR_SIDE = frozenset({ProgramMember.Role.SPONSOR_CONTACT, ProgramMember.Role.SPONSOR_EXECUTIVE})
 TENURE_ENDED = (
     "This tenure has ended and stays ended: assign the person again for a new one "
     "(for a dedicated PM, a handover)."
 )
+
+
+def check_side(program: Program, user: User, role: str) -> None:
+    """A sponsor's user never takes a CDMO role on a program, a CDMO user never a sponsor's,
+    and a sponsor role is for this program's own sponsor. A workstream has an owner on each
+    side, so that role takes either the CDMO's people or this sponsor's."""
+    membership = Membership.objects.filter(user=user).select_related("organisation").first()
+    organisation = membership.organisation if membership is not None else None
+    cdmo = organisation is not None and organisation.kind == Organisation.Kind.CDMO
+    own_sponsor = organisation is not None and organisation.pk == program.sponsor_id
+    if role in SPONSOR_SIDE and not own_sponsor:
+        raise Invalid(NOT_SPONSOR_PERSON, field="user")
+    if role == ProgramMember.Role.WORKSTREAM_OWNER and not (cdmo or own_sponsor):
+        raise Invalid(NOT_SPONSOR_PERSON, field="user")
+    if role not in SPONSOR_SIDE and role != ProgramMember.Role.WORKSTREAM_OWNER and not cdmo:
+        raise Invalid(NOT_CDMO_PERSON, field="user")
 
 
 @atomic_service
@@ -37,6 +56,7 @@ def program_member_assign(
     """Put a person on the program. A new dedicated PM ends the previous one's tenure and the
     stream records the handover, so the history reads continuously across staff changes.
     Assigning someone already in that role returns their current tenure unchanged."""
+    check_side(program, user, role)
     locked = changes.lock_program(program.pk)
     current = ProgramMember.objects.filter(
         program=locked, user=user, role=role, ended_at__isnull=True

@@ -295,9 +295,13 @@ def test_a_quality_agreement_changed_in_the_admin_joins_its_programs_chain(clien
         client, admin_url(QualityAgreement, "change", agreement.pk), critical_notify="12"
     )
 
-    (entry,) = entries("deviations.qualityagreement", action="update")
-    assert entry.changes == {"critical_notify": [24, 12]}
+    # A change is the next version (never an edit in place), in the program's chain.
+    (entry,) = entries("deviations.qualityagreement", action="create")
+    assert entry.changes["critical_notify"] == [None, 12]
+    assert entry.changes["version"] == [None, 2]
     assert entry.program_id == world.program.pk
+    agreement.refresh_from_db()
+    assert agreement.critical_notify == 24
     assert_by_the_admin(entry, response)
     assert Program.objects.get(pk=world.program.pk).version == version + 1
 
