@@ -63,6 +63,9 @@ class Viewer:
     organisation_id: int
     role: str
     site_wide_qa: bool = False
+    token_program_ids: frozenset[int] | None = None
+    """The programs an API token is restricted to (`portal.api.authentication`); None: no
+    restriction. Applied on top of tenancy and audience by `scope()` and `may_see()`."""
 
     @property
     def is_cdmo(self) -> bool:
@@ -90,6 +93,7 @@ def viewer(user: Any) -> Viewer | None:
         organisation_id=membership.organisation_id,
         role=membership.role,
         site_wide_qa=membership.site_wide_qa,
+        token_program_ids=getattr(user, "token_program_ids", None),
     )
 
 
@@ -103,13 +107,31 @@ def audiences(who: Viewer) -> frozenset[str]:
     return frozenset({Audience.SPONSOR.value})
 
 
-def may_see(who: Viewer | None, *, sponsor_id: int, audience: str | None = None) -> bool:
+def may_see(
+    who: Viewer | None,
+    *,
+    sponsor_id: int,
+    audience: str | None = None,
+    program_id: int | None = None,
+) -> bool:
     """The rule of `scope()` for one record already in memory (a live message, a row)."""
     if who is None:
         return False
     if not who.is_cdmo and sponsor_id != who.organisation_id:
         return False
+    if who.token_program_ids is not None and program_id not in who.token_program_ids:
+        return False
     return audience is None or audience in audiences(who)
+
+
+def _program_path(queryset: QuerySet[Any], sponsor_path: str) -> str | None:
+    """The path from the model to its program's id, read off `sponsor_path`: the program itself
+    (`sponsor_id` on a Program), or `<path>__sponsor_id` → `<path>__id`. None for a record of
+    the sponsor as a whole (a quality agreement), which no program restriction narrows."""
+    if queryset.model._meta.label == "programs.Program":
+        return "pk"
+    prefix, _, last = sponsor_path.rpartition("__")
+    return f"{prefix}__id" if prefix and last == "sponsor_id" else None
 
 
 def scope(
@@ -125,6 +147,9 @@ def scope(
         queryset = queryset.filter(**{sponsor_path: who.organisation_id})
     if audience_field is not None and not who.sees_internal:
         queryset = queryset.filter(**{f"{audience_field}__in": sorted(audiences(who))})
+    program_path = _program_path(queryset, sponsor_path)
+    if who.token_program_ids is not None and program_path is not None:
+        queryset = queryset.filter(**{f"{program_path}__in": sorted(who.token_program_ids)})
     return queryset
 
 
@@ -314,9 +339,10 @@ def require(user: Any, action: Action, program: Any, obj: Any = None) -> None:
 
 
 def may_manage_tokens(user: Any) -> bool:
-    """A sponsor lead manages their own organisation's API tokens."""
+    """A sponsor lead manages their own organisation's API tokens; a CDMO administrator the
+    CDMO's."""
     who = viewer(user)
-    return who is not None and who.role == Role.SPONSOR_LEAD
+    return who is not None and (who.role == Role.SPONSOR_LEAD or is_cdmo_admin(user))
 
 
 def may_manage_webhooks(user: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 import zoneinfo
@@ -207,10 +208,21 @@ class Membership(models.Model):
         return self.role in self.SPONSOR_ROLES
 
 
+def default_token_expiry() -> datetime.datetime:
+    """A new token's expiry when none is chosen: `ApiToken.DEFAULT_LIFETIME_DAYS` from now."""
+    return timezone.now() + datetime.timedelta(days=ApiToken.DEFAULT_LIFETIME_DAYS)
+
+
 class ApiToken(models.Model):
     """A REST client's credential. Only a hash of the key is stored; the key is shown once."""
 
     PREFIX_LENGTH = 8
+    DEFAULT_LIFETIME_DAYS = 90
+    MAX_LIFETIME_DAYS = 365
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(
@@ -225,9 +237,30 @@ class ApiToken(models.Model):
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     last_used_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    last_used_from = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The client address of the last use."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     revoked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    expires_at = models.DateTimeField(
+        default=default_token_expiry,
+        validators=bounds.MOMENT,
+        help_text="From this moment the token is refused (401). At most a year after creation.",
+    )
+    scope = models.CharField(
+        max_length=10,
+        choices=Scope.choices,
+        default=Scope.READ_WRITE,
+        help_text="Read only: GET requests only; any other method is refused (403).",
+    )
+    programs = models.ManyToManyField(
+        "programs.Program",
+        blank=True,
+        related_name="+",
+        help_text="When any are chosen, the token sees only these programs; none: every program "
+        "its owner sees.",
     )
 
     class Meta:
@@ -246,7 +279,11 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and timezone.now() < self.expires_at
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == self.Scope.READ
 
 
 class AuditEntry(models.Model):
@@ -273,6 +310,7 @@ class AuditEntry(models.Model):
         LOGIN_FAILED = "login_fail", "Sign-in refused"
         LOCKOUT = "lockout", "Sign-in locked"
         PASSWORD = "password", "Password changed"
+        TOKEN_REFUSED = "token_fail", "API token refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -60,20 +61,28 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def token_list(request: PortalRequest) -> HttpResponse:
+    """Every token of the organisation (owner, scope, programs, expiry, last use), and a form
+    to create one of your own."""
     if not access.may_manage_tokens(request.user):
         return render(request, "portal/forbidden.html", status=403)
-    form = TokenCreateForm(request.POST or None)
+    programs = services.token_programs(request.user)
+    form = TokenCreateForm(request.POST or None, programs=programs)
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:
             _, new_key = services.api_token_create(
-                actor=request.user, user=request.user, name=form.cleaned_data["name"]
+                actor=request.user, user=request.user, **form.cleaned_data
             )
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
-            form = TokenCreateForm()
-    context = {"tokens": selectors.token_list(user=request.user), "form": form, "new_key": new_key}
+            form = TokenCreateForm(programs=programs)
+    context = {
+        "tokens": selectors.token_list(user=request.user),
+        "form": form,
+        "new_key": new_key,
+        "now": timezone.now(),
+    }
     status = 422 if form.errors else 200
     return render(request, "portal/tokens.html", context, status=status)
 
