@@ -26,6 +26,9 @@ def _private_throttles(monkeypatch, request):
     private_throttles(monkeypatch, request.node.nodeid)
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
+@pytest.mark.clause("21 CFR 11.10(g)")
+@pytest.mark.clause("EU GMP Annex 11 §12.1")
 @pytest.mark.parametrize("case", cases(ROWS), ids=str)
 def test_every_persona_gets_what_the_row_says(permission_scene: Scene, db, case: Case):
     check(permission_scene, case)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
@@ -50,8 +51,10 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
         return super().authenticate(request)
 
     def authenticate_credentials(self, key: str) -> tuple[User, ApiToken]:
+        restrictions = ApiToken.programs.through.objects.filter(apitoken_id=OuterRef("pk"))
         token = (
             ApiToken.objects.select_related("user__membership")
+            .annotate(restricted=Exists(restrictions))
             .filter(key_hash=ApiToken.hash_key(key))
             .first()
         )
@@ -73,8 +76,8 @@ class HashedTokenAuthentication(authentication.TokenAuthentication):
         if stale:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_from=address)
         user = token.user
-        program_ids = frozenset(token.programs.values_list("pk", flat=True))
-        if program_ids:
+        if token.restricted:  # one more query, only for a token restricted to programs
+            program_ids = frozenset(token.programs.values_list("pk", flat=True))
             user.token_program_ids = program_ids  # type: ignore[attr-defined]
         return user, token
 

@@ -91,6 +91,7 @@ def test_a_read_only_token_reads(world):
     assert client.get("/api/v1/programs/HLX-101/status/").status_code == 200
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 def test_a_read_only_token_may_not_write_and_nothing_changes(world):
     client = token_client(_key(world.pm, scope=ApiToken.Scope.READ))
 
@@ -119,6 +120,7 @@ def second_program(world):
     return ProgramFactory(sponsor=world.program.sponsor, code="HLX-202", name="Helix ADC")
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
 def test_a_restricted_token_lists_only_its_programs(world, second_program):
     client = token_client(_key(world.lead_a, programs=[world.program]))
 
@@ -130,6 +132,8 @@ def test_a_restricted_token_lists_only_its_programs(world, second_program):
     assert codes == ["HLX-101", "HLX-202"]
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
+@pytest.mark.clause("EU GMP Annex 11 §12.1")
 @pytest.mark.parametrize("path", ["", "status/", "milestones/", "updates/"])
 def test_another_program_of_the_same_sponsor_is_a_404_for_a_restricted_token(
     world, second_program, path

@@ -2,6 +2,8 @@
 
 import datetime
 
+import pytest
+
 from portal import clock
 from portal.models import ApiToken, AuditEntry
 from portal.services import api_token_create
@@ -9,6 +11,7 @@ from tests.support.api import token_client
 from tests.support.world import client_for
 
 
+@pytest.mark.clause("EU GMP Annex 11 §12.3")
 def test_a_lead_creates_a_token_and_sees_the_key_once(world):
     client = client_for(world, "lead_a")
     response = client.post("/settings/tokens/", {"name": "LIMS sync", "scope": "read"})
@@ -110,6 +113,7 @@ def test_the_lead_sees_every_token_of_the_organisation_with_its_last_use(world):
     assert token.revoked_by == world.lead_a
 
 
+@pytest.mark.clause("EU GMP Annex 11 §12.3")
 def test_a_cdmo_administrator_sees_and_revokes_the_cdmos_tokens_only(world):
     api_token_create(actor=None, user=world.pm, name="PM dashboard")
     api_token_create(actor=None, user=world.lead_a, name="Helix LIMS")
