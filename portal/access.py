@@ -35,8 +35,9 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 
+from portal import account_state, clock
 from portal.errors import NotAllowed
-from portal.models import Membership
+from portal.models import Delegation, Membership
 
 Role = Membership.Role
 M = TypeVar("M", bound=models.Model)
@@ -343,6 +344,45 @@ def may_manage_tokens(user: Any) -> bool:
     CDMO's."""
     who = viewer(user)
     return who is not None and (who.role == Role.SPONSOR_LEAD or is_cdmo_admin(user))
+
+
+def delegator_for(user: Any, program: Any) -> Any:
+    """The sponsor lead on whose behalf `user` may decide `program`'s change orders today
+    (`portal.models.Delegation` in force, site time), or None. The lead must still be a lead
+    of the program's sponsor whose account is open: a delegate holds no more than the lead."""
+    who = viewer(user)
+    if who is None or not who.is_sponsor or who.organisation_id != program.sponsor_id:
+        return None
+    today = clock.site_today()
+    delegation = (
+        Delegation.objects.filter(
+            organisation_id=program.sponsor_id,
+            delegate_id=who.user_id,
+            ended_at__isnull=True,
+            starts_on__lte=today,
+            ends_on__gte=today,
+            delegator__membership__role=Role.SPONSOR_LEAD,
+            delegator__membership__organisation_id=program.sponsor_id,
+        )
+        .select_related("delegator__membership")
+        .first()
+    )
+    if delegation is None or not account_state.is_open(delegation.delegator):
+        return None
+    return delegation.delegator
+
+
+def may_decide_change_order(user: Any, program: Any) -> bool:
+    """A lead of the program's sponsor (the table), or a colleague holding a lead's delegation."""
+    return may(user, Action.DECIDE_CHANGE_ORDER, program) or (
+        delegator_for(user, program) is not None
+    )
+
+
+def may_manage_delegations(user: Any) -> bool:
+    """A sponsor lead delegates their own change-order decisions."""
+    who = viewer(user)
+    return who is not None and who.role == Role.SPONSOR_LEAD
 
 
 def may_manage_webhooks(user: Any) -> bool:

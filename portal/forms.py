@@ -158,6 +158,30 @@ class TokenCreateForm(forms.Form):
         cast(forms.ModelMultipleChoiceField, self.fields["programs"]).queryset = programs
 
 
+class DelegationForm(forms.Form):
+    """Who decides change orders on the lead's behalf, and when; `delegation_create` checks
+    the rest (an active colleague, a period that starts today or later, no overlap)."""
+
+    delegate = forms.ModelChoiceField(
+        queryset=ApiToken.objects.none(),
+        label="Colleague",
+        help_text="An active member of your organisation. They may approve or reject change "
+        "orders during the period; each decision records that it was taken on your behalf.",
+    )
+    starts_on = DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}), help_text="First day."
+    )
+    ends_on = DateField(
+        label="Until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Last day (included, site time).",
+    )
+
+    def __init__(self, *args: Any, colleagues: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["delegate"]).queryset = colleagues
+
+
 class SignatureForm(forms.Form):
     """An electronic signature: the password again, what the signature means, an optional note."""
 

@@ -286,6 +286,49 @@ class ApiToken(models.Model):
         return self.scope == self.Scope.READ
 
 
+class Delegation(models.Model):
+    """A sponsor lead's change-order decisions, delegated to a named colleague of the same
+    organisation for a period (both days included, site time). While it is in force the
+    delegate decides change orders of the organisation's programs, and each decision records
+    that it was taken on the lead's behalf. Ending it early stamps `ended_at`."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="delegations"
+    )
+    delegator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    delegate = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(
+        validators=bounds.DATE, help_text="The first day the colleague may decide (site time)."
+    )
+    ends_on = models.DateField(
+        validators=bounds.DATE, help_text="The last day the colleague may decide (site time)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="portal_delegation_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegate=models.F("delegator")),
+                name="portal_delegation_to_someone_else",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.delegate} decides change orders for {self.delegator}, "
+            f"{self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y}"
+        )
+
+
 class AuditEntry(models.Model):
     """One change to one record: append only, and chained by keyed hash to the entry before it
     in its program's chain (or the global chain when it has no program; see `portal.audit`).

@@ -1,4 +1,4 @@
-"""Writes for the core: API tokens.
+"""Writes for the core: API tokens, and a sponsor lead's delegation of change-order decisions.
 
 A token's creation and revocation are audit entries in the global chain (an account's
 credentials, like the authentication events of `portal.auth_events`), with the acting user, or
@@ -13,9 +13,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal import access, audit, clock, selectors
-from portal.errors import Invalid, NotAllowed
-from portal.models import ApiToken, AuditEntry, User
+from portal import access, account_state, audit, clock, selectors
+from portal.errors import Conflict, Invalid, NotAllowed
+from portal.models import ApiToken, AuditEntry, Delegation, User
 from portal.transactions import atomic_service
 
 NOT_TOKEN_MANAGER = (
@@ -131,3 +131,101 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     token.save(update_fields=["revoked_at", "revoked_by"])
     audit.record_update(actor=actor, instance=token, before=before, reason=TOKEN_REVOKED)
     return token
+
+
+# --- Delegation of change-order decisions ---------------------------------------------------
+
+NOT_DELEGATOR = "Only a sponsor lead can delegate change-order decisions."
+DELEGATE_SELF = "Choose a colleague: you cannot delegate to yourself."
+DELEGATE_OTHER_ORGANISATION = (
+    "{name} is not a member of {organisation}: a delegate must be a colleague of the same "
+    "organisation."
+)
+DELEGATE_CLOSED = "{name} may not use the portal ({why}): choose an active colleague."
+DELEGATION_ENDS_BEFORE_START = "The end date is before the start date."
+DELEGATION_STARTS_IN_PAST = "The start date {day:%d %B %Y} is in the past: choose today or later."
+DELEGATION_OVERLAPS = (
+    "{lead} already delegates from {start:%d %B %Y} to {end:%d %B %Y} (to {delegate}): end that "
+    "delegation first, or choose days outside it."
+)
+DELEGATION_ALREADY_ENDED = "This delegation has already ended."
+DELEGATION_CREATED = "Change-order decisions delegated."
+DELEGATION_ENDED = "Delegation ended."
+
+
+@atomic_service
+def delegation_create(
+    *, actor: User, delegate: User, starts_on: datetime.date, ends_on: datetime.date
+) -> Delegation:
+    """`actor`, a sponsor lead, lets `delegate`, an active colleague of the same organisation,
+    decide change orders on their behalf from `starts_on` to `ends_on` (both included, site
+    time). A lead has one delegation at a time: periods of their live delegations never
+    overlap, so a decision names one lead and one delegate."""
+    who = access.viewer(actor)
+    if who is None or not access.may_manage_delegations(actor):
+        raise NotAllowed(NOT_DELEGATOR)
+    if delegate.pk == actor.pk:
+        raise Invalid(DELEGATE_SELF, field="delegate")
+    membership = getattr(delegate, "membership", None)
+    if membership is None or membership.organisation_id != who.organisation_id:
+        organisation = actor.membership.organisation.name
+        raise Invalid(
+            DELEGATE_OTHER_ORGANISATION.format(name=delegate, organisation=organisation),
+            field="delegate",
+        )
+    if why := account_state.closed_because(delegate):
+        raise Invalid(DELEGATE_CLOSED.format(name=delegate, why=why), field="delegate")
+    if starts_on < clock.site_today():
+        raise Invalid(DELEGATION_STARTS_IN_PAST.format(day=starts_on), field="starts_on")
+    if ends_on < starts_on:
+        raise Invalid(DELEGATION_ENDS_BEFORE_START, field="ends_on")
+    User.objects.select_for_update().get(pk=actor.pk)  # one delegation at a time per lead
+    overlapping = (
+        Delegation.objects.filter(
+            delegator=actor, ended_at__isnull=True, starts_on__lte=ends_on, ends_on__gte=starts_on
+        )
+        .select_related("delegate")
+        .first()
+    )
+    if overlapping is not None:
+        raise Conflict(
+            DELEGATION_OVERLAPS.format(
+                lead=actor,
+                start=overlapping.starts_on,
+                end=overlapping.ends_on,
+                delegate=overlapping.delegate,
+            )
+        )
+    delegation = Delegation(
+        organisation_id=who.organisation_id,
+        delegator=actor,
+        delegate=delegate,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+    delegation.full_clean()
+    delegation.save()
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Action.CREATE,
+        instance=delegation,
+        changes={name: [None, value] for name, value in audit.snapshot(delegation).items()},
+        reason=DELEGATION_CREATED,
+    )
+    return delegation
+
+
+@atomic_service
+def delegation_end(*, actor: User, delegation: Delegation) -> Delegation:
+    """End a delegation of the actor's organisation now: its delegate decides nothing more."""
+    if not selectors.delegation_list(user=actor).filter(pk=delegation.pk).exists():
+        raise NotAllowed(NOT_DELEGATOR)
+    delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
+    if delegation.ended_at is not None:
+        raise Conflict(DELEGATION_ALREADY_ENDED)
+    before = audit.snapshot(delegation, ["ended_at", "ended_by_id"])
+    delegation.ended_at = timezone.now()
+    delegation.ended_by = actor
+    delegation.save(update_fields=["ended_at", "ended_by"])
+    audit.record_update(actor=actor, instance=delegation, before=before, reason=DELEGATION_ENDED)
+    return delegation

@@ -178,7 +178,7 @@ def test_a_token_created_and_revoked_on_the_tokens_page_is_audited(world):
     client = browser()
     client.force_login(world.lead_a)
 
-    client.post("/settings/tokens/", {"name": "LIMS sync"})
+    client.post("/settings/tokens/", {"name": "LIMS sync", "scope": "read"})
     token = ApiToken.objects.get(user=world.lead_a)
     client.post(f"/settings/tokens/{token.pk}/revoke/")
 
@@ -189,6 +189,8 @@ def test_a_token_created_and_revoked_on_the_tokens_page_is_audited(world):
         TOKEN_CREATED,
     )
     assert created.changes["name"] == [None, "LIMS sync"]
+    assert created.changes["scope"] == [None, "read"]
+    assert "expires_at" in created.changes
     assert "key_hash" not in created.changes
     assert token.key_hash not in str(created.changes)
     assert (revoked.action, revoked.actor, revoked.reason) == (
