@@ -39,8 +39,9 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from portal import account_state, clock
 from portal.errors import NotAllowed
-from portal.models import Membership
+from portal.models import Delegation, Membership
 
 Role = Membership.Role
 M = TypeVar("M", bound=models.Model)
@@ -67,10 +68,13 @@ class Viewer:
     organisation_id: int
     role: str
     site_wide_qa: bool = False
-    program_ids: frozenset[int] | None = None  # the programs a sponsor user may see; None: all
+    program_ids: frozenset[int] | None = None
+    """The programs this viewer may see within tenancy; None: all. A sponsor user's program
+    grants (`Membership.programs`) narrowed by an API token's restriction to programs
+    (`portal.api.authentication`), which applies to a CDMO user's token too."""
 
     def sees_program(self, program_id: int | None) -> bool:
-        """Whether the program grants admit `program_id` (None: a sponsor-level record)."""
+        """Whether the program limits admit `program_id` (None: a sponsor-level record)."""
         return self.program_ids is None or program_id is None or program_id in self.program_ids
 
     @property
@@ -100,7 +104,7 @@ def viewer(user: Any) -> Viewer | None:
         organisation_id=membership.organisation_id,
         role=membership.role,
         site_wide_qa=membership.site_wide_qa,
-        program_ids=granted,
+        program_ids=narrowed(granted, getattr(user, "token_program_ids", None)),
     )
 
 
@@ -145,12 +149,19 @@ def may_see(
         return False
     if not who.is_cdmo and sponsor_id != who.organisation_id:
         return False
-    if not who.is_cdmo and not who.sees_program(program_id):
+    if not who.sees_program(program_id):
         return False
     return audience is None or audience in audiences(who)
 
 
-PROGRAM_SUFFIX = "program__sponsor_id"
+def _program_path(queryset: QuerySet[Any], sponsor_path: str) -> str | None:
+    """The path from the model to its program's id, read off `sponsor_path`: the program itself
+    (`sponsor_id` on a Program), or `<path>__sponsor_id` → `<path>__id`. None for a record of
+    the sponsor as a whole (a quality agreement), which no program restriction narrows."""
+    if queryset.model._meta.label == "programs.Program":
+        return "pk"
+    prefix, _, last = sponsor_path.rpartition("__")
+    return f"{prefix}__id" if prefix and last == "sponsor_id" else None
 
 
 def scope(
@@ -163,20 +174,19 @@ def scope(
 ) -> QuerySet[M]:
     """The rows of `queryset` that `user` may see. `sponsor_path` leads from the model to the
     sponsor organisation's id (e.g. `program__sponsor_id`); `audience_field` names the audience
-    column of models that carry one. `program_path` leads to the program's id for the program
-    grants; by default it is derived from a `sponsor_path` ending in `program__sponsor_id`, and a
-    model without one (a sponsor-level record) stays organisation-wide."""
+    column of models that carry one. `program_path` leads to the program's id for the viewer's
+    program limits (grants, a token's restriction); by default it is derived from `sponsor_path`
+    (`_program_path`), and a sponsor-level record stays organisation-wide."""
     who = viewer(user)
     if who is None:
         return queryset.none()
     if not who.is_cdmo:
         queryset = queryset.filter(**{sponsor_path: who.organisation_id})
-        if program_path is None and sponsor_path.endswith(PROGRAM_SUFFIX):
-            program_path = sponsor_path.removesuffix("sponsor_id") + "id"
-        if program_path is not None and who.program_ids is not None:
-            queryset = queryset.filter(**{f"{program_path}__in": sorted(who.program_ids)})
     if audience_field is not None and not who.sees_internal:
         queryset = queryset.filter(**{f"{audience_field}__in": sorted(audiences(who))})
+    program_path = program_path or _program_path(queryset, sponsor_path)
+    if who.program_ids is not None and program_path is not None:
+        queryset = queryset.filter(**{f"{program_path}__in": sorted(who.program_ids)})
     return queryset
 
 
@@ -370,7 +380,47 @@ def require(user: Any, action: Action, program: Any, obj: Any = None) -> None:
 
 
 def may_manage_tokens(user: Any) -> bool:
-    """A sponsor lead manages their own organisation's API tokens."""
+    """A sponsor lead manages their own organisation's API tokens; a CDMO administrator the
+    CDMO's."""
+    who = viewer(user)
+    return who is not None and (who.role == Role.SPONSOR_LEAD or is_cdmo_admin(user))
+
+
+def delegator_for(user: Any, program: Any) -> Any:
+    """The sponsor lead on whose behalf `user` may decide `program`'s change orders today
+    (`portal.models.Delegation` in force, site time), or None. The lead must still be a lead
+    of the program's sponsor whose account is open: a delegate holds no more than the lead."""
+    who = viewer(user)
+    if who is None or not who.is_sponsor or who.organisation_id != program.sponsor_id:
+        return None
+    today = clock.site_today()
+    delegation = (
+        Delegation.objects.filter(
+            organisation_id=program.sponsor_id,
+            delegate_id=who.user_id,
+            ended_at__isnull=True,
+            starts_on__lte=today,
+            ends_on__gte=today,
+            delegator__membership__role=Role.SPONSOR_LEAD,
+            delegator__membership__organisation_id=program.sponsor_id,
+        )
+        .select_related("delegator__membership")
+        .first()
+    )
+    if delegation is None or not account_state.is_open(delegation.delegator):
+        return None
+    return delegation.delegator
+
+
+def may_decide_change_order(user: Any, program: Any) -> bool:
+    """A lead of the program's sponsor (the table), or a colleague holding a lead's delegation."""
+    return may(user, Action.DECIDE_CHANGE_ORDER, program) or (
+        delegator_for(user, program) is not None
+    )
+
+
+def may_manage_delegations(user: Any) -> bool:
+    """A sponsor lead delegates their own change-order decisions."""
     who = viewer(user)
     return who is not None and who.role == Role.SPONSOR_LEAD
 

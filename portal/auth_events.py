@@ -1,5 +1,5 @@
-"""Authentication events in the audit trail: signing in and out, refused sign-ins, lockouts and
-password changes.
+"""Authentication events in the audit trail: signing in and out, refused sign-ins, lockouts,
+password changes and refused API tokens.
 
 Signing in, signing out and refused sign-ins are recorded by receivers of Django's auth signals
 (`user_logged_in`, `user_logged_out`, `user_login_failed`). Those signals are the framework's own
@@ -27,7 +27,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from portal import audit
-from portal.models import AuditEntry, User
+from portal.models import ApiToken, AuditEntry, User
 
 USER_AGENT_LENGTH = 300
 EMAIL_LENGTH = 254
@@ -147,3 +147,18 @@ def password_changed(*, request: HttpRequest | None, user: User, by: User | None
         if by is not None and by.pk == user.pk
         else "Password set by an administrator.",
     )
+
+
+def token_refused(*, request: HttpRequest | None, token: ApiToken, why: str) -> AuditEntry:
+    """An API request refused for a known token: revoked, expired, or its owner's account
+    closed. The token is the subject and nobody the actor. A key that names no token is not
+    written: anyone can send random keys, and the API authenticates before it throttles, so
+    each would let an anonymous client grow the append-only trail."""
+    with transaction.atomic():
+        return audit.record(
+            actor=None,
+            action=AuditEntry.Action.TOKEN_REFUSED,
+            instance=token,
+            changes={"owner": [None, token.user.email], **_client(request)},
+            reason=f"API token refused: {why}",
+        )

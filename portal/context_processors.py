@@ -19,6 +19,8 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "is_sponsor": viewer is not None and viewer.is_sponsor,
         "is_leadership": access.is_leadership(user),
         "can_manage_tokens": access.may_manage_tokens(user),
+        "can_manage_webhooks": access.may_manage_webhooks(user),
+        "can_delegate": access.may_manage_delegations(user),
         "can_keep_calendar": holidays.may_keep_calendar(user),
         # `/events/` refuses a user without a membership (the superuser): a page that opened
         # it anyway would log a console error on every load and retry forever.

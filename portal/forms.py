@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from portal import auth_events, bounds, throttle
 from portal.errors import ServiceError
-from portal.models import Signature
+from portal.models import ApiToken, Signature
 from portal.signatures import MEANING_REQUIRED
 
 # --- Bounded fields (portal/bounds.py): every form's text, dates and amounts ------------------
@@ -127,7 +127,59 @@ class ThrottledAdminLoginForm(_Throttled, AdminAuthenticationForm):
 
 
 class TokenCreateForm(forms.Form):
+    """A token's name and limits; `api_token_create` checks the expiry window and that each
+    program is one the owner sees (the choices here are those programs already)."""
+
     name = LineField(max_length=100, help_text="What the token is for, e.g. 'LIMS nightly sync'.")
+    expires_on = DateField(
+        label="Expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day the token works (site time). Empty: 90 days from today; at "
+        "most a year.",
+    )
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read only: the token may fetch data but any change (POST, PUT, PATCH, "
+        "DELETE) is refused.",
+    )
+    programs = forms.ModelMultipleChoiceField(
+        queryset=ApiToken.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick programs to restrict the token to them; none ticked: every program "
+        "you see, now and later.",
+    )
+
+    def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelMultipleChoiceField, self.fields["programs"]).queryset = programs
+
+
+class DelegationForm(forms.Form):
+    """Who decides change orders on the lead's behalf, and when; `delegation_create` checks
+    the rest (an active colleague, a period that starts today or later, no overlap)."""
+
+    delegate = forms.ModelChoiceField(
+        queryset=ApiToken.objects.none(),
+        label="Colleague",
+        help_text="An active member of your organisation. They may approve or reject change "
+        "orders during the period; each decision records that it was taken on your behalf.",
+    )
+    starts_on = DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}), help_text="First day."
+    )
+    ends_on = DateField(
+        label="Until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Last day (included, site time).",
+    )
+
+    def __init__(self, *args: Any, colleagues: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["delegate"]).queryset = colleagues
 
 
 class SignatureForm(forms.Form):

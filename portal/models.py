@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 import zoneinfo
@@ -231,10 +232,21 @@ class Membership(models.Model):
         return cached
 
 
+def default_token_expiry() -> datetime.datetime:
+    """A new token's expiry when none is chosen: `ApiToken.DEFAULT_LIFETIME_DAYS` from now."""
+    return timezone.now() + datetime.timedelta(days=ApiToken.DEFAULT_LIFETIME_DAYS)
+
+
 class ApiToken(models.Model):
     """A REST client's credential. Only a hash of the key is stored; the key is shown once."""
 
     PREFIX_LENGTH = 8
+    DEFAULT_LIFETIME_DAYS = 90
+    MAX_LIFETIME_DAYS = 365
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(
@@ -249,9 +261,30 @@ class ApiToken(models.Model):
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     last_used_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    last_used_from = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The client address of the last use."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     revoked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    expires_at = models.DateTimeField(
+        default=default_token_expiry,
+        validators=bounds.MOMENT,
+        help_text="From this moment the token is refused (401). At most a year after creation.",
+    )
+    scope = models.CharField(
+        max_length=10,
+        choices=Scope.choices,
+        default=Scope.READ_WRITE,
+        help_text="Read only: GET requests only; any other method is refused (403).",
+    )
+    programs = models.ManyToManyField(
+        "programs.Program",
+        blank=True,
+        related_name="+",
+        help_text="When any are chosen, the token sees only these programs; none: every program "
+        "its owner sees.",
     )
 
     class Meta:
@@ -270,7 +303,54 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and timezone.now() < self.expires_at
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == self.Scope.READ
+
+
+class Delegation(models.Model):
+    """A sponsor lead's change-order decisions, delegated to a named colleague of the same
+    organisation for a period (both days included, site time). While it is in force the
+    delegate decides change orders of the organisation's programs, and each decision records
+    that it was taken on the lead's behalf. Ending it early stamps `ended_at`."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="delegations"
+    )
+    delegator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    delegate = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(
+        validators=bounds.DATE, help_text="The first day the colleague may decide (site time)."
+    )
+    ends_on = models.DateField(
+        validators=bounds.DATE, help_text="The last day the colleague may decide (site time)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="portal_delegation_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegate=models.F("delegator")),
+                name="portal_delegation_to_someone_else",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.delegate} decides change orders for {self.delegator}, "
+            f"{self.starts_on:%d %b %Y} to {self.ends_on:%d %b %Y}"
+        )
 
 
 class AuditEntry(models.Model):
@@ -297,6 +377,7 @@ class AuditEntry(models.Model):
         LOGIN_FAILED = "login_fail", "Sign-in refused"
         LOCKOUT = "lockout", "Sign-in locked"
         PASSWORD = "password", "Password changed"
+        TOKEN_REFUSED = "token_fail", "API token refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

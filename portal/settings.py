@@ -350,7 +350,10 @@ REST_FRAMEWORK = {
         "portal.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "portal.api.authentication.TokenScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.Pagination",
@@ -379,7 +382,18 @@ SPECTACULAR_SETTINGS = {
         "line of printable text (no control characters, line breaks or tabs); longer text may "
         "hold line breaks and tabs but no other control characters; amounts are decimal strings "
         "of at most 12 digits before the point and 2 after. A value outside them is a 400 naming "
-        "the field."
+        "the field.\n\n"
+        "**Tokens and their limits.** A sponsor lead creates tokens on Settings → API tokens "
+        "(an operator with `manage.py create_api_token EMAIL`). Each token has: an **expiry** "
+        "(the end of a chosen day, site time; 90 days by default, at most a year); a **scope**, "
+        "read only (GET, HEAD and OPTIONS; any other method is a 403 with the code "
+        "`read_only_token`) or read and write (the owner's own permissions decide, as for a "
+        "session); and optionally a set of **programs**: the token then sees only those, and "
+        "another program, even of the same sponsor, is a 404. A token is refused with a 401 "
+        "whose message says why when it has expired, was revoked, or when its owner may no "
+        "longer use the portal (deactivated, or past their access end date), from the next "
+        "request on. The last use (time and client address) is kept to the minute and shown to "
+        "the sponsor lead, who sees and revokes every token of the organisation."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

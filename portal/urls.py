@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("portal.account_urls")),
     path("settings/tokens/", views.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+    path("settings/delegations/", views.delegation_list, name="delegation-list"),
+    path("settings/delegations/<int:pk>/end/", views.delegation_end, name="delegation-end"),
     path("settings/holidays/", holiday_views.holiday_list, name="holiday-list"),
     path("settings/holidays/<int:pk>/remove/", holiday_views.holiday_remove, name="holiday-remove"),
     path("", include("programs.urls")),

@@ -1,4 +1,4 @@
-"""Core pages: home, health probes and API token management."""
+"""Core pages: home, health probes, API token management and delegations."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import access, auth_events, selectors, services
+from portal import access, auth_events, clock, selectors, services
 from portal.celery import app as celery_app
 from portal.errors import ServiceError
-from portal.forms import TokenCreateForm, add_service_error
+from portal.forms import DelegationForm, TokenCreateForm, add_service_error
 from portal.http import PortalRequest
 
 
@@ -60,20 +61,28 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def token_list(request: PortalRequest) -> HttpResponse:
+    """Every token of the organisation (owner, scope, programs, expiry, last use), and a form
+    to create one of your own."""
     if not access.may_manage_tokens(request.user):
         return render(request, "portal/forbidden.html", status=403)
-    form = TokenCreateForm(request.POST or None)
+    programs = services.token_programs(request.user)
+    form = TokenCreateForm(request.POST or None, programs=programs)
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:
             _, new_key = services.api_token_create(
-                actor=request.user, user=request.user, name=form.cleaned_data["name"]
+                actor=request.user, user=request.user, **form.cleaned_data
             )
         except ServiceError as exc:
             add_service_error(form, exc)
         else:
-            form = TokenCreateForm()
-    context = {"tokens": selectors.token_list(user=request.user), "form": form, "new_key": new_key}
+            form = TokenCreateForm(programs=programs)
+    context = {
+        "tokens": selectors.token_list(user=request.user),
+        "form": form,
+        "new_key": new_key,
+        "now": timezone.now(),
+    }
     status = 422 if form.errors else 200
     return render(request, "portal/tokens.html", context, status=status)
 
@@ -85,6 +94,46 @@ def token_revoke(request: PortalRequest, pk: int) -> HttpResponse:
     services.api_token_revoke(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked. Clients using it now get 401.")
     return redirect("token-list")
+
+
+@login_required
+def delegation_list(request: PortalRequest) -> HttpResponse:
+    """A sponsor lead's delegations of change-order decisions: the organisation's, and a form
+    to delegate their own."""
+    if not access.may_manage_delegations(request.user):
+        return render(request, "portal/forbidden.html", status=403)
+    colleagues = selectors.delegate_choices(user=request.user)
+    form = DelegationForm(
+        request.POST or None, colleagues=colleagues, initial={"starts_on": clock.site_today()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            delegation = services.delegation_create(actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Delegated: {delegation}.")
+            return redirect("delegation-list")
+    context = {
+        "delegations": selectors.delegation_list(user=request.user),
+        "form": form,
+        "today": clock.site_today(),
+    }
+    status = 422 if form.errors else 200
+    return render(request, "portal/delegations.html", context, status=status)
+
+
+@require_POST
+@login_required
+def delegation_end(request: PortalRequest, pk: int) -> HttpResponse:
+    delegation = selectors.get_delegation_for_user(request.user, pk)
+    try:
+        services.delegation_end(actor=request.user, delegation=delegation)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Delegation to {delegation.delegate} ended.")
+    return redirect("delegation-list")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

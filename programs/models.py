@@ -415,6 +415,15 @@ class ChangeOrder(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     decision_comment = models.TextField(blank=True, validators=bounds.TEXT)
+    decided_on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The sponsor lead whose delegation the decider acted under (portal.Delegation); "
+        "empty when the lead decided themself.",
+    )
 
     objects = ProgramScopedQuerySet.as_manager()
 

@@ -327,7 +327,7 @@ def change_order_list(user: User, program: Program) -> QuerySet[ChangeOrder]:
     return (
         ChangeOrder.objects.visible_to(user)
         .filter(program=program)
-        .select_related("program", "proposed_by", "decided_by")
+        .select_related("program", "proposed_by", "decided_by", "decided_on_behalf_of")
         .order_by("-proposed_at", "-id")
     )
 

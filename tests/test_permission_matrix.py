@@ -16,11 +16,14 @@ from tests.integrations.permission_rows import ROWS as INTEGRATIONS
 from tests.onboarding.permission_rows import ROWS as ONBOARDING
 from tests.people.permission_rows_people import ROWS as PEOPLE
 from tests.portal.permission_rows import ROWS as PORTAL
+from tests.portal.permission_rows_delegations import ROWS as DELEGATIONS
 from tests.programs.permission_rows import ROWS as PROGRAMS
 from tests.support.api import private_throttles
 from tests.support.permissions import Case, Scene, cases, check, database_state, writes
 
-ROWS = PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS + INTEGRATIONS + PEOPLE + ONBOARDING
+ROWS = (
+    PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS + INTEGRATIONS + PEOPLE + ONBOARDING
+) + DELEGATIONS
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +31,9 @@ def _private_throttles(monkeypatch, request):
     private_throttles(monkeypatch, request.node.nodeid)
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
+@pytest.mark.clause("21 CFR 11.10(g)")
+@pytest.mark.clause("EU GMP Annex 11 §12.1")
 @pytest.mark.parametrize("case", cases(ROWS), ids=str)
 def test_every_persona_gets_what_the_row_says(permission_scene: Scene, db, case: Case):
     check(permission_scene, case)

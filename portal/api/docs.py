@@ -13,9 +13,11 @@ from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
+from portal.api.authentication import TokenScope
+
 
 class SchemaView(SpectacularAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, TokenScope]
 
     def handle_exception(self, exc: Exception) -> Any:
         """A refusal in the API's one error shape, as JSON, whatever schema format was asked."""
@@ -26,7 +28,7 @@ class SchemaView(SpectacularAPIView):
 
 
 class DocsView(SpectacularSwaggerSplitView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, TokenScope]
 
     def handle_exception(self, exc: Exception) -> Any:
         if isinstance(exc, NotAuthenticated | AuthenticationFailed):

@@ -14,7 +14,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from portal import bounds
+from portal import access, bounds
 from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
@@ -94,6 +94,12 @@ class ChangeOrderSerializer(serializers.ModelSerializer):
     currency = serializers.CharField(source="program.currency", read_only=True)
     proposed_by = PersonSerializer(read_only=True)
     decided_by = PersonSerializer(read_only=True, allow_null=True)
+    decided_on_behalf_of = PersonSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The sponsor lead whose delegation `decided_by` acted under; null when the "
+        "lead decided themself.",
+    )
 
     class Meta:
         model = ChangeOrder
@@ -109,6 +115,7 @@ class ChangeOrderSerializer(serializers.ModelSerializer):
             "decided_by",
             "decided_at",
             "decision_comment",
+            "decided_on_behalf_of",
         ]
         read_only_fields = fields
 
@@ -213,7 +220,7 @@ class ChangeOrderDecisionView(generics.GenericAPIView):
         user = api_user(request)
         grant = program_grant_from_url(user, code)
         change_order = selectors.get_change_order_for_user(user, grant.obj, reference)
-        if not grant.may(Action.DECIDE_CHANGE_ORDER):
+        if not access.may_decide_change_order(user, grant.obj):
             raise NotAllowed(services.CO_NOT_DECIDER)
         serializer = ChangeOrderDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -24,7 +24,11 @@ from programs.models import Budget, ChangeOrder, CostLine, Invoice, Milestone, P
 from programs.money import format_money
 
 RATIONALE_REQUIRED = "Explain why the change is needed."
-CO_NOT_DECIDER = "Only a lead of the program's sponsor can approve or reject a change order."
+CO_NOT_DECIDER = (
+    "Only a lead of the program's sponsor, or a colleague holding a lead's delegation, can "
+    "approve or reject a change order."
+)
+CO_ON_BEHALF_OF = "{delegate} on behalf of {lead}"
 CO_ALREADY_DECIDED = "This change order has already been decided."
 CO_DECISION_INVALID = "Choose to approve or to reject."
 CO_COMMENT_REQUIRED = "Add a comment to go with the decision."
@@ -103,10 +107,15 @@ def change_order_propose(
 def change_order_decide(
     *, actor: User, change_order: ChangeOrder, decision: str, comment: str
 ) -> ChangeOrder:
-    """Approve or reject, once, by a lead of the program's own sponsor, with a comment.
-    Approving adds the amount to the effective budget (which is derived, never stored)."""
+    """Approve or reject, once, by a lead of the program's own sponsor, or by a colleague
+    holding a lead's delegation (`portal.models.Delegation`): the decision then records "by the
+    colleague on behalf of the lead". Approving adds the amount to the effective budget (which
+    is derived, never stored)."""
+    on_behalf_of = None
     if not access.may(actor, access.Action.DECIDE_CHANGE_ORDER, change_order.program):
-        raise NotAllowed(CO_NOT_DECIDER)
+        on_behalf_of = access.delegator_for(actor, change_order.program)
+        if on_behalf_of is None:
+            raise NotAllowed(CO_NOT_DECIDER)
     if decision not in (ChangeOrder.Status.APPROVED, ChangeOrder.Status.REJECTED):
         raise Invalid(CO_DECISION_INVALID, field="decision")
     comment = comment.strip()
@@ -118,6 +127,9 @@ def change_order_decide(
     if change_order.status != ChangeOrder.Status.PROPOSED:
         raise Conflict(CO_ALREADY_DECIDED)
     verb = ChangeOrder.Status(decision).label.lower()
+    by = actor.display_name
+    if on_behalf_of is not None:
+        by = CO_ON_BEHALF_OF.format(delegate=actor.display_name, lead=on_behalf_of.display_name)
     changes.update(
         change_order,
         actor=actor,
@@ -127,12 +139,13 @@ def change_order_decide(
             "decided_by": actor,
             "decided_at": timezone.now(),
             "decision_comment": comment,
+            "decided_on_behalf_of": on_behalf_of,
         },
-        reason=comment,
+        reason=comment if on_behalf_of is None else f"Decided by {by}. {comment}",
         note=_shared_note(
             program,
             f"change_order.{decision}",
-            f"Change order {change_order.reference} {verb} by {actor.display_name}: "
+            f"Change order {change_order.reference} {verb} by {by}: "
             f"{change_order.title} ({format_money(change_order.amount, program.currency)})",
             detail=comment,
             significance="notable",

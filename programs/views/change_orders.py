@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from portal.access import Action
+from portal import access
 from portal.errors import NotAllowed
 from portal.http import PortalRequest
 from programs import selectors
@@ -45,6 +45,7 @@ def change_order_detail(request: PortalRequest, code: str, reference: str) -> Ht
         "grant": grant,
         "change_order": change_order,
         "form": DecisionForm(),
+        "may_decide": access.may_decide_change_order(request.user, grant.obj),
     }
     template = "programs/change_order.html"
     if fragment(request, {"decision"}):
@@ -58,7 +59,7 @@ def change_order_decide(request: PortalRequest, code: str, reference: str) -> Ht
     grant = program_grant(request, code)
     program = grant.obj
     change_order = selectors.get_change_order_for_user(request.user, program, reference)
-    if not grant.may(Action.DECIDE_CHANGE_ORDER):
+    if not access.may_decide_change_order(request.user, program):
         raise NotAllowed(services.CO_NOT_DECIDER)
     form = DecisionForm(request.POST)
     decided = run(form, services.change_order_decide, actor=request.user, change_order=change_order)
@@ -74,6 +75,7 @@ def change_order_decide(request: PortalRequest, code: str, reference: str) -> Ht
             "grant": grant,
             "change_order": change_order,
             "form": form,
+            "may_decide": True,
         },
         page_context=dict,
         done=f"Change order {change_order.reference} {verb}.",

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from portal import access
 from portal.access import Action, Grant
 from portal.errors import Conflict
 from portal.http import PortalRequest
@@ -48,6 +49,7 @@ def costs_context(request: PortalRequest, grant: Grant[Program]) -> dict[str, An
         if has_figures
         else "",
         "change_orders": selectors.change_order_list(user, program),
+        "may_decide": access.may_decide_change_order(user, program),
         "cost_lines": selectors.cost_line_list(user, program),
         "invoices": selectors.invoice_list(user, program),
     }

@@ -40,6 +40,8 @@ def test_a_valid_token_authenticates_and_is_stamped(world):
     assert ApiToken.objects.get().last_used_at is not None
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
+@pytest.mark.clause("21 CFR 11.300(b)")
 def test_a_revoked_token_gets_401_at_once(world):
     client = token_client(new_token(world.lead_a))
     assert client.get(URL).status_code == 200
@@ -47,7 +49,7 @@ def test_a_revoked_token_gets_401_at_once(world):
     api_token_revoke(actor=world.lead_a, token=ApiToken.objects.get())
 
     error = assert_error(client.get(URL), 401, "authentication_failed")
-    assert error["message"] == "Invalid or revoked token."
+    assert error["message"].startswith("This token was revoked on ")
 
 
 @pytest.mark.parametrize(

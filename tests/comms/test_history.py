@@ -3,6 +3,8 @@
 import csv
 import io
 
+import pytest
+
 from comms.services.conversations import comment_post
 from comms.services.updates import update_post
 from portal.models import AuditEntry
@@ -48,6 +50,8 @@ def test_dates_in_the_wrong_order_are_a_clear_error(world):
     assert "must be on or after" in response.content.decode()
 
 
+@pytest.mark.clause("21 CFR 11.10(b)")
+@pytest.mark.clause("EU GMP Annex 11 §8.1")
 def test_the_sponsor_export_has_no_internal_items_and_is_audited(world):
     _post(world, "Shared news")
     _post(world, "Internal musing", audience="internal")

@@ -172,7 +172,7 @@ def test_the_grant_query_twin_agrees_with_the_viewer(world, second_program):
 # The rows that address one record of sponsor A's program (its code, a reference, a primary
 # key) and that viewer_a may reach: restricted away from the program, they find nothing. Rows
 # without such an address list what the viewer may see, or belong to the viewer's own account or
-# organisation (sponsor-level: people, tokens, notifications).
+# organisation (sponsor-level: people, tokens, notifications, delegations, the quality agreement).
 # A list filtered by `?program=HLX-101` answers an empty list (it lists what the viewer may
 # see). Leadership's escalation actions refuse every sponsor user by role before any lookup.
 SPONSOR_LEVEL = (
@@ -184,6 +184,8 @@ SPONSOR_LEVEL = (
     "token-",
     "notification",
     "digest-",
+    "delegation-",
+    "onboarding-quality-agreement",
 )
 BY_ROLE_FIRST = {"escalation-acknowledge", "escalation-assign", "escalation-resolve"}
 

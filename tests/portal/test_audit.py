@@ -20,6 +20,9 @@ def _post(world, title="Fill line qualified"):
     return update_post(actor=world.pm, program=world.program, title=title, body="Done.")
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
+@pytest.mark.clause("EU GMP Annex 11 §12.4")
+@pytest.mark.clause("EU GMP Annex 11 §9")
 def test_a_service_write_is_audited_with_who_what_and_request_id(world):
     set_request_id("req-abc12345")
     update = _post(world)
@@ -53,6 +56,7 @@ def test_a_clients_request_id_is_kept_beside_the_portals_own(world):
     assert list(audit.verify_chain()) == []
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 def test_entries_link_to_the_previous_entry(world):
     _post(world, "one")
     _post(world, "two")
@@ -149,6 +153,8 @@ def test_the_hash_of_an_entry_is_stable_and_covers_its_position_and_key(settings
     )
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
+@pytest.mark.clause("EU GMP Annex 11 §9")
 def test_update_entries_record_before_and_after(world):
     from programs.services.health import program_override_health
 
@@ -164,6 +170,8 @@ def test_update_entries_record_before_and_after(world):
     "statement",
     ["UPDATE portal_auditentry SET reason = 'edited'", "DELETE FROM portal_auditentry"],
 )
+@pytest.mark.clause("21 CFR 11.10(c)")
+@pytest.mark.clause("EU GMP Annex 11 §7.1")
 def test_the_database_refuses_to_change_audit_rows(world, statement):
     _post(world)
     with (
@@ -175,6 +183,8 @@ def test_the_database_refuses_to_change_audit_rows(world, statement):
     assert AuditEntry.objects.filter(reason="edited").count() == 0
 
 
+@pytest.mark.clause("21 CFR 11.10(c)")
+@pytest.mark.clause("EU GMP Annex 11 §7.1")
 def test_the_orm_cannot_delete_audit_rows_either(world):
     _post(world)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -182,6 +192,8 @@ def test_the_orm_cannot_delete_audit_rows_either(world):
     assert AuditEntry.objects.exists()
 
 
+@pytest.mark.clause("21 CFR 11.10(a)")
+@pytest.mark.clause("EU GMP Annex 11 §7.1")
 def test_verify_audit_reports_the_first_tampered_entry(world, capsys):
     for title in ("one", "two", "three"):
         _post(world, title)

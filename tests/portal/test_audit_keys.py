@@ -58,6 +58,7 @@ def test_a_new_entry_is_signed_with_the_chain_key_it_names(world, settings):
         ),
     ],
 )
+@pytest.mark.clause("21 CFR 11.10(a)")
 def test_a_rewrite_recomputed_without_the_key_is_reported_at_the_edited_entry(
     world, settings, how, sign, key_id, problem
 ):
@@ -223,6 +224,7 @@ def test_a_checkpoint_records_every_head_then_only_the_heads_that_moved(world):
     assert audit_checkpoints.read() == (audit_checkpoints.read()[0], [])
 
 
+@pytest.mark.clause("21 CFR 11.10(a)")
 def test_entries_removed_from_the_end_of_a_chain_are_reported_against_the_checkpoint(world):
     entries = _chain(world.program, 4)
     gone = append(world.program_b)

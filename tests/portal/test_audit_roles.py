@@ -126,6 +126,8 @@ def _signed(world) -> Signature:
     )
 
 
+@pytest.mark.clause("21 CFR 11.10(c)")
+@pytest.mark.clause("EU GMP Annex 11 §7.1")
 def test_the_runtime_role_is_refused_every_rewrite_of_the_audit_trail(world, runtime_role):
     update_post(actor=world.pm, program=world.program, title="Fill line qualified", body="Done.")
     _signed(world)

@@ -62,6 +62,7 @@ def test_signing_out_is_an_audit_entry(world):
     assert_from_the_browser(entry, response)
 
 
+@pytest.mark.clause("21 CFR 11.300(d)")
 def test_a_wrong_password_is_recorded_with_the_email_and_never_the_password(world):
     response = sign_in(browser(), world.lead_a.email, "Guess-number-1")
 
@@ -76,6 +77,7 @@ def test_a_wrong_password_is_recorded_with_the_email_and_never_the_password(worl
     assert auth_entries("login") == []
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
 def test_a_deactivated_account_is_refused_and_recorded_as_such(world):
     world.lead_a.is_active = False
     world.lead_a.save(update_fields=["is_active"])
@@ -98,6 +100,7 @@ def test_an_unknown_email_is_recorded_too(world):
     assert_from_the_browser(entry, response)
 
 
+@pytest.mark.clause("21 CFR 11.300(d)")
 def test_the_throttles_lockout_is_recorded_once_and_the_refused_attempts_after_it_not(
     world, settings
 ):
@@ -170,11 +173,12 @@ def test_a_refused_password_change_writes_nothing(world):
     assert auth_entries("password") == []
 
 
+@pytest.mark.clause("EU GMP Annex 11 §12.3")
 def test_a_token_created_and_revoked_on_the_tokens_page_is_audited(world):
     client = browser()
     client.force_login(world.lead_a)
 
-    client.post("/settings/tokens/", {"name": "LIMS sync"})
+    client.post("/settings/tokens/", {"name": "LIMS sync", "scope": "read"})
     token = ApiToken.objects.get(user=world.lead_a)
     client.post(f"/settings/tokens/{token.pk}/revoke/")
 
@@ -185,6 +189,8 @@ def test_a_token_created_and_revoked_on_the_tokens_page_is_audited(world):
         TOKEN_CREATED,
     )
     assert created.changes["name"] == [None, "LIMS sync"]
+    assert created.changes["scope"] == [None, "read"]
+    assert "expires_at" in created.changes
     assert "key_hash" not in created.changes
     assert token.key_hash not in str(created.changes)
     assert (revoked.action, revoked.actor, revoked.reason) == (

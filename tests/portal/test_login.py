@@ -1,5 +1,6 @@
 """Signing in: the right password works, wrong ones get a message, repeated failures lock."""
 
+import pytest
 from django.test import Client
 
 
@@ -7,12 +8,16 @@ def _login(email, password):
     return Client().post("/accounts/login/", {"username": email, "password": password})
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
+@pytest.mark.clause("EU GMP Annex 11 §12.1")
 def test_a_sponsor_signs_in_and_lands_on_their_programs(world, password):
     response = _login(world.lead_a.email, password)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
+@pytest.mark.clause("EU GMP Annex 11 §12.1")
 def test_a_wrong_password_gets_a_message_and_no_session(world):
     response = _login(world.lead_a.email, "wrong")
     assert response.status_code == 200
@@ -20,6 +25,7 @@ def test_a_wrong_password_gets_a_message_and_no_session(world):
     assert "_auth_user_id" not in response.client.session
 
 
+@pytest.mark.clause("21 CFR 11.300(d)")
 def test_repeated_failures_lock_the_account_even_for_the_right_password(world, password, settings):
     for _ in range(settings.LOGIN_FAILURE_LIMIT):
         _login(world.lead_a.email, "wrong")

@@ -127,6 +127,8 @@ def test_sponsors_never_see_entries_written_while_a_record_was_internal(world):
     ]
 
 
+@pytest.mark.clause("21 CFR 11.10(b)")
+@pytest.mark.clause("EU GMP Annex 11 §8.1")
 def test_the_csv_has_one_line_per_changed_field_and_includes_signatures(world):
     signature = _history(world)
 

@@ -81,6 +81,7 @@ def test_the_personas_stand_as_operations_staff_and_as_qa_of_sponsor_a_only(worl
         assert access.may(user, Action.START_INVESTIGATION, b)
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 @pytest.mark.parametrize("step", SIGNED_STEPS)
 def test_operations_staff_are_refused_a_signed_step_on_the_page_and_it_is_audited(
     world, password, step
@@ -102,6 +103,7 @@ def test_operations_staff_are_refused_a_signed_step_on_the_page_and_it_is_audite
     assert audited.object_pk == str(deviation.pk)
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 @pytest.mark.parametrize("step", SIGNED_STEPS)
 def test_operations_staff_are_refused_a_signed_step_over_the_api_and_it_is_audited(
     world, password, step
@@ -161,6 +163,7 @@ def test_operations_staff_keep_investigating_every_program(world):
     assert deviation.root_causes.count() == 1
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 @pytest.mark.parametrize("step", SIGNED_STEPS)
 def test_qa_of_one_program_is_refused_on_another_unless_site_wide(world, password, step):
     head = _site_wide_qa(world)
@@ -233,6 +236,7 @@ def test_operations_staff_are_refused_approving_an_extension_and_it_is_audited(w
     assert audited.reason == f"Not allowed: {extensions.EXTENSION_NOT_QA}"
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 def test_the_requester_of_an_extension_is_refused_approving_it_while_another_qa_may(
     world, password
 ):
@@ -288,6 +292,7 @@ def test_only_a_qa_member_may_be_qa_across_the_site_or_assigned_as_qa(world):
     assert not_qa.value.message_dict == {"user": [QA_ASSIGNMENT_NEEDS_QA_ROLE]}
 
 
+@pytest.mark.clause("EU GMP Annex 11 §12.3")
 def test_qa_across_the_site_is_granted_in_the_admin_and_audited(world):
     client = superuser_client()
     membership = Membership.objects.get(user=world.qa)

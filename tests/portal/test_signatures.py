@@ -62,6 +62,9 @@ def _failures(world):
     return AuditEntry.objects.filter(action=AuditEntry.Action.SIGN_FAILED, actor=world.staff)
 
 
+@pytest.mark.clause("21 CFR 11.50")
+@pytest.mark.clause("21 CFR 11.200(a)")
+@pytest.mark.clause("EU GMP Annex 11 §14")
 def test_the_right_password_signs_with_printed_name_meaning_and_version(world):
     signature = _sign(world, statement="Batch record reviewed")
 
@@ -89,6 +92,8 @@ def test_signing_is_audited_on_the_signed_record(world):
     assert entry.changes["record_version"] == [None, signature.record_version]
 
 
+@pytest.mark.clause("21 CFR 11.200(a)")
+@pytest.mark.clause("21 CFR 11.300(d)")
 def test_a_wrong_password_signs_nothing_and_is_audited_and_counted(world):
     with pytest.raises(Invalid) as refused:
         _sign(world, password="not-my-password")
@@ -102,6 +107,7 @@ def test_a_wrong_password_signs_nothing_and_is_audited_and_counted(world):
     assert cache.get(f"sign-fail:user:{world.staff.pk}") == 1
 
 
+@pytest.mark.clause("21 CFR 11.300(d)")
 def test_the_sixth_attempt_is_refused_even_with_the_right_password(world):
     for _ in range(5):
         with pytest.raises(ServiceError, match="password is not correct"):
@@ -143,6 +149,7 @@ def test_a_missing_or_unknown_meaning_is_refused(world, meaning):
     assert not Signature.objects.exists()
 
 
+@pytest.mark.clause("21 CFR 11.100(a)")
 def test_an_api_token_can_never_sign_even_with_the_password(world):
     with pytest.raises(NotAllowed) as refused:
         _sign(world, via_token=True)
@@ -177,6 +184,8 @@ def test_the_version_is_stable_until_the_record_changes(world):
     assert record_version(world.program) != before
 
 
+@pytest.mark.clause("21 CFR 11.70")
+@pytest.mark.clause("EU GMP Annex 11 §14")
 def test_a_change_after_signing_supersedes_the_signature_until_re_signed(world):
     first = _sign(world)
     assert is_signature_current(first, world.program)
@@ -208,6 +217,8 @@ def test_a_signature_of_another_record_is_not_current_for_this_one(world):
     "statement",
     ["UPDATE portal_signature SET meaning = 'reviewed'", "DELETE FROM portal_signature"],
 )
+@pytest.mark.clause("21 CFR 11.10(c)")
+@pytest.mark.clause("21 CFR 11.70")
 def test_the_database_refuses_to_change_signature_rows(world, statement):
     _sign(world)
     with (
@@ -229,6 +240,8 @@ def test_the_orm_cannot_edit_or_delete_a_signature_either(world):
     assert Signature.objects.get().meaning == "approved"
 
 
+@pytest.mark.clause("21 CFR 11.50")
+@pytest.mark.clause("EU GMP Annex 11 §14")
 def test_the_manifestation_shows_name_times_meaning_version_and_superseded(world):
     signature = _sign(world, statement="Reviewed for release")
     _change(world)
@@ -386,6 +399,7 @@ def test_a_deviation_is_signed_under_its_own_content_definition(world):
         "affected milestone",
     ],
 )
+@pytest.mark.clause("21 CFR 11.70")
 def test_a_change_in_the_database_to_any_part_of_a_signed_deviation_supersedes_it(world, change):
     closed, capa, cause = _closed_deviation(world)
     assert _current(closed) == [True]

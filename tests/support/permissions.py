@@ -46,7 +46,11 @@ PROJECT_APPS = (
 )
 # Columns that a refused request may still move: signing in stamps the user, and a token that
 # authenticates is stamped even when the action it asks for is refused.
-VOLATILE = {("portal", "user", "last_login"), ("portal", "apitoken", "last_used_at")}
+VOLATILE = {
+    ("portal", "user", "last_login"),
+    ("portal", "apitoken", "last_used_at"),
+    ("portal", "apitoken", "last_used_from"),
+}
 
 SPONSOR_A_MARKS = ("HLX-101", "Helix")
 SPONSOR_B_MARKS = ("BOR-017", "Borealis")

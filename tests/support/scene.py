@@ -24,7 +24,7 @@ from integrations.services.deliveries import webhook_deliveries_queue
 from integrations.services.endpoints import webhook_endpoint_create
 from people.services.invitations import invitation_create
 from portal.holidays import site_holiday_add
-from portal.services import api_token_create
+from portal.services import api_token_create, delegation_create
 from programs.models import CostLine
 from tests.comms.conversation_data import ask, draft_update, note, shared_update
 from tests.deviations.conftest import log_deviation
@@ -49,6 +49,13 @@ def build_scene() -> Scene:
         recipient=world.lead_a, channel="in_app", update=update, subject="S", url="/programs/"
     )
     lims, _ = api_token_create(actor=world.lead_a, user=world.lead_a, name="LIMS")
+    # Not in force yet, so that the viewer decides no change order in the matrix.
+    away = delegation_create(
+        actor=world.lead_a,
+        delegate=world.viewer_a,
+        starts_on=today + datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=40),
+    )
     feed = calendar_feed_rotate(user=world.lead_a)
     webhook, _ = webhook_endpoint_create(
         actor=world.lead_a,
@@ -122,6 +129,7 @@ def build_scene() -> Scene:
         "notification": notification.pk,
         "unsubscribe": unsubscribe_token(world.lead_a),
         "token": lims.pk,
+        "delegation": away.pk,
         "feed": feed.secret,
         "held": held.pk,
         "meeting": upcoming.pk,

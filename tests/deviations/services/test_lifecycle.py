@@ -62,6 +62,8 @@ def test_the_personas_hold_the_capacities_the_table_assumes(world, persona):
     assert held & LIFECYCLE == ROLES[persona]
 
 
+@pytest.mark.clause("21 CFR 11.10(f)")
+@pytest.mark.clause("21 CFR 11.10(g)")
 @pytest.mark.parametrize(("current", "target", "persona"), CASES)
 def test_every_move_by_every_role(world, password, current, target, persona):
     deviation = move(world, log_deviation(world), *PATH_TO[current])
@@ -90,6 +92,7 @@ def test_every_move_by_every_role(world, password, current, target, persona):
         assert (deviation.status, deviation.version) == (current, version)
 
 
+@pytest.mark.clause("21 CFR 11.10(f)")
 def test_a_stale_version_is_refused_and_nothing_changes(world, deviation, password):
     lifecycle.deviation_transition(
         actor=world.pm, deviation=deviation, to=Status.INVESTIGATING, expected_version=1
@@ -108,6 +111,7 @@ def test_a_stale_version_is_refused_and_nothing_changes(world, deviation, passwo
     assert (deviation.status, deviation.version) == (Status.INVESTIGATING, 2)
 
 
+@pytest.mark.clause("21 CFR 11.10(f)")
 def test_closing_with_open_capa_is_refused_until_done(world, deviation, password):
     deviation = move(world, deviation, Status.INVESTIGATING, Status.PENDING_CAPA)
     capa = capa_services.capa_add(
@@ -135,6 +139,7 @@ def test_closing_with_open_capa_is_refused_until_done(world, deviation, password
     assert closed.closed_at is not None
 
 
+@pytest.mark.clause("21 CFR 11.200(a)")
 def test_closing_needs_a_signature_with_the_right_password(world, deviation):
     deviation = move(world, deviation, Status.INVESTIGATING, Status.PENDING_CAPA)
     for wrong, message in [("", common.SIGNATURE_REQUIRED), ("nope", WRONG_PASSWORD)]:
@@ -161,6 +166,7 @@ def test_closing_stores_an_approval_signature_of_the_closed_record(world, deviat
     assert is_signature_current(signature, closed)
 
 
+@pytest.mark.clause("21 CFR 11.100(a)")
 def test_a_token_cannot_sign(world, deviation, password):
     with pytest.raises(NotAllowed) as refused:
         lifecycle.deviation_transition(

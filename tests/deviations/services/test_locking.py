@@ -106,6 +106,7 @@ def _locked_message(deviation: Deviation) -> str:
     )
 
 
+@pytest.mark.clause("21 CFR 11.70")
 @pytest.mark.parametrize("status", ["closed", "cancelled"])
 @pytest.mark.parametrize("change", CHANGES, ids=lambda change: change.__name__.strip("_"))
 def test_every_change_to_a_signed_deviation_is_refused_and_changes_nothing(world, status, change):
