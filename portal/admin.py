@@ -21,6 +21,10 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar
 
+import allauth.account.admin
+import allauth.socialaccount.admin  # noqa: F401  (registers the social models, replaced below)
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -31,7 +35,15 @@ from django.http import HttpRequest, HttpResponse
 
 from portal import audit, auth_events
 from portal.forms import ThrottledAdminLoginForm
-from portal.models import ApiToken, AuditEntry, Membership, Organisation, Signature, User
+from portal.models import (
+    ApiToken,
+    AuditEntry,
+    Membership,
+    Organisation,
+    OrganisationSso,
+    Signature,
+    User,
+)
 
 ADMIN_REASON = "Changed in the admin site."
 NOT_RECORDED = "(not recorded)"
@@ -245,3 +257,57 @@ class SignatureAdmin(ReadOnlyAdmin):
     list_filter = ["meaning", "model"]
     search_fields = ["printed_name", "object_repr", "record_version"]
     list_select_related = ["program"]
+
+
+# --- Single sign-on (docs/single-sign-on.md) -----------------------------------------------
+# allauth's models, read only: providers change on the portal's single sign-on page (audited,
+# the secret never shown again), links are made by signing in. allauth registers editable admins
+# of its own, which would show and change a provider's secret without an audit entry; they are
+# replaced here, after importing allauth's admin modules so that they have registered what is
+# replaced (the portal's admin loads before allauth's).
+
+for model in (SocialApp, SocialAccount, SocialToken, EmailAddress):
+    admin.site.unregister(model)
+
+
+@admin.register(OrganisationSso)
+class OrganisationSsoAdmin(ReadOnlyAdmin):
+    """Read only: CDMO administrators keep providers on the portal's single sign-on page."""
+
+    list_display = ["organisation", "app", "required", "updated_at"]
+    list_select_related = ["organisation", "app"]
+
+
+@admin.register(SocialApp)
+class SocialAppAdmin(ReadOnlyAdmin):
+    """A provider's protocol settings, without its secret."""
+
+    list_display = ["name", "provider", "provider_id", "client_id"]
+    fields = ["name", "provider", "provider_id", "client_id", "settings"]
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(ReadOnlyAdmin):
+    """Who is linked to which provider (made by signing in, audited then)."""
+
+    list_display = ["user", "provider", "uid", "date_joined", "last_login"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "uid"]
+    fields = ["user", "provider", "uid", "date_joined", "last_login"]
+
+
+@admin.register(SocialToken)
+class SocialTokenAdmin(ReadOnlyAdmin):
+    """Empty: the portal does not store providers' tokens (SOCIALACCOUNT_STORE_TOKENS)."""
+
+    list_display = ["account", "app", "expires_at"]
+    fields = ["account", "app", "expires_at"]
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(ReadOnlyAdmin):
+    """allauth's record of an account's addresses; the account's email is the user's own."""
+
+    list_display = ["email", "user", "primary", "verified"]
+    list_select_related = ["user"]
+    search_fields = ["email", "user__email"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.authentication import get_authentication_records
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.dispatch import receiver
@@ -78,9 +79,26 @@ def record(
         )
 
 
+def _sign_in_method(request: HttpRequest | None, user: User) -> dict[str, list[Any]]:
+    """Single sign-on names its provider: allauth records how the session authenticated."""
+    if request is None or not hasattr(request, "session"):
+        return {}
+    records = get_authentication_records(request, user)
+    last = records[-1] if records else {}
+    if last.get("method") != "socialaccount":
+        return {}
+    return {"method": [None, "single sign-on"], "provider": [None, last.get("provider")]}
+
+
 @receiver(user_logged_in, dispatch_uid="portal.auth_events.signed_in")
 def signed_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    record(action=AuditEntry.Action.LOGIN, account=user, actor=user, request=request)
+    record(
+        action=AuditEntry.Action.LOGIN,
+        account=user,
+        actor=user,
+        request=request,
+        details=_sign_in_method(request, user),
+    )
 
 
 @receiver(user_logged_out, dispatch_uid="portal.auth_events.signed_out")

@@ -378,6 +378,7 @@ class AuditEntry(models.Model):
         LOCKOUT = "lockout", "Sign-in locked"
         PASSWORD = "password", "Password changed"
         TOKEN_REFUSED = "token_fail", "API token refused"
+        SSO_LINK = "sso_link", "Single sign-on linked"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -539,3 +540,40 @@ class SiteHoliday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.name}"
+
+
+class OrganisationSso(models.Model):
+    """A sponsor organisation's own OpenID Connect provider (docs/single-sign-on.md).
+
+    The provider's settings (issuer, client id and secret) live in allauth's `SocialApp`, which
+    performs the protocol; this row says whose provider it is and whether password sign-in is
+    still allowed for the organisation's members. Kept by CDMO administrators through
+    `portal.sso.services`, every change audited.
+    """
+
+    PROVIDER_PREFIX = "sso-"
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="sso")
+    app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="organisation_sso"
+    )
+    required = models.BooleanField(
+        "single sign-on mandatory",
+        default=False,
+        help_text="Members must sign in through the organisation's provider: password sign-in "
+        "is refused to them. Electronic signatures still ask for the portal password.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "organisation single sign-on"
+        verbose_name_plural = "organisations' single sign-on"
+
+    def __str__(self) -> str:
+        return f"Single sign-on of {self.organisation}"
+
+    @classmethod
+    def provider_id_for(cls, organisation: Organisation) -> str:
+        """The allauth provider id of an organisation's provider: also the path of its
+        callback URL, `/accounts/oidc/<provider id>/login/callback/`."""
+        return f"{cls.PROVIDER_PREFIX}{organisation.slug}"

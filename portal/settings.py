@@ -435,3 +435,37 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Single sign-on per sponsor (docs/single-sign-on.md) ------------------------------------
+# Each sponsor organisation may have its own OpenID Connect provider: an allauth SocialApp
+# (provider "openid_connect", provider_id "sso-<slug>") linked from portal.OrganisationSso and
+# kept on the portal's single sign-on page by CDMO administrators. Only invited people link:
+# portal.sso.adapter refuses any sign-in that does not match an open account of the provider's
+# own organisation, and never creates an account. portal.sso.backends refuses password sign-in
+# to members of an organisation whose single sign-on is mandatory.
+INSTALLED_APPS += [
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+]
+MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]  # allauth.account requires it
+AUTHENTICATION_BACKENDS = [
+    "portal.sso.backends.SingleSignOnRequiredBackend",  # first: stops password sign-in
+    "django.contrib.auth.backends.ModelBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE else "http"
+SOCIALACCOUNT_ADAPTER = "portal.sso.adapter.SingleSignOnAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+# The provider confirmed the email (the adapter requires `email_verified`); the portal does not
+# ask again. Matching by email is the adapter's own, stricter rule, never allauth's.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_REQUESTS_TIMEOUT", 10)
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+# A provider's issuer must be https, except for development and a closed test installation.
+SSO_ALLOW_HTTP = env_bool("SSO_ALLOW_HTTP", default=DEBUG)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("events/", views.events_outside_asgi, name="events"),
     path("accounts/", include("portal.account_urls")),
+    path("", include("portal.sso.urls")),
     path("settings/tokens/", views.token_list, name="token-list"),
     path("settings/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path("settings/delegations/", views.delegation_list, name="delegation-list"),
