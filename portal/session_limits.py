@@ -7,8 +7,11 @@ audited once ("session ended: ..."), the session is flushed, and the browser is 
 sign-in page with a message; an HTMX request gets an `HX-Redirect` header, so that the whole page
 goes to the sign-in page instead of a sign-in form inside a fragment.
 
-No query of its own: the account state reads `request.user.membership`, which the pages load
-anyway, and the session is written only when its last-seen stamp is a minute old.
+No query of its own: the account state reads `request.user.membership`, which the session's user
+brings in its own query (portal.backends.OpenAccountBackend.get_user); the clocks start on the
+sign-in response, which saves the session anyway, and the session is written again only when its
+last-seen stamp is a minute old. A session signed in without any response of the portal (a
+test's `force_login`) has no clocks until its session is next written.
 """
 
 from __future__ import annotations
@@ -49,6 +52,18 @@ def why_ended(request: HttpRequest, now: float) -> tuple[str, str]:
     return expired(request.session, now), ""
 
 
+def stamp(session: SessionBase, now: float) -> None:
+    """Start the clocks when the session is written anyway (signing in rotates and saves it,
+    whichever page signs in: the sign-in page, single sign-on, allauth's), so that starting
+    them costs no query of its own; then move the idle clock at most once a minute."""
+    if STARTED not in session:
+        if session.modified:
+            session[STARTED] = now
+            session[SEEN] = now
+    elif now - session.get(SEEN, 0) >= TOUCH_EVERY:
+        session[SEEN] = now
+
+
 def expired(session: SessionBase, now: float) -> str:
     """IDLE or ABSOLUTE when the session is past that limit at `now`, else ""."""
     seen = session.get(SEEN)
@@ -67,18 +82,15 @@ class SessionLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return self.get_response(request)
         now = time.time()
-        kind, detail = why_ended(request, now)
-        if kind:
-            return self._end(request, kind, detail)
-        session = request.session
-        if STARTED not in session:
-            session[STARTED] = now
-        if now - session.get(SEEN, 0) >= TOUCH_EVERY:
-            session[SEEN] = now
-        return self.get_response(request)
+        if request.user.is_authenticated:
+            kind, detail = why_ended(request, now)
+            if kind:
+                return self._end(request, kind, detail)
+        response = self.get_response(request)
+        if request.user.is_authenticated:  # signed in before, or by this very request
+            stamp(request.session, now)
+        return response
 
     def _end(self, request: HttpRequest, kind: str, detail: str) -> HttpResponse:
         user = request.user
