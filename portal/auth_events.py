@@ -180,3 +180,42 @@ def token_refused(*, request: HttpRequest | None, token: ApiToken, why: str) -> 
             changes={"owner": [None, token.user.email], **_client(request)},
             reason=f"API token refused: {why}",
         )
+
+
+def reset_requested(*, request: HttpRequest | None, email: str) -> AuditEntry:
+    """Someone asked for a password reset link for `email` (an account's or not: the answer
+    they got did not say; the entry does, as `known_account`)."""
+    email = email[:EMAIL_LENGTH]
+    account = _account(email)
+    return record(
+        action=AuditEntry.Action.RESET_REQUESTED,
+        account=account,
+        actor=None,
+        request=request,
+        details={"email": [None, email], "known_account": [None, bool(account.pk)]},
+        reason="Password reset link requested"
+        + ("." if account.pk else " for an address with no account: nothing was sent."),
+    )
+
+
+def reset_completed(*, request: HttpRequest | None, user: User) -> AuditEntry:
+    return record(
+        action=AuditEntry.Action.RESET,
+        account=user,
+        actor=user,
+        request=request,
+        reason="Password reset by its owner through an emailed link.",
+    )
+
+
+def reset_refused(*, request: HttpRequest | None, account: User | None) -> AuditEntry:
+    """A reset link that is used, expired or forged was followed."""
+    if account is None:
+        account = _account("")
+    return record(
+        action=AuditEntry.Action.RESET_REFUSED,
+        account=account,
+        actor=None,
+        request=request,
+        reason="Password reset link refused: already used, expired or not issued by the portal.",
+    )

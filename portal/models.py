@@ -379,6 +379,13 @@ class AuditEntry(models.Model):
         PASSWORD = "password", "Password changed"
         TOKEN_REFUSED = "token_fail", "API token refused"
         SSO_LINK = "sso_link", "Single sign-on linked"
+        # Account lifecycle (portal.identity, portal.throttle, portal.session_limits).
+        RESET_REQUESTED = "reset_req", "Password reset requested"
+        RESET = "reset", "Password reset"
+        RESET_REFUSED = "reset_bad", "Password reset link refused"
+        VERIFIED = "verified", "Email address verified"
+        UNLOCK = "unlock", "Sign-in unlocked"
+        SESSION_ENDED = "expired", "Session ended"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: ends idle, too old and closed accounts' sessions.
+    "portal.session_limits.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -231,6 +233,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Leaked or guessable passwords, from a list shipped with the portal (no network).
+    {"NAME": "portal.passwords.BreachedPasswordValidator"},
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
@@ -319,7 +323,11 @@ SECURE = not (DEBUG or TESTING) and env_bool("SECURE_COOKIES", default=True)
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Sessions (docs/accounts.md): idle and absolute limits, enforced by
+# portal.session_limits; the cookie lives no longer than the absolute limit.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SECURE_SSL_REDIRECT = SECURE and env_bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE else 0)
@@ -452,7 +460,8 @@ INSTALLED_APPS += [
 MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]  # allauth.account requires it
 AUTHENTICATION_BACKENDS = [
     "portal.sso.backends.SingleSignOnRequiredBackend",  # first: stops password sign-in
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing closed accounts (portal.account_state) with a reason.
+    "portal.backends.OpenAccountBackend",
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -469,3 +478,24 @@ SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_REQUESTS_TIMEOUT", 10)
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 # A provider's issuer must be https, except for development and a closed test installation.
 SSO_ALLOW_HTTP = env_bool("SSO_ALLOW_HTTP", default=DEBUG)
+
+# --- Account lifecycle (docs/accounts.md) ---------------------------------------------------
+# Password reset by email (allauth's views under /accounts/password/reset/): the link is
+# single-use (the token covers the password hash) and expires after PASSWORD_RESET_TIMEOUT.
+# The answer to a reset request is the same whether or not the address has an account, and
+# nothing is mailed to an address without one (accounts are invitation-only).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False  # sign in afterwards, with the second factor if any
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# Nobody signs up: an address is verified by the invitation that reached it
+# (portal.identity.mark_email_verified) or, for accounts older than allauth, by migration.
+# "optional" while other ways of creating accounts (seed_demo, the admin, bench commands)
+# do not mark addresses verified: "mandatory" would stop those accounts at allauth's sign-in.
+# allauth's own email page (changing one's address) is not mounted: addresses change through
+# the CDMO's administrators only.
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CDMO Portal] "

@@ -30,6 +30,7 @@ import os
 import random
 import re
 import socket
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +50,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from portal import access
+from portal import access, account_state, session_limits
 from portal.live import Bell, LiveEvent
 
 logger = logging.getLogger(__name__)
@@ -328,6 +329,10 @@ def _resolve_reader(session_key: str) -> Reader | None:
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = get_user(request)
     if not user.is_authenticated:
+        return None
+    # A closed account, or a session past its idle or absolute limit, streams nothing: the
+    # next page request ends the session and audits why (portal.session_limits).
+    if not account_state.is_open(user) or session_limits.expired(request.session, time.time()):
         return None
     who = access.viewer(user)
     if who is None:

@@ -17,23 +17,16 @@ from tests.onboarding.permission_rows import ROWS as ONBOARDING
 from tests.people.permission_rows_people import ROWS as PEOPLE
 from tests.portal.permission_rows import ROWS as PORTAL
 from tests.portal.permission_rows_delegations import ROWS as DELEGATIONS
+from tests.portal.permission_rows_identity import ROWS as IDENTITY
 from tests.portal.permission_rows_sso import ROWS as SSO
 from tests.programs.permission_rows import ROWS as PROGRAMS
 from tests.support.api import private_throttles
 from tests.support.permissions import Case, Scene, cases, check, database_state, writes
 
-ROWS = (
-    PORTAL
-    + COMMS
-    + PROGRAMS
-    + GOVERNANCE
-    + DEVIATIONS
-    + INTEGRATIONS
-    + PEOPLE
-    + ONBOARDING
-    + DELEGATIONS
-    + SSO
-)
+ROWS = [
+    *PORTAL, *COMMS, *PROGRAMS, *GOVERNANCE, *DEVIATIONS, *INTEGRATIONS,
+    *PEOPLE, *ONBOARDING, *DELEGATIONS, *SSO, *IDENTITY,
+]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

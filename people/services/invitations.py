@@ -27,7 +27,7 @@ from people.services.common import (
     grant_labels,
     require_manager,
 )
-from portal import audit, auth_events, bounds
+from portal import audit, auth_events, bounds, identity
 from portal.errors import Conflict, Invalid
 from portal.models import AuditEntry, Membership, Organisation, User
 from portal.transactions import atomic_service
@@ -310,7 +310,7 @@ def invitation_accept(*, token: str, display_name: str, password: str) -> User:
     membership.full_clean(exclude=["user"])
     membership.save()
     membership.programs.set(programs)
-    _mark_email_verified(user)
+    identity.mark_email_verified(user, by=user, how="the invitation link was opened")
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -330,18 +330,3 @@ def invitation_accept(*, token: str, display_name: str, password: str) -> User:
         reason=JOINED,
     )
     return user
-
-
-def _mark_email_verified(user: User) -> None:
-    """The invitation link proves the address: record it verified where allauth keeps that,
-    when allauth's account app is installed."""
-    from django.apps import apps
-
-    if not apps.is_installed("allauth.account"):
-        return
-    email_address = apps.get_model("account", "EmailAddress")
-    email_address.objects.update_or_create(
-        user=user,
-        email=user.email,
-        defaults={"verified": True, "primary": True},
-    )
