@@ -274,6 +274,12 @@ class AuditEntry(models.Model):
         LOCKOUT = "lockout", "Sign-in locked"
         PASSWORD = "password", "Password changed"
         SSO_LINK = "sso_link", "Single sign-on linked"
+        # Multi-factor authentication (allauth.mfa, recorded by portal.auth_events).
+        MFA_ADDED = "mfa_add", "Second factor added"
+        MFA_REMOVED = "mfa_del", "Second factor removed"
+        MFA_CODES = "mfa_codes", "Recovery codes regenerated"
+        MFA_RECOVERY = "mfa_rcode", "Signed in with a recovery code"
+        MFA_FAILED = "mfa_fail", "Second factor refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -454,3 +454,25 @@ SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_REQUESTS_TIMEOUT", 10)
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
 # A provider's issuer must be https, except for development and a closed test installation.
 SSO_ALLOW_HTTP = env_bool("SSO_ALLOW_HTTP", default=DEBUG)
+
+# --- Multi-factor authentication (docs/accounts.md, issue 11) -------------------------------
+# allauth.mfa: an authenticator app (TOTP), security keys (WebAuthn) and recovery codes, kept on
+# the pages under /accounts/2fa/. Every change and every failed code is an authentication entry
+# in the audit trail (portal.auth_events).
+INSTALLED_APPS += ["allauth.mfa", "django.contrib.humanize"]  # its templates use humanize
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "CDMO Partnership Portal"
+# Accounts come from invitations sent to their email: the address is the one the portal knows.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# fido2 treats http://localhost as insecure: allowed for development and the test suite only.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+
+# --- Sign-in through allauth (docs/accounts.md) ---------------------------------------------
+# The portal's sign-in page is allauth's login view, so that allauth.mfa's stage asks for the
+# second factor after the password. The portal's throttle (portal.throttle) is the one rule for
+# repeated failures: allauth's own login rate limits are off. Accounts come from invitations:
+# the adapter closes signup.
+ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
+ACCOUNT_FORMS = {"login": "portal.forms.ThrottledAllauthLoginForm"}
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+ACCOUNT_SESSION_REMEMBER = True  # no "remember me" box: the session lasts as Django's settings say

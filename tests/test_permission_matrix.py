@@ -14,11 +14,12 @@ from tests.deviations.permission_rows import ROWS as DEVIATIONS
 from tests.governance.permission_rows import ROWS as GOVERNANCE
 from tests.integrations.permission_rows import ROWS as INTEGRATIONS
 from tests.portal.permission_rows import ROWS as PORTAL
+from tests.portal.permission_rows_mfa import ROWS as MFA
 from tests.programs.permission_rows import ROWS as PROGRAMS
 from tests.support.api import private_throttles
 from tests.support.permissions import Case, Scene, cases, check, database_state, writes
 
-ROWS = PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS + INTEGRATIONS
+ROWS = PORTAL + COMMS + PROGRAMS + GOVERNANCE + DEVIATIONS + INTEGRATIONS + MFA
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from django.test import Client
 
 
 def _login(email, password):
-    return Client().post("/accounts/login/", {"username": email, "password": password})
+    return Client().post("/accounts/login/", {"login": email, "password": password})
 
 
 def test_a_sponsor_signs_in_and_lands_on_their_programs(world, password):
