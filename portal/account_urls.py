@@ -11,6 +11,8 @@ urlpatterns = [
     # The same page under the name allauth's own views and templates reverse.
     path("login/", allauth_views.login, name="account_login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The same, under the name allauth's templates reverse (the second-factor page).
+    path("logout/", auth_views.LogoutView.as_view(), name="account_logout"),
     path(
         "password/",
         PasswordChangeView.as_view(),

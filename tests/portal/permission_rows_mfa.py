@@ -16,6 +16,7 @@ NONE_YET = statuses(LOGIN, 404, 404, 404, 404, 404, 404, 404)
 ROWS = [
     Row("mfa_index", SIGNED_IN),
     Row("account_reauthenticate", SIGNED_IN),
+    Row("account_logout", statuses(302, 302, 302, 302, 302, 302, 302, 302), method="post", data={}),
     Row("mfa_authenticate", statuses(302, 302, 302, 302, 302, 302, 302, 302), public=True),
     Row("mfa_reauthenticate", CONFIRM),
     Row("mfa_activate_totp", CONFIRM),
