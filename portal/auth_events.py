@@ -22,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.authentication import get_authentication_records
+from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.dispatch import receiver
@@ -218,4 +220,88 @@ def reset_refused(*, request: HttpRequest | None, account: User | None) -> Audit
         actor=None,
         request=request,
         reason="Password reset link refused: already used, expired or not issued by the portal.",
+    )
+
+
+# --- Second factor (allauth.mfa) ---------------------------------------------------------------
+# allauth.mfa owns these flows as Django owns sign-in: its signals are sent by its own views
+# whichever page adds, removes or uses an authenticator; the receivers only write it down.
+
+
+def _authenticator(authenticator: Authenticator) -> dict[str, list[Any]]:
+    """What kind of factor, never its secret."""
+    return {"factor": [None, str(authenticator.type)], "factor_id": [None, authenticator.pk]}
+
+
+@receiver(mfa_signals.authenticator_added, dispatch_uid="portal.auth_events.mfa_added")
+def mfa_added(
+    sender: Any, request: HttpRequest | None, user: User, authenticator: Authenticator, **kw: Any
+) -> None:
+    record(
+        action=AuditEntry.Action.MFA_ADDED,
+        account=user,
+        actor=user,
+        request=request,
+        details=_authenticator(authenticator),
+        reason=f"Second factor added: {authenticator.get_type_display()}.",
+    )
+
+
+@receiver(mfa_signals.authenticator_removed, dispatch_uid="portal.auth_events.mfa_removed")
+def mfa_removed(
+    sender: Any, request: HttpRequest | None, user: User, authenticator: Authenticator, **kw: Any
+) -> None:
+    record(
+        action=AuditEntry.Action.MFA_REMOVED,
+        account=user,
+        actor=user,
+        request=request,
+        details=_authenticator(authenticator),
+        reason=f"Second factor removed: {authenticator.get_type_display()}.",
+    )
+
+
+@receiver(mfa_signals.authenticator_reset, dispatch_uid="portal.auth_events.mfa_codes")
+def mfa_codes_regenerated(
+    sender: Any, request: HttpRequest | None, user: User, authenticator: Authenticator, **kw: Any
+) -> None:
+    record(
+        action=AuditEntry.Action.MFA_CODES,
+        account=user,
+        actor=user,
+        request=request,
+        details=_authenticator(authenticator),
+        reason="Recovery codes regenerated: the earlier codes no longer work.",
+    )
+
+
+@receiver(mfa_signals.authenticator_used, dispatch_uid="portal.auth_events.mfa_used")
+def mfa_used(
+    sender: Any, request: HttpRequest | None, user: User, authenticator: Authenticator, **kw: Any
+) -> None:
+    """Only a recovery code is written down: each is single use, and using one means the usual
+    factor was not at hand. The sign-in itself is the `login` entry."""
+    if authenticator.type != Authenticator.Type.RECOVERY_CODES:
+        return
+    record(
+        action=AuditEntry.Action.MFA_RECOVERY,
+        account=user,
+        actor=user,
+        request=request,
+        details=_authenticator(authenticator),
+        reason="A recovery code was used as the second factor.",
+    )
+
+
+@receiver(mfa_signals.authentication_failed, dispatch_uid="portal.auth_events.mfa_failed")
+def mfa_failed(sender: Any, request: HttpRequest | None, user: User, **kw: Any) -> None:
+    """A wrong code (or security key answer): the password was right, the second factor not."""
+    authenticator = kw.get("authenticator")
+    record(
+        action=AuditEntry.Action.MFA_FAILED,
+        account=user,
+        actor=None,
+        request=request,
+        details=_authenticator(authenticator) if authenticator is not None else {},
+        reason="Second factor refused.",
     )

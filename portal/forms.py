@@ -7,9 +7,9 @@ from collections.abc import Callable, Collection
 from typing import Any, cast
 
 import django_filters
+from allauth.account.forms import LoginForm
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -81,21 +81,21 @@ class DateFilter(django_filters.DateFilter):
 
 class _Throttled:
     """Refuses further sign-in attempts after repeated failures (`portal.throttle`). For the
-    sign-in forms, Django's `AuthenticationForm` and the admin's."""
+    sign-in forms, allauth's (the portal's page) and the admin's."""
 
     data: Any
     request: HttpRequest | None
-    user_cache: Any
+    email_field = "username"
 
     def clean(self) -> dict[str, Any]:
-        email = str(self.data.get("username", ""))
+        email = str(self.data.get(self.email_field, ""))
         address = auth_events.client_address(self.request)
         if throttle.is_locked(email, address):
             raise forms.ValidationError(throttle.TOO_MANY_ATTEMPTS, code="throttled")
         try:
             cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
         except forms.ValidationError:
-            if self.user_cache is not None:
+            if getattr(self, "user_cache", None) is not None:
                 # The password was right but the account may not sign in here (the admin's page
                 # refuses non-staff accounts): `authenticate` succeeded, so no signal says so.
                 auth_events.refuse(
@@ -114,10 +114,16 @@ def _email_field() -> forms.EmailField:
     )
 
 
-class ThrottledLoginForm(_Throttled, AuthenticationForm):
-    """Django's sign-in form, refusing further attempts after repeated failures."""
+class ThrottledAllauthLoginForm(_Throttled, LoginForm):
+    """The portal's sign-in page: allauth's form (so that allauth's second-factor stage runs
+    after the password) under the portal's throttle, the one rule for repeated failures
+    (allauth's own login rate limits are off in settings)."""
 
-    username = _email_field()
+    email_field = "login"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"] = _email_field()
 
 
 class ThrottledAdminLoginForm(_Throttled, AdminAuthenticationForm):

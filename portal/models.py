@@ -386,6 +386,12 @@ class AuditEntry(models.Model):
         VERIFIED = "verified", "Email address verified"
         UNLOCK = "unlock", "Sign-in unlocked"
         SESSION_ENDED = "expired", "Session ended"
+        # Multi-factor authentication (allauth.mfa, recorded by portal.auth_events).
+        MFA_ADDED = "mfa_add", "Second factor added"
+        MFA_REMOVED = "mfa_del", "Second factor removed"
+        MFA_CODES = "mfa_codes", "Recovery codes regenerated"
+        MFA_RECOVERY = "mfa_rcode", "Signed in with a recovery code"
+        MFA_FAILED = "mfa_fail", "Second factor refused"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

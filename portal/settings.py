@@ -499,3 +499,24 @@ ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CDMO Portal] "
+# --- Multi-factor authentication (docs/accounts.md, issue 11) -------------------------------
+# allauth.mfa: an authenticator app (TOTP), security keys (WebAuthn) and recovery codes, kept on
+# the pages under /accounts/2fa/. Every change and every failed code is an authentication entry
+# in the audit trail (portal.auth_events).
+INSTALLED_APPS += ["allauth.mfa", "django.contrib.humanize"]  # its templates use humanize
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "CDMO Partnership Portal"
+# Accounts come from invitations sent to their email: the address is the one the portal knows.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# fido2 treats http://localhost as insecure: allowed for development and the test suite only.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+
+# --- Sign-in through allauth (docs/accounts.md) ---------------------------------------------
+# The portal's sign-in page is allauth's login view, so that allauth.mfa's stage asks for the
+# second factor after the password. The portal's throttle (portal.throttle) is the one rule for
+# repeated failures: allauth's own login rate limits are off. Accounts come from invitations:
+# the adapter closes signup.
+ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
+ACCOUNT_FORMS = {"login": "portal.forms.ThrottledAllauthLoginForm"}
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+ACCOUNT_SESSION_REMEMBER = True  # no "remember me" box: the session lasts as Django's settings say

@@ -18,6 +18,7 @@ from tests.people.permission_rows_people import ROWS as PEOPLE
 from tests.portal.permission_rows import ROWS as PORTAL
 from tests.portal.permission_rows_delegations import ROWS as DELEGATIONS
 from tests.portal.permission_rows_identity import ROWS as IDENTITY
+from tests.portal.permission_rows_mfa import ROWS as MFA
 from tests.portal.permission_rows_sso import ROWS as SSO
 from tests.programs.permission_rows import ROWS as PROGRAMS
 from tests.support.api import private_throttles
@@ -25,7 +26,7 @@ from tests.support.permissions import Case, Scene, cases, check, database_state,
 
 ROWS = [
     *PORTAL, *COMMS, *PROGRAMS, *GOVERNANCE, *DEVIATIONS, *INTEGRATIONS,
-    *PEOPLE, *ONBOARDING, *DELEGATIONS, *SSO, *IDENTITY,
+    *PEOPLE, *ONBOARDING, *DELEGATIONS, *SSO, *IDENTITY, *MFA,
 ]  # fmt: skip
 
 

@@ -19,6 +19,15 @@ ROWS = [
         public=True,
         label="empty form",
     ),
+    Row("account_login", statuses(200, 302, 302, 302, 302, 302, 302, 302), public=True),
+    Row(
+        "account_login",
+        statuses(200, 302, 302, 302, 302, 302, 302, 302),
+        method="post",
+        data={},
+        public=True,
+        label="empty form",
+    ),
     Row("logout", statuses(302, 302, 302, 302, 302, 302, 302, 302), method="post", data={}),
     Row("password_change", SIGNED_IN),
     Row(

@@ -23,7 +23,7 @@ def browser() -> Client:
 
 
 def sign_in(client: Client, email: str, password: str):
-    return client.post("/accounts/login/", {"username": email, "password": password})
+    return client.post("/accounts/login/", {"login": email, "password": password})
 
 
 def auth_entries(action: str) -> list[AuditEntry]:

@@ -68,7 +68,7 @@ def test_a_reset_link_is_mailed_works_once_and_is_audited(world):
     assert reset.actor_id == world.lead_a.pk
     assert (
         Client()
-        .post("/accounts/login/", {"username": world.lead_a.email, "password": NEW_PASSWORD})
+        .post("/accounts/login/", {"login": world.lead_a.email, "password": NEW_PASSWORD})
         .status_code
         == 302
     )

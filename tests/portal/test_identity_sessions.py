@@ -45,7 +45,7 @@ def test_signing_in_starts_the_session_clocks_without_a_query_of_their_own(world
     client = Client()
     with time_machine.travel(START, tick=False):
         response = client.post(
-            "/accounts/login/", {"username": world.lead_a.email, "password": password}
+            "/accounts/login/", {"login": world.lead_a.email, "password": password}
         )
         assert response.status_code == 302
         assert client.session[session_limits.STARTED] == START.timestamp()
@@ -136,7 +136,7 @@ def test_sign_in_is_refused_to_a_closed_account_with_its_reason(world, password)
         access_ends_on=clock.site_today() - datetime.timedelta(days=1)
     )
     response = Client().post(
-        "/accounts/login/", {"username": world.lead_a.email, "password": password}
+        "/accounts/login/", {"login": world.lead_a.email, "password": password}
     )
     assert response.status_code == 200
     assert "This account can no longer sign in: access ended on" in response.content.decode()
@@ -149,9 +149,7 @@ def test_sign_in_is_refused_to_a_closed_account_with_its_reason(world, password)
 
 def test_a_wrong_password_for_a_closed_account_says_nothing_more(world):
     type(world.lead_a).objects.filter(pk=world.lead_a.pk).update(is_active=False)
-    response = Client().post(
-        "/accounts/login/", {"username": world.lead_a.email, "password": "wrong"}
-    )
+    response = Client().post("/accounts/login/", {"login": world.lead_a.email, "password": "wrong"})
     assert "can no longer sign in" not in response.content.decode()
     assert "Please enter a correct email and password" in response.content.decode()
 
@@ -166,7 +164,7 @@ def test_the_event_stream_refuses_a_closed_account(world):
 
 def _fail_until_locked(email, settings, extra=0):
     for _ in range(settings.LOGIN_FAILURE_LIMIT + extra):
-        Client().post("/accounts/login/", {"username": email, "password": "wrong"})
+        Client().post("/accounts/login/", {"login": email, "password": "wrong"})
 
 
 @pytest.mark.clause("21 CFR 11.300(d)")
@@ -208,7 +206,7 @@ def test_a_cdmo_administrator_unlocks_an_account_and_it_is_audited(world, settin
     assert "No account is locked." in after
     # The owner, from their own address (the guesser's address stays locked by itself).
     signed_in = Client(REMOTE_ADDR="10.0.0.9").post(
-        "/accounts/login/", {"username": world.lead_a.email, "password": password}
+        "/accounts/login/", {"login": world.lead_a.email, "password": password}
     )
     assert signed_in.status_code == 302
 

@@ -5,7 +5,7 @@ from django.test import Client
 
 
 def _login(email, password):
-    return Client().post("/accounts/login/", {"username": email, "password": password})
+    return Client().post("/accounts/login/", {"login": email, "password": password})
 
 
 @pytest.mark.clause("21 CFR 11.10(d)")
