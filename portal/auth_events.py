@@ -29,7 +29,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from portal import audit
+from portal import audit, second_factor
 from portal.models import ApiToken, AuditEntry, User
 
 USER_AGENT_LENGTH = 300
@@ -259,6 +259,7 @@ def mfa_removed(
         details=_authenticator(authenticator),
         reason=f"Second factor removed: {authenticator.get_type_display()}.",
     )
+    second_factor.forget(request)
 
 
 @receiver(mfa_signals.authenticator_reset, dispatch_uid="portal.auth_events.mfa_codes")

@@ -51,8 +51,8 @@ class OpenAccountBackend(ModelBackend):
         """The session's user even when the account has closed since: the session limits
         middleware (portal.session_limits) then ends the session, audited with the reason,
         instead of the user silently turning anonymous. The membership comes in the same query:
-        every page reads it."""
-        return User.objects.select_related("membership").filter(pk=user_id).first()
+        every page reads it, and its organisation, which the second-factor rule reads."""
+        return User.objects.select_related("membership__organisation").filter(pk=user_id).first()
 
     def user_can_authenticate(self, user: Any) -> bool:
         return super().user_can_authenticate(user) and account_state.is_open(user)

@@ -505,6 +505,14 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CDMO Portal] "
 # in the audit trail (portal.auth_events).
 INSTALLED_APPS += ["allauth.mfa", "django.contrib.humanize"]  # its templates use humanize
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# A second factor required for CDMO users, sponsor leads and members of organisations that ask
+# for it (portal.second_factor): on by default in production, off in the embedded mode and the
+# test suite (whose tests of the rule turn it on), so that the demo logins need the password only.
+MFA_ENFORCED = env_bool("MFA_ENFORCED", default=not (DEBUG or TESTING))
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("portal.session_limits.SessionLimitsMiddleware") + 1,
+    "portal.second_factor.SecondFactorRequiredMiddleware",
+)
 MFA_TOTP_ISSUER = "CDMO Partnership Portal"
 # Accounts come from invitations sent to their email: the address is the one the portal knows.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
