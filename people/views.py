@@ -22,7 +22,8 @@ from portal.forms import add_service_error
 from portal.http import PortalRequest, attempt
 from portal.models import Organisation, User
 
-LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The portal's password backend (settings.AUTHENTICATION_BACKENDS): the session keeps its name.
+LOGIN_BACKEND = "portal.backends.OpenAccountBackend"
 
 
 def _organisation(request: PortalRequest, slug: str) -> Organisation | HttpResponse:

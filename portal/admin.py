@@ -22,8 +22,10 @@ import copy
 from typing import Any, ClassVar
 
 import allauth.account.admin
+import allauth.mfa.admin
 import allauth.socialaccount.admin  # noqa: F401  (registers the social models, replaced below)
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -311,3 +313,18 @@ class EmailAddressAdmin(ReadOnlyAdmin):
     list_display = ["email", "user", "primary", "verified"]
     list_select_related = ["user"]
     search_fields = ["email", "user__email"]
+
+
+# --- Second factors (docs/accounts.md) ----------------------------------------------------
+# allauth.mfa's admin would show and delete a factor's secret without an audit entry: read only
+# here, and without the secret. People add and remove their own factors on the pages under
+# /accounts/2fa/ (audited, portal.auth_events).
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(ReadOnlyAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    fields = ["user", "type", "created_at", "last_used_at"]

@@ -514,6 +514,9 @@ MIDDLEWARE.insert(
     "portal.second_factor.SecondFactorRequiredMiddleware",
 )
 MFA_TOTP_ISSUER = "CDMO Partnership Portal"
+# One 30-second step either side of the server's, for a phone's clock drift and a code typed as
+# it changes (RFC 6238 §5.2 recommends allowing for one).
+MFA_TOTP_TOLERANCE = 1
 # Accounts come from invitations sent to their email: the address is the one the portal knows.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 # fido2 treats http://localhost as insecure: allowed for development and the test suite only.
@@ -527,4 +530,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
 ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
 ACCOUNT_FORMS = {"login": "portal.forms.ThrottledAllauthLoginForm"}
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+# Confirming one's identity again (before a second factor changes): the password, or the second
+# factor; never a code by email (those pages are not served).
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 ACCOUNT_SESSION_REMEMBER = True  # no "remember me" box: the session lasts as Django's settings say

@@ -186,6 +186,8 @@ SPONSOR_LEVEL = (
     "digest-",
     "delegation-",
     "onboarding-quality-agreement",
+    "mfa_",
+    "account_",
 )
 BY_ROLE_FIRST = {"escalation-acknowledge", "escalation-assign", "escalation-resolve"}
 
