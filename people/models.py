@@ -42,18 +42,18 @@ class Invitation(models.Model):
         validators=bounds.DATE,
         help_text="The last day of access (the contract's end), site time. Empty: no end date.",
     )
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, validators=bounds.LINE)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, validators=bounds.MOMENT)
+    sent_at = models.DateTimeField(default=timezone.now, validators=bounds.MOMENT)
+    expires_at = models.DateTimeField(validators=bounds.MOMENT)
+    accepted_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -104,13 +104,15 @@ class AccessReview(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="access_reviews"
     )
-    quarter_start = models.DateField(help_text="The first day of the quarter reviewed.")
-    signed_off_at = models.DateTimeField(null=True, blank=True)
+    quarter_start = models.DateField(
+        help_text="The first day of the quarter reviewed.", validators=bounds.DATE
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     signed_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    due_reminder_sent_at = models.DateTimeField(null=True, blank=True)
-    overdue_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    due_reminder_sent_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    overdue_reminder_sent_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
 
     class Meta:
         ordering = ["-quarter_start", "organisation__name"]
@@ -145,10 +147,15 @@ class AccessReviewDecision(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    decided_at = models.DateTimeField(default=timezone.now)
-    role = models.CharField(max_length=12, help_text="The person's role when decided.")
+    decided_at = models.DateTimeField(default=timezone.now, validators=bounds.MOMENT)
+    role = models.CharField(
+        max_length=12, help_text="The person's role when decided.", validators=bounds.LINE
+    )
     programs = models.CharField(
-        max_length=500, blank=True, help_text="The person's program grants when decided."
+        max_length=500,
+        blank=True,
+        help_text="The person's program grants when decided.",
+        validators=bounds.LINE,
     )
 
     class Meta:

@@ -117,7 +117,11 @@ def person_deactivate(request: PortalRequest, slug: str, pk: int) -> HttpRespons
         return organisation
     membership = selectors.get_membership(organisation, pk)
     form = DeactivateForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():  # a reason that is not one line of printable text: nothing changes
+        for error in form.errors.get("reason", []):
+            messages.error(request, str(error))
+        return redirect("people:organisation", slug=organisation.slug)
+    reason = form.cleaned_data["reason"]
     attempt(
         request,
         lambda: members.person_deactivate(actor=request.user, user=membership.user, reason=reason),

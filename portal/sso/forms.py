@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from portal import bounds
 from portal.forms import LineField
 from portal.sso import services
 
@@ -21,6 +22,7 @@ class ProviderForm(forms.Form):
     server_url = forms.URLField(
         label="Issuer URL",
         max_length=500,
+        validators=[bounds.validate_line],
         assume_scheme="https",
         help_text="The provider's issuer, e.g. https://login.helix.example/realms/staff: the "
         "portal reads /.well-known/openid-configuration under it.",
