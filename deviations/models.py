@@ -145,6 +145,12 @@ class Deviation(models.Model):
         help_text="Lot number, if any.",
         validators=bounds.LINE,
     )
+    batches = models.ManyToManyField(
+        "programs.Batch",
+        blank=True,
+        related_name="deviations",
+        help_text="The batches this deviation affects, all of its own program.",
+    )
     title = models.CharField(max_length=200, validators=bounds.LINE)
     description = models.TextField(validators=bounds.TEXT)
     classification = models.CharField(max_length=10, choices=Classification.choices)

@@ -74,6 +74,11 @@ def is_overdue(due: datetime.date | None) -> bool:
     return due is not None and due < site_today()
 
 
+def day_start(day: datetime.date) -> datetime.datetime:
+    """The moment a site-local day begins (as UTC): where reporting periods start and end."""
+    return _local_midnight(day, site_zone()).astimezone(datetime.UTC)
+
+
 def day_end(day: datetime.date) -> datetime.datetime:
     """The moment a due *date* passes: the end of that day, site time (as UTC)."""
     return _local_midnight(day + datetime.timedelta(days=1), site_zone()).astimezone(datetime.UTC)

@@ -368,6 +368,7 @@ class AuditEntry(models.Model):
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
         ACCESS = "access", "Access"
+        DOWNLOAD = "download", "Downloaded"
         SIGN = "sign", "Signed"
         SIGN_FAILED = "sign_fail", "Signature refused"
         SEAL = "seal", "Audit chain sealed"

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "integrations",
     "people",
     "onboarding",
+    "outcomes",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,9 @@ for _day in SITE_HOLIDAYS:
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Files built by background jobs (reports, exports, inspection bundles). Web and workers must
+# share it: in docker-compose it is a named volume mounted by both.
+JOB_FILES_DIR = Path(env_str("JOB_FILES_DIR", str(VAR_DIR / "jobs")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

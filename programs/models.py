@@ -15,6 +15,7 @@ from django.utils.functional import cached_property
 from portal import access, bounds
 from portal.access import Audience
 from portal.models import Membership, Organisation
+from programs import kpi_catalogue
 from programs.querysets import AudienceQuerySet, ProgramQuerySet, ProgramScopedQuerySet
 
 QA_ASSIGNMENT_NEEDS_QA_ROLE = (
@@ -241,6 +242,9 @@ class Event(models.Model):
         COST = "cost", "Costs"
         DEVIATION = "deviation", "Deviation"
         ESCALATION = "escalation", "Escalation"
+        BATCH = "batch", "Batch"
+        KPI = "kpi", "KPI target"
+        REPORT = "report", "Report or export"
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -439,6 +443,158 @@ class ChangeOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program.code} {self.reference} {self.title}"
+
+
+class Batch(models.Model):
+    """One manufactured lot. Its release is the outcome the partnership is judged on.
+
+    Right-first-time is never typed in: a batch is right first time when it was released, was
+    never reworked and no deviation (other than a cancelled one) is linked to it
+    (`BatchQuerySet.with_outcome`). The disposition is decided by QA under an electronic
+    signature (released or rejected); `reworked` records that the lot was reprocessed and stays
+    on the books until QA decides it.
+    """
+
+    class Disposition(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RELEASED = "released", "Released"
+        REJECTED = "rejected", "Rejected"
+        REWORKED = "reworked", "Reworked"
+
+    DECIDED = (Disposition.RELEASED, Disposition.REJECTED)
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="batches")
+    lot_number = models.CharField(
+        max_length=40,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,39}\Z",
+                "Use letters, digits and . / _ - only, e.g. 24-117.",
+            )
+        ],
+        help_text="The lot number as printed on the batch record, unique within the program.",
+    )
+    product = models.CharField(max_length=200, blank=True, validators=bounds.LINE)
+    planned_start = models.DateField(validators=bounds.DATE)
+    actual_start = models.DateField(null=True, blank=True, validators=bounds.DATE)
+    planned_release = models.DateField(validators=bounds.DATE)
+    actual_release = models.DateField(
+        null=True,
+        blank=True,
+        validators=bounds.DATE,
+        help_text="The site-local day QA decided the disposition (released or rejected).",
+    )
+    quantity_committed = models.DecimalField(
+        max_digits=bounds.AMOUNT_DIGITS,
+        decimal_places=bounds.AMOUNT_PLACES,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    quantity_delivered = models.DecimalField(
+        max_digits=bounds.AMOUNT_DIGITS,
+        decimal_places=bounds.AMOUNT_PLACES,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    quantity_unit = models.CharField(max_length=20, default="g", validators=bounds.LINE)
+    over_delivery_agreed = models.BooleanField(
+        default=False,
+        help_text="Set when the sponsor agreed to take more than was committed; without it a "
+        "delivery above the committed quantity is refused.",
+    )
+    disposition = models.CharField(
+        max_length=10, choices=Disposition.choices, default=Disposition.PENDING
+    )
+    reworked = models.BooleanField(
+        default=False, help_text="The lot was reworked or reprocessed at least once."
+    )
+    disposition_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
+    disposition_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disposition_reason = models.TextField(blank=True, validators=bounds.TEXT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "planned_start", "lot_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "lot_number"], name="unique_batch_lot"),
+            models.CheckConstraint(
+                condition=Q(planned_release__gte=models.F("planned_start")),
+                name="batch_planned_release_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_release__isnull=True)
+                | (Q(actual_start__isnull=False) & Q(actual_release__gte=models.F("actual_start"))),
+                name="batch_released_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_delivered__isnull=True)
+                | Q(over_delivery_agreed=True)
+                | Q(quantity_delivered__lte=models.F("quantity_committed")),
+                name="batch_delivery_within_commitment",
+            ),
+            models.CheckConstraint(
+                condition=Q(disposition__in=["pending", "reworked"])
+                | (Q(actual_release__isnull=False) & Q(disposition_at__isnull=False)),
+                name="batch_decision_has_day_and_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "actual_release"])]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} lot {self.lot_number}"
+
+    @property
+    def is_decided(self) -> bool:
+        return self.disposition in self.DECIDED
+
+    @property
+    def release_slip_days(self) -> int | None:
+        if self.actual_release is None:
+            return None
+        return (self.actual_release - self.planned_release).days
+
+
+class KpiTarget(models.Model):
+    """The target agreed for one KPI of a program, recorded at the kick-off.
+
+    Targets are baseline data: once the kick-off is complete a change needs a reason (the
+    audit entry keeps it). The KPI keys, units and definitions are `programs.kpi_catalogue`.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="kpi_targets")
+    kpi = models.CharField(max_length=40, choices=kpi_catalogue.Kpi.choices)
+    target = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="In the KPI's unit: percent (0-100), hours, days or a count per batch.",
+    )
+    agreed_at = models.DateTimeField(validators=bounds.MOMENT)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["program", "kpi"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "kpi"], name="unique_kpi_target"),
+            models.CheckConstraint(condition=Q(target__gte=0), name="kpi_target_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} {self.get_kpi_display()} target {self.target}"
+
+    def clean(self) -> None:
+        definition = kpi_catalogue.definition(self.kpi) if self.kpi else None
+        if definition is not None and self.target is not None:
+            problem = definition.target_problem(self.target)
+            if problem:
+                raise ValidationError({"target": problem})
 
 
 class CostDriver(models.TextChoices):
