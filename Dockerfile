@@ -14,6 +14,12 @@ RUN useradd --system --user-group --uid 10001 --home-dir /app --no-create-home p
 
 WORKDIR /app
 
+# Pango (with HarfBuzz and fontconfig) is what WeasyPrint lays out the PDF reports with; a font
+# so that the text has glyphs.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, pinned by the same constraints as development: this layer is rebuilt
 # only when pyproject.toml or constraints.txt change.
 COPY pyproject.toml constraints.txt ./
@@ -24,13 +30,13 @@ COPY . .
 # Static files are collected (hashed and compressed) into the image. collectstatic signs
 # nothing, but production settings refuse to load without a SECRET_KEY or AUDIT_CHAIN_KEY:
 # these exist only in this build step. var/ stays writable for Celery beat's schedule file,
-# var/audit for the audit checkpoints (a volume in docker-compose.yml takes its owner from here).
+# var/audit for the audit checkpoints and var/jobs for built files (volumes in docker-compose.yml takes its owner from here).
 RUN SECRET_KEY=build-time-only-placeholder-collectstatic-signs-nothing-0123456789 \
         AUDIT_CHAIN_KEY=build-time-only-placeholder-signs-nothing-0123456789 \
         python manage.py collectstatic --noinput --verbosity 0 \
     && rm -rf var/broker var/portal.sqlite3 \
-    && mkdir -p var/audit \
-    && chown portal:portal var var/audit
+    && mkdir -p var/audit var/jobs \
+    && chown portal:portal var var/audit var/jobs
 
 USER portal
 
