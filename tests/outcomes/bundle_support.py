@@ -22,10 +22,13 @@ from outcomes.bundle import write_bundle
 from outcomes.jobs import Build
 from outcomes.models import Job
 from portal import access
+from portal.models import Signature
+from portal.signatures import signature_sign
 from programs import changes
 from programs.models import Batch, ChangeOrder, Milestone
 from programs.services.costs import cost_line_add
 from tests.deviations.conftest import log_deviation, move
+from tests.factories import PASSWORD
 
 INTERNAL_MINUTES = "Internal: the line-2 operator retraining is behind schedule."
 INTERNAL_COMMENT = "Internal note: supplier audit finding pending."
@@ -110,6 +113,15 @@ def inspected_program(world) -> dict:
         description=INTERNAL_COST,
         amount=Decimal("999.00"),
     )
+    with transaction.atomic():
+        signature_sign(
+            signer=world.qa,
+            password=PASSWORD,
+            record=batch,
+            meaning=Signature.Meaning.APPROVED,
+            statement="Batch record reviewed",
+            program_id=world.program.pk,
+        )
     deviation.refresh_from_db()
     return {
         "deviation": deviation,
