@@ -50,6 +50,8 @@ venv install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@# The report PDFs (WeasyPrint) need the system's Pango; everything else runs without it.
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || echo "make: WeasyPrint cannot load Pango; report PDFs need: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"
 	touch $@
 
 run: $(STAMP)

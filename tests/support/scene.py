@@ -29,6 +29,7 @@ from programs.models import CostLine
 from tests.comms.conversation_data import ask, draft_update, note, shared_update
 from tests.deviations.conftest import log_deviation
 from tests.governance.builders import action_item, meeting, past_meeting, risk
+from tests.outcomes.builders import built_job, waiting_job
 from tests.programs.builders import change_order, milestone, workstream
 from tests.support.api import new_token
 from tests.support.permissions import HARNESS_PERSONAS, INTERNAL_MARK, Scene, database_state
@@ -156,6 +157,8 @@ def build_scene() -> Scene:
         ).pk,
         "ws": ws.pk,
         "ms": ms.pk,
+        "job": str(built_job(world.lead_a, program).pk),
+        "waiting_job": str(waiting_job(world.lead_a, program).pk),
         "ref": deviation.reference,
         "deviation": deviation.pk,
         "deviation_question": deviation_question.pk,

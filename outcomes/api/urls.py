@@ -1,0 +1,8 @@
+from django.urls import path
+
+from outcomes.api import jobs
+
+urlpatterns = [
+    path("jobs/<str:id>/", jobs.JobDetailView.as_view(), name="api-job-detail"),
+    path("jobs/<str:id>/download/", jobs.JobDownloadView.as_view(), name="api-job-download"),
+]

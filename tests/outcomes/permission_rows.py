@@ -1,0 +1,27 @@
+"""Permission rows of the background jobs' pages and API: a job is read and downloaded by
+the person who asked for it (here sponsor A's lead) and nobody else, not even a colleague or
+the CDMO (a 404, no existence leak)."""
+
+from tests.support.permissions import LOGIN, Row, statuses
+
+JOB = {"pk": "{job}"}
+API_JOB = {"id": "{job}"}
+WAITING = {"pk": "{waiting_job}"}
+API_WAITING = {"id": "{waiting_job}"}
+# Every signed-in persona has a list of their own files.
+OWN_LIST = statuses(LOGIN, 200, 200, 200, 200, 200, 200, 200)
+OWNER_ONLY = statuses(LOGIN, 200, 404, 404, 404, 404, 404, 404)
+OWNER_ONLY_API = statuses(401, 200, 404, 404, 404, 404, 404, 404)
+NOT_READY = statuses(LOGIN, 409, 404, 404, 404, 404, 404, 404)
+NOT_READY_API = statuses(401, 409, 404, 404, 404, 404, 404, 404)
+
+ROWS = [
+    Row("outcomes:job-list", OWN_LIST),
+    Row("outcomes:job-detail", OWNER_ONLY, kwargs=JOB),
+    Row("outcomes:job-detail", OWNER_ONLY, kwargs=WAITING, query="fragment=status", htmx=True),
+    Row("outcomes:job-download", OWNER_ONLY, kwargs=JOB),
+    Row("outcomes:job-download", NOT_READY, kwargs=WAITING),
+    Row("api-job-detail", OWNER_ONLY_API, kwargs=API_JOB),
+    Row("api-job-download", OWNER_ONLY_API, kwargs=API_JOB),
+    Row("api-job-download", NOT_READY_API, kwargs=API_WAITING),
+]
