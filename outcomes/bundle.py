@@ -97,6 +97,39 @@ def period_between(first_day: datetime.date, last_day: datetime.date) -> periods
     return period
 
 
+PERIOD_CHOOSE_ONE = "Choose a period, or give a first and a last day: not both."
+PERIOD_KINDS = (*periods.PeriodKind.values, "custom")
+
+
+def bundle_period(
+    *,
+    kind: str | None,
+    key: str | None = None,
+    first_day: datetime.date | None = None,
+    last_day: datetime.date | None = None,
+) -> periods.Period:
+    """The period a request names: a named one (`kind` month, quarter or rolling12 and its
+    `key`, empty for the current one) or `kind` custom with both days. Refused with `Invalid`
+    naming the field at fault (400), so that nothing is created."""
+    if kind == "custom" or (kind is None and (first_day or last_day)):
+        if first_day is None or last_day is None:
+            raise Invalid(
+                PERIOD_DATES_MISSING, field="first_day" if first_day is None else "last_day"
+            )
+        try:
+            return period_between(first_day, last_day)
+        except periods.PeriodError as error:
+            field = "last_day" if str(error) == PERIOD_ENDS_BEFORE_START else "first_day"
+            raise Invalid(str(error), field=field) from None
+    if first_day or last_day:
+        raise Invalid(PERIOD_CHOOSE_ONE, field="first_day")
+    try:
+        return periods.parse(kind, key)
+    except periods.PeriodError as error:
+        field = "period" if kind not in periods.PeriodKind.values else "key"
+        raise Invalid(str(error), field=field) from None
+
+
 def period_label(period: periods.Period) -> str:
     if period.kind == "custom":
         return f"{period.start:%d %b %Y} to {period.last_day:%d %b %Y}"

@@ -12,12 +12,18 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
+from portal import access
+from portal.errors import Invalid
 from portal.http import PortalRequest
+from programs.selectors import program_grant
 
-from . import jobs
+from . import bundle, jobs
+from .forms import BundleForm
 from .models import Job
 from .selectors import job_for
 
@@ -52,3 +58,33 @@ def job_file(request: PortalRequest, pk: uuid.UUID) -> HttpResponseBase:
         return render(
             request, "outcomes/job_detail.html", {"job": job, "problem": str(error)}, status=409
         )
+
+
+# --- The inspection bundle (outcomes.bundle) ---------------------------------------------------
+
+BUNDLE_TEMPLATE = "outcomes/program_bundle.html"
+
+
+@login_required
+def program_bundle(request: PortalRequest, code: str) -> HttpResponseBase:
+    """Choose a period and start building the program's inspection bundle; the job page then
+    shows its progress. Only those who may export it see the form (403 otherwise)."""
+    grant = program_grant(request.user, code)
+    program = grant.obj
+    access.require(request.user, access.Action.EXPORT_BUNDLE, program)
+    form = BundleForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                period = bundle.bundle_period(**form.cleaned_data)
+            except Invalid as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                job = bundle.bundle_request(actor=request.user, program=program, period=period)
+                target = reverse("outcomes:job-detail", args=[job.pk])
+                if request.htmx:
+                    return HttpResponseClientRedirect(target)
+                return redirect(target)
+        context = {"program": program, "form": form}
+        return render(request, BUNDLE_TEMPLATE, context, status=422)
+    return render(request, BUNDLE_TEMPLATE, {"program": program, "form": form})
