@@ -25,3 +25,30 @@ ROWS = [
     Row("api-job-download", OWNER_ONLY_API, kwargs=API_JOB),
     Row("api-job-download", NOT_READY_API, kwargs=API_WAITING),
 ]
+
+# The inspection bundle: the sponsor's lead, the program's QA, its dedicated PM and leadership
+# (docs/inspection-bundle.md); a viewer and operations staff see the program but may not (403);
+# another sponsor's program is a 404.
+PROGRAM_A = {"code": "HLX-101"}
+BUNDLE_PAGE = statuses(LOGIN, 200, 403, 404, 403, 200, 200, 404, qa=200)
+BUNDLE_START = statuses(LOGIN, 302, 403, 404, 403, 302, 302, 404, qa=302)
+BUNDLE_API = statuses(401, 202, 403, 404, 403, 202, 202, 404, qa=202)
+BUNDLE_FORM = {"kind": "month", "key": ""}
+
+ROWS += [
+    Row("outcomes:program-bundle", BUNDLE_PAGE, kwargs=PROGRAM_A),
+    Row(
+        "outcomes:program-bundle",
+        BUNDLE_START,
+        kwargs=PROGRAM_A,
+        method="post",
+        data=BUNDLE_FORM,
+    ),
+    Row(
+        "api-program-bundles",
+        BUNDLE_API,
+        kwargs=PROGRAM_A,
+        method="post",
+        data={"period": "month", "key": ""},
+    ),
+]
