@@ -187,7 +187,7 @@ class Table:
     """One record type as exported: its file name, its rows and its columns."""
 
     name: str
-    rows: Callable[[], QuerySet[Any]]
+    rows: Callable[[], QuerySet[Any] | _Related]
     columns: list[Column]
 
 
@@ -256,6 +256,35 @@ def _json_chunks(columns: list[Column], rows: Iterable[Any], counter: list[int])
     yield b"\n]\n"
 
 
+class _Related:
+    """Rows of `queryset` in chunks, each row given `.related`: the values `pairs(ids)` (a
+    query of (row id, value)) names for it. What prefetch_related does, without the memory it
+    holds under `.iterator()` (measured: 10 MiB against 1.5 for 3,000 deviations)."""
+
+    def __init__(
+        self, queryset: QuerySet[Any], pairs: Callable[[list[int]], Iterable[tuple[int, Any]]]
+    ) -> None:
+        self.queryset = queryset
+        self.pairs = pairs
+
+    def iterator(self, chunk_size: int = CHUNK) -> Iterator[Any]:
+        chunk: list[Any] = []
+        for row in self.queryset.iterator(chunk_size=chunk_size):
+            chunk.append(row)
+            if len(chunk) == chunk_size:
+                yield from self._fill(chunk)
+                chunk = []
+        yield from self._fill(chunk)
+
+    def _fill(self, chunk: list[Any]) -> Iterator[Any]:
+        found: dict[int, list[str]] = {}
+        for pk, value in self.pairs([row.pk for row in chunk]):
+            found.setdefault(pk, []).append(str(value))
+        for row in chunk:
+            row.related = found.get(row.pk, [])
+            yield row
+
+
 # --- What is exported -------------------------------------------------------------------------
 
 
@@ -288,17 +317,20 @@ class _Content:
         return [
             Table(
                 "deviations",
-                lambda: (
-                    deviations.select_related("sponsor_acknowledged_by", "logged_by")
-                    .prefetch_related("batches")
-                    .order_by("reference")
+                lambda: _Related(
+                    deviations.select_related("sponsor_acknowledged_by", "logged_by").order_by(
+                        "reference"
+                    ),
+                    lambda ids: Deviation.batches.through.objects.filter(
+                        deviation_id__in=ids
+                    ).values_list("deviation_id", "batch__lot_number"),
                 ),
                 [
                     ("reference", lambda d: d.reference),
                     ("title", lambda d: d.title),
                     ("classification", lambda d: d.classification),
                     ("status", lambda d: d.status),
-                    ("batches", lambda d: "; ".join(sorted(b.lot_number for b in d.batches.all()))),
+                    ("batches", lambda d: "; ".join(sorted(d.related))),
                     ("description", lambda d: d.description),
                     ("occurred_at", lambda d: d.occurred_at),
                     ("aware_at", lambda d: d.aware_at),
@@ -412,12 +444,14 @@ class _Content:
             ),
             Table(
                 "meetings",
-                lambda: (
+                lambda: _Related(
                     self._scoped(Meeting)
                     .filter(starts_at__gte=start, starts_at__lt=end)
                     .select_related("written_up_by")
-                    .prefetch_related("attendees")
-                    .order_by("starts_at", "id")
+                    .order_by("starts_at", "id"),
+                    lambda ids: Meeting.attendees.through.objects.filter(
+                        meeting_id__in=ids
+                    ).values_list("meeting_id", "user__display_name"),
                 ),
                 [
                     ("uid", lambda m: str(m.uid)),
@@ -428,7 +462,7 @@ class _Content:
                     ("status", lambda m: m.status),
                     (
                         "attendees",
-                        lambda m: "; ".join(sorted(u.display_name for u in m.attendees.all())),
+                        lambda m: "; ".join(sorted(m.related)),
                     ),
                     ("minutes", lambda m: self._minutes(m, "minutes")),
                     ("decisions", lambda m: self._minutes(m, "decisions")),
