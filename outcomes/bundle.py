@@ -207,6 +207,9 @@ class _Sink:
     def flush(self) -> None:
         self.build.file.flush()
 
+    def close(self) -> None:
+        """The job's file is closed by `job_building`, once the archive is complete."""
+
 
 class _Archive:
     """The ZIP being written: entries under one folder, all dated alike, hashed as written."""
@@ -294,7 +297,8 @@ class _Content:
     def __init__(self, job: Job) -> None:
         self.job = job
         self.user = job.requested_by
-        self.program = job.program
+        assert job.program is not None
+        self.program: Program = job.program
         self.period = job_period(job)
         self.start, self.end = self.period.moments()
         # Both must agree: the audience the job was asked with, and the requester's today.
@@ -596,7 +600,7 @@ class _Content:
             .first()
         )
         good, _ = audit_checkpoints.read()
-        recorded = {}
+        recorded: dict[int, dict[str, Any]] = {}
         for checkpoint in good:
             head = checkpoint.heads.get(chain)
             if head is not None and first <= head[0] <= last:
@@ -647,16 +651,14 @@ def _audit_lines(content: _Content, chain: dict[str, Any]) -> Iterator[bytes]:
     chain["head"], chain["entries"] = link, count
 
 
+def _audit_cell(name: str) -> Callable[[dict[str, Any]], Any]:
+    if name == "changes":
+        return lambda entry: json.dumps(entry.get(name), sort_keys=True)
+    return lambda entry: entry.get(name)
+
+
 def _audit_csv(content: _Content) -> Iterator[bytes]:
-    columns: list[Column] = [
-        (
-            name,
-            (lambda e, name=name: json.dumps(e.get(name), sort_keys=True))
-            if name == "changes"
-            else (lambda e, name=name: e.get(name)),
-        )
-        for name in AUDIT_COLUMNS
-    ]
+    columns: list[Column] = [(name, _audit_cell(name)) for name in AUDIT_COLUMNS]
     yield from _csv_chunks(columns, (content.exported_entry(e) for e in content.audit_entries()))
 
 

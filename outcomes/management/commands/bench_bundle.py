@@ -91,8 +91,8 @@ class Command(BaseCommand):
             verify_seconds = time.perf_counter() - verified
         self.stdout.write(
             f"Bundle of {program.code} for {period.label}: built in {seconds:.1f} s; archive "
-            f"{job.size / 2**20:.1f} MiB ({uncompressed / 2**20:.1f} MiB uncompressed); peak "
-            f"Python allocations during the build {peak / 2**20:.1f} MiB (tracemalloc); peak "
+            f"{(job.size or 0) / 2**20:.1f} MiB ({uncompressed / 2**20:.1f} MiB uncompressed); "
+            f"peak Python allocations during the build {peak / 2**20:.1f} MiB (tracemalloc); peak "
             f"resident memory {_mib(rss_before)} before the first build, {_mib(rss_after)} "
             f"after it (+{(rss_after - rss_before) / 1024:.1f} MiB)."
         )
