@@ -103,19 +103,18 @@ PERIOD_KINDS = (*periods.PeriodKind.values, "custom")
 
 def bundle_period(
     *,
-    kind: str | None,
+    period: str | None,
     key: str | None = None,
     first_day: datetime.date | None = None,
     last_day: datetime.date | None = None,
 ) -> periods.Period:
-    """The period a request names: a named one (`kind` month, quarter or rolling12 and its
-    `key`, empty for the current one) or `kind` custom with both days. Refused with `Invalid`
+    """The period a request names: a named one (`period` month, quarter or rolling12 and its
+    `key`, empty for the current one) or `period` custom with both days. Refused with `Invalid`
     naming the field at fault (400), so that nothing is created."""
-    if kind == "custom" or (kind is None and (first_day or last_day)):
+    if period == "custom" or (period is None and (first_day or last_day)):
         if first_day is None or last_day is None:
-            raise Invalid(
-                PERIOD_DATES_MISSING, field="first_day" if first_day is None else "last_day"
-            )
+            missing = "first_day" if first_day is None else "last_day"
+            raise Invalid(PERIOD_DATES_MISSING, field=missing)
         try:
             return period_between(first_day, last_day)
         except periods.PeriodError as error:
@@ -124,9 +123,9 @@ def bundle_period(
     if first_day or last_day:
         raise Invalid(PERIOD_CHOOSE_ONE, field="first_day")
     try:
-        return periods.parse(kind, key)
+        return periods.parse(period, key)
     except periods.PeriodError as error:
-        field = "period" if kind not in periods.PeriodKind.values else "key"
+        field = "period" if period not in periods.PeriodKind.values else "key"
         raise Invalid(str(error), field=field) from None
 
 

@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from portal import access
 from portal.errors import Invalid
+from portal.forms import add_service_error
 from portal.http import PortalRequest
 from programs.selectors import program_grant
 
@@ -78,7 +79,7 @@ def program_bundle(request: PortalRequest, code: str) -> HttpResponseBase:
             try:
                 period = bundle.bundle_period(**form.cleaned_data)
             except Invalid as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                add_service_error(form, error)
             else:
                 job = bundle.bundle_request(actor=request.user, program=program, period=period)
                 target = reverse("outcomes:job-detail", args=[job.pk])

@@ -9,36 +9,30 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import access, bounds
+from portal import access
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
+from portal.api.serializers import DateField, StrictLineField, StrictSerializer
 from programs.api.views import CODE_PARAMETER, program_from_url
 
 from .. import bundle
 from .jobs import JobSerializer, job_accepted
 
 
-class BundleRequestSerializer(serializers.Serializer):
+class BundleRequestSerializer(StrictSerializer):
     period = serializers.ChoiceField(
         choices=bundle.PERIOD_KINDS,
         help_text="month, quarter or rolling12 (with `key`), or custom (with `first_day` and "
         "`last_day`).",
     )
-    key = serializers.CharField(
+    key = StrictLineField(
         required=False,
         allow_blank=True,
         max_length=12,
-        validators=list(bounds.LINE),
         help_text="Which period: 2026-11, 2026-Q4 or 12m-2026-11; empty for the current one.",
     )
-    first_day = serializers.DateField(
-        required=False, validators=list(bounds.DATE), help_text="Custom period: first day."
-    )
-    last_day = serializers.DateField(
-        required=False,
-        validators=list(bounds.DATE),
-        help_text="Custom period: last day (inclusive).",
-    )
+    first_day = DateField(required=False, help_text="Custom period: first day.")
+    last_day = DateField(required=False, help_text="Custom period: last day (inclusive).")
 
 
 class ProgramBundlesView(APIView):
@@ -71,7 +65,7 @@ class ProgramBundlesView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         period = bundle.bundle_period(
-            kind=data["period"],
+            period=data["period"],
             key=data.get("key"),
             first_day=data.get("first_day"),
             last_day=data.get("last_day"),

@@ -33,7 +33,7 @@ PROGRAM_A = {"code": "HLX-101"}
 BUNDLE_PAGE = statuses(LOGIN, 200, 403, 404, 403, 200, 200, 404, qa=200)
 BUNDLE_START = statuses(LOGIN, 302, 403, 404, 403, 302, 302, 404, qa=302)
 BUNDLE_API = statuses(401, 202, 403, 404, 403, 202, 202, 404, qa=202)
-BUNDLE_FORM = {"kind": "month", "key": ""}
+BUNDLE_FORM = {"period": "month", "key": ""}
 
 ROWS += [
     Row("outcomes:program-bundle", BUNDLE_PAGE, kwargs=PROGRAM_A),

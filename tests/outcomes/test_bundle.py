@@ -274,14 +274,14 @@ def test_building_the_job_and_downloading_it_are_audited(world, record, monkeypa
 
 
 def test_a_named_period_is_parsed():
-    period = bundle.bundle_period(kind="month", key="2026-11")
+    period = bundle.bundle_period(period="month", key="2026-11")
     assert (period.start, period.end) == (datetime.date(2026, 11, 1), datetime.date(2026, 12, 1))
 
 
 def test_explicit_days_include_the_last_day():
     today = clock.site_today()
     period = bundle.bundle_period(
-        kind="custom", first_day=today - datetime.timedelta(days=9), last_day=today
+        period="custom", first_day=today - datetime.timedelta(days=9), last_day=today
     )
     assert period.end == today + datetime.timedelta(days=1)
 
@@ -290,19 +290,19 @@ def test_explicit_days_include_the_last_day():
     ("fields", "field", "message"),
     [
         (
-            {"kind": "month", "key": "2026-13"},
+            {"period": "month", "key": "2026-13"},
             "key",
             periods.PERIOD_MALFORMED.format(example="2026-11"),
         ),
-        ({"kind": "weekly"}, "period", None),
+        ({"period": "weekly"}, "period", None),
         (
-            {"kind": "custom", "first_day": datetime.date(2026, 3, 1)},
+            {"period": "custom", "first_day": datetime.date(2026, 3, 1)},
             "last_day",
             bundle.PERIOD_DATES_MISSING,
         ),
         (
             {
-                "kind": "custom",
+                "period": "custom",
                 "first_day": datetime.date(2026, 3, 2),
                 "last_day": datetime.date(2026, 3, 1),
             },
@@ -311,7 +311,7 @@ def test_explicit_days_include_the_last_day():
         ),
         (
             {
-                "kind": "custom",
+                "period": "custom",
                 "first_day": datetime.date(2099, 1, 1),
                 "last_day": datetime.date(2099, 2, 1),
             },
@@ -320,16 +320,16 @@ def test_explicit_days_include_the_last_day():
         ),
         (
             {
-                "kind": "custom",
+                "period": "custom",
                 "first_day": datetime.date(1995, 1, 1),
                 "last_day": datetime.date(1995, 2, 1),
             },
             "first_day",
             None,
         ),
-        ({"kind": "month", "key": "2099-01"}, "key", periods.PERIOD_IN_FUTURE),
+        ({"period": "month", "key": "2099-01"}, "key", periods.PERIOD_IN_FUTURE),
         (
-            {"kind": "month", "first_day": datetime.date(2026, 3, 1)},
+            {"period": "month", "first_day": datetime.date(2026, 3, 1)},
             "first_day",
             bundle.PERIOD_CHOOSE_ONE,
         ),

@@ -88,7 +88,7 @@ def test_the_page_starts_the_bundle_and_sends_to_the_job_page(world, client):
 
     page = client.get(url)
     response = client.post(
-        url, {"kind": "custom", "first_day": "2026-11-01", "last_day": "2026-11-30"}
+        url, {"period": "custom", "first_day": "2026-11-01", "last_day": "2026-11-30"}
     )
 
     assert page.status_code == 200
@@ -104,7 +104,7 @@ def test_the_page_shows_a_bad_period_inline_and_creates_nothing(world, client):
     client.force_login(world.lead_a)
     url = reverse("outcomes:program-bundle", args=["HLX-101"])
 
-    response = client.post(url, {"kind": "month", "key": "2099-01"}, HTTP_HX_REQUEST="true")
+    response = client.post(url, {"period": "month", "key": "2099-01"}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 422
     assert periods.PERIOD_IN_FUTURE.encode() in response.content
