@@ -44,7 +44,9 @@ import hashlib
 import json
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 MANIFEST = "manifest.json"
 VERIFIER = "verify_bundle.py"
@@ -84,9 +86,26 @@ class Bundle:
             )
 
     def read(self, name: str) -> bytes:
+        with self.open(name) as file:
+            return file.read()
+
+    def open(self, name: str) -> IO[bytes]:
+        """The file as a stream: a bundle's files are read a piece at a time, never whole."""
         if self.zip is not None:
-            return self.zip.read(self.prefix + name)
-        return (self.root / name).read_bytes()
+            return self.zip.open(self.prefix + name)
+        return (self.root / name).open("rb")
+
+    def sha256(self, name: str) -> str:
+        digest = hashlib.sha256()
+        with self.open(name) as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def lines(self, name: str) -> Iterator[str]:
+        with self.open(name) as file:
+            for line in file:
+                yield line.decode().rstrip("\r\n")
 
 
 def check_files(bundle: Bundle, manifest: dict) -> list[str]:
@@ -96,7 +115,7 @@ def check_files(bundle: Bundle, manifest: dict) -> list[str]:
         if name not in bundle.names:
             problems.append(f"{name}: listed in the manifest but missing from the bundle")
             continue
-        digest = sha256(bundle.read(name))
+        digest = bundle.sha256(name)
         if digest != listed[name]["sha256"]:
             problems.append(
                 f"{name}: its SHA-256 is {digest}, the manifest records {listed[name]['sha256']}"
@@ -120,7 +139,7 @@ def check_audit(bundle: Bundle, manifest: dict) -> list[str]:
     checkpoints = {int(c["position"]): c for c in anchors.get("checkpoints", [])}
     count = 0
     last_hash = None
-    for number, text in enumerate(bundle.read(AUDIT_TRAIL).decode().splitlines(), start=1):
+    for number, text in enumerate(bundle.lines(AUDIT_TRAIL), start=1):
         where = f"{AUDIT_TRAIL} line {number}"
         try:
             line = json.loads(text)
