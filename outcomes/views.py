@@ -72,7 +72,7 @@ def program_bundle(request: PortalRequest, code: str) -> HttpResponseBase:
     shows its progress. Only those who may export it see the form (403 otherwise)."""
     grant = program_grant(request.user, code)
     program = grant.obj
-    access.require(request.user, access.Action.EXPORT_BUNDLE, program)
+    grant.require(access.Action.EXPORT_BUNDLE)
     form = BundleForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
@@ -86,6 +86,6 @@ def program_bundle(request: PortalRequest, code: str) -> HttpResponseBase:
                 if request.htmx:
                     return HttpResponseClientRedirect(target)
                 return redirect(target)
-        context = {"program": program, "form": form}
+        context = {"program": program, "grant": grant, "form": form}
         return render(request, BUNDLE_TEMPLATE, context, status=422)
-    return render(request, BUNDLE_TEMPLATE, {"program": program, "form": form})
+    return render(request, BUNDLE_TEMPLATE, {"program": program, "grant": grant, "form": form})

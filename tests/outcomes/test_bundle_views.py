@@ -109,3 +109,16 @@ def test_the_page_shows_a_bad_period_inline_and_creates_nothing(world, client):
     assert response.status_code == 422
     assert periods.PERIOD_IN_FUTURE.encode() in response.content
     assert not Job.objects.exists()
+
+
+def test_the_program_pages_show_the_bundle_tab_to_those_who_may_build_one(world, client):
+    url = reverse("program-timeline", args=["HLX-101"])
+    bundle_url = reverse("outcomes:program-bundle", args=["HLX-101"]).encode()
+
+    client.force_login(world.lead_a)
+    for_lead = client.get(url).content
+    client.force_login(world.viewer_a)
+    for_viewer = client.get(url).content
+
+    assert bundle_url in for_lead
+    assert bundle_url not in for_viewer
