@@ -13,7 +13,7 @@ import pytest
 from outcomes import bundle, periods
 from outcomes.jobs import job_download
 from outcomes.models import Job
-from portal import clock
+from portal import audit_checkpoints, clock
 from portal.errors import Invalid, NotAllowed
 from portal.models import AuditEntry
 from tests.outcomes.bundle_support import (
@@ -341,3 +341,16 @@ def test_a_bad_period_is_refused_naming_the_field(fields, field, message):
     assert refused.value.field == field
     if message:
         assert refused.value.message == message
+
+
+def test_the_checkpoints_kept_outside_the_database_anchor_the_exported_stretch(world, record):
+    checkpoint = audit_checkpoints.write()
+    assert checkpoint is not None
+    position, entry_hash = checkpoint.heads[f"program:{world.program.pk}"]
+
+    archive = build_bytes(job_for(world.lead_a, world.program))
+    manifest = json.loads(member(archive, "manifest.json"))
+
+    assert manifest["audit"]["anchors"]["checkpoints"] == [
+        {"position": position, "entry_hash": entry_hash, "label": checkpoint.label}
+    ]
