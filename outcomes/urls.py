@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from outcomes import views
+from outcomes import report_views, views
 
 app_name = "outcomes"
 
@@ -8,4 +8,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("jobs/", views.job_list, name="job-list"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:pk>/download/", views.job_file, name="job-download"),
+    path(
+        "programs/<str:code>/reports/",
+        report_views.program_report_latest,
+        name="program-report-latest",
+    ),
+    path(
+        "programs/<str:code>/reports/<str:month>/",
+        report_views.program_report,
+        name="program-report",
+    ),
+    path(
+        "programs/<str:code>/reports/<str:month>/pdf/",
+        report_views.program_report_pdf,
+        name="program-report-pdf",
+    ),
 ]

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from outcomes.api import jobs
+from outcomes.api import jobs, reports
 
 urlpatterns = [
     path("jobs/<str:id>/", jobs.JobDetailView.as_view(), name="api-job-detail"),
     path("jobs/<str:id>/download/", jobs.JobDownloadView.as_view(), name="api-job-download"),
+    path(
+        "programs/<str:code>/reports/",
+        reports.ReportRequestView.as_view(),
+        name="api-program-reports",
+    ),
 ]
