@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from outcomes import report_views, views
+from outcomes import export_views, report_views, views
 
 app_name = "outcomes"
 
@@ -22,5 +22,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "programs/<str:code>/reports/<str:month>/pdf/",
         report_views.program_report_pdf,
         name="program-report-pdf",
+    ),
+    path("programs/<str:code>/exports/", export_views.program_exports, name="program-exports"),
+    path(
+        "programs/<str:code>/exports/<slug:name>/",
+        export_views.program_export,
+        name="program-export",
     ),
 ]

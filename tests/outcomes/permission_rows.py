@@ -2,7 +2,8 @@
 the person who asked for it (here sponsor A's lead) and nobody else, not even a colleague or
 the CDMO (a 404, no existence leak)."""
 
-from tests.support.permissions import LOGIN, SEES, Row, statuses
+from outcomes.exports import LISTS
+from tests.support.permissions import API_SEES, LOGIN, SEES, Row, statuses
 
 JOB = {"pk": "{job}"}
 API_JOB = {"id": "{job}"}
@@ -54,4 +55,17 @@ ROWS = [
         data={"month": "2999-01"},
         label="future month",
     ),
+    Row("outcomes:program-exports", SEES, kwargs=A),
+    # Every list as CSV (the harness reads it: no sponsor finds an internal item or another
+    # sponsor's row in it), one as Excel.
+    *[
+        Row("outcomes:program-export", SEES, kwargs={**A, "name": name}, query="format=csv")
+        for name in LISTS
+    ],
+    Row("outcomes:program-export", SEES, kwargs={**A, "name": "risks"}, query="format=xlsx"),
+    *[
+        Row("api-program-export", API_SEES, kwargs={**A, "name": name}, query="format=csv")
+        for name in LISTS
+    ],
+    Row("api-program-export", API_SEES, kwargs={**A, "name": "risks"}, query="format=xlsx"),
 ]

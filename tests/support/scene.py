@@ -22,8 +22,8 @@ from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
 from integrations.services.deliveries import webhook_deliveries_queue
 from integrations.services.endpoints import webhook_endpoint_create
-from people.services.invitations import invitation_create
 from outcomes.periods import PeriodKind, current
+from people.services.invitations import invitation_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create, delegation_create
 from programs.models import CostLine
