@@ -85,6 +85,22 @@ class KpiValue:
         return kpi_catalogue.definition(self.kpi)
 
 
+class KpiStatus(models.TextChoices):
+    MET = "met", "Met"
+    MISSED = "missed", "Missed"
+    NO_DATA = "no_data", "No data"
+    NO_TARGET = "no_target", "No target"
+
+
+def status_against(value: KpiValue, target: Decimal | None) -> KpiStatus:
+    """Where a figure stands against its agreed target (the KPI's direction decides)."""
+    if value.value is None:
+        return KpiStatus.NO_DATA
+    if target is None:
+        return KpiStatus.NO_TARGET
+    return KpiStatus.MET if value.definition.meets(value.value, target) else KpiStatus.MISSED
+
+
 @dataclass(frozen=True)
 class CountedRecord:
     """One record a KPI counted, with the facts that decided it, for the drill-down."""
