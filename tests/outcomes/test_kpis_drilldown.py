@@ -139,5 +139,6 @@ def test_the_queries_do_not_grow_with_programs_or_records(world):
 
     assert large == small
     # One query per kind of record (batches, deviations, milestones, meetings, action items,
-    # questions, change orders, escalations), twice, and one for the trend.
-    assert small <= 17
+    # questions, change orders, escalations), twice, and one for the trend; SQLite reads the
+    # values of each of the four medians once more (it has no percentile).
+    assert small <= (17 if connection.vendor == "postgresql" else 25)
