@@ -43,7 +43,6 @@ PROJECT_APPS = (
     "comms",
     "integrations",
     "people",
-    "outcomes",
 )
 # Columns that a refused request may still move: signing in stamps the user, and a token that
 # authenticates is stamped even when the action it asks for is refused.
