@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -259,6 +260,9 @@ def report_pdf(user: User, program: Program, period: Period) -> bytes:
     """The PDF of the report: WeasyPrint's rendering of the same template, its metadata fixed
     by the inputs (dates: the period's end; identifier: `report_identifier`)."""
     from weasyprint import HTML  # loads Pango: only where a PDF is built
+
+    # WeasyPrint narrates every step at INFO; the job's own progress says enough.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     html = report_pdf_html(user, program, period)
     identifier = report_identifier(program, period, access.sees_internal(user))
