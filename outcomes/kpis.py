@@ -85,6 +85,22 @@ class KpiValue:
         return kpi_catalogue.definition(self.kpi)
 
 
+class KpiStatus(models.TextChoices):
+    MET = "met", "Met"
+    MISSED = "missed", "Missed"
+    NO_DATA = "no_data", "No data"
+    NO_TARGET = "no_target", "No target"
+
+
+def status_against(value: KpiValue, target: Decimal | None) -> KpiStatus:
+    """Where a figure stands against its agreed target (the KPI's direction decides)."""
+    if value.value is None:
+        return KpiStatus.NO_DATA
+    if target is None:
+        return KpiStatus.NO_TARGET
+    return KpiStatus.MET if value.definition.meets(value.value, target) else KpiStatus.MISSED
+
+
 @dataclass(frozen=True)
 class CountedRecord:
     """One record a KPI counted, with the facts that decided it, for the drill-down."""
@@ -202,7 +218,8 @@ _ON_TIME = Q(actual_release__lte=F("planned_release"))
 class _Spec:
     kpi: str
     model: type[models.Model]
-    base: Callable[[_Context], Q]
+    column: str  # the date or timestamp column that places a row in a period
+    base: Callable[[_Context], Q]  # includes the period on `column`
     met: Callable[[_Context], Any] | None = None  # a Q or a boolean expression
     measure: Callable[[], Any] | None = None  # seconds
     seconds_per_unit: Decimal = _HOUR
@@ -215,6 +232,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.ON_TIME_RELEASE,
             Batch,
+            "actual_release",
             base=_released_in,
             met=lambda c: _ON_TIME,
             order=("actual_release", "lot_number"),
@@ -222,6 +240,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.RIGHT_FIRST_TIME,
             Batch,
+            "actual_release",
             base=_decided_in,
             met=lambda c: (
                 Q(disposition=Batch.Disposition.RELEASED, reworked=False) & ~_linked_deviation()
@@ -231,6 +250,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.OTIF,
             Batch,
+            "actual_release",
             base=_released_in,
             met=lambda c: _ON_TIME & Q(quantity_delivered__gte=F("quantity_committed")),
             order=("actual_release", "lot_number"),
@@ -238,12 +258,14 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.DEVIATIONS_PER_BATCH,
             Batch,
+            "actual_release",
             base=_decided_in,
             order=("actual_release", "lot_number"),
         ),
         _Spec(
             Kpi.TIME_TO_NOTIFY,
             Deviation,
+            "sponsor_notified_at",
             base=lambda c: (
                 _NOT_CANCELLED
                 & c.moments("sponsor_notified_at")
@@ -255,6 +277,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.NOTIFIED_IN_WINDOW,
             Deviation,
+            "notification_due",
             base=lambda c: (
                 _NOT_CANCELLED
                 & c.moments("notification_due")
@@ -266,6 +289,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.TIME_TO_ACKNOWLEDGE,
             Deviation,
+            "sponsor_acknowledged_at",
             base=lambda c: (
                 _NOT_CANCELLED
                 & c.moments("sponsor_acknowledged_at")
@@ -277,6 +301,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.MILESTONES_ON_TIME,
             Milestone,
+            "actual_date",
             base=lambda c: c.days("actual_date"),
             met=lambda c: Q(actual_date__lte=F("baseline_date")),
             order=("actual_date", "pk"),
@@ -284,6 +309,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.CADENCE_ADHERENCE,
             Meeting,
+            "starts_at",
             base=lambda c: (
                 Q(schedule__isnull=False) & Q(starts_at__gte=c.lo, starts_at__lt=min(c.hi, c.now))
             ),
@@ -293,6 +319,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.MINUTES_ON_TIME,
             Meeting,
+            "starts_at",
             base=lambda c: (
                 Q(status=Meeting.Status.HELD)
                 & c.moments("starts_at")
@@ -304,6 +331,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.ACTIONS_ON_TIME,
             ActionItem,
+            "due_date",
             base=lambda c: (
                 ~Q(status=ActionItem.Status.CANCELLED)
                 & c.days("due_date")
@@ -315,6 +343,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.TIME_TO_ANSWER,
             Comment,
+            "answered_at",
             base=lambda c: (
                 Q(is_question=True) & c.moments("answered_at") & Q(answer_seconds__isnull=False)
             ),
@@ -324,6 +353,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.CHANGE_ORDER_TURNAROUND,
             ChangeOrder,
+            "decided_at",
             base=lambda c: (
                 Q(
                     status__in=[ChangeOrder.Status.APPROVED, ChangeOrder.Status.REJECTED],
@@ -338,6 +368,7 @@ SPECS: dict[str, _Spec] = {
         _Spec(
             Kpi.ESCALATIONS_IN_WINDOW,
             Escalation,
+            "resolved_at",
             base=lambda c: c.moments("resolved_at"),
             met=lambda c: (
                 Q(moved_up=False) & (Q(due_at__isnull=True) | Q(answered_at__lte=F("due_at")))
@@ -350,11 +381,12 @@ SPECS: dict[str, _Spec] = {
 assert set(SPECS) == set(Kpi.values), "every KPI of the catalogue has its spec"
 
 
-def _minutes_due(periods: Sequence[Period]) -> Case:
+def _minutes_due(periods: Sequence[Period]) -> Func:
     """When the minutes of a meeting are due: the end of the 2nd business day after the
     meeting's site-local day, as `clock.due_at(start, 2, "business_days")` has it. It depends
     only on that day, so the periods' days become ranges of start moments with one due moment
-    each (a Friday and the weekend after it share theirs): a CASE evaluated per meeting."""
+    each (a Friday and the weekend after it share theirs), which the database searches per
+    meeting."""
     first = min(p.start for p in periods)
     last = max(p.end for p in periods)
     holidays = clock.holidays()  # read once, not once per day
@@ -376,16 +408,52 @@ def _minutes_due(periods: Sequence[Period]) -> Case:
         else:
             ranges.append((day, following, due))
         day = following
-    return Case(
-        *(
+    return _MinutesDue(
+        tuple((clock.day_start(start), due) for start, _, due in ranges), clock.day_start(last)
+    )
+
+
+class _MinutesDue(Func):
+    """The due moment of the range a meeting's start falls in (None outside them all).
+    PostgreSQL finds it with `width_bucket` over an array of range starts (a binary search on
+    two parameters); elsewhere it is a CASE nested as a binary search."""
+
+    output_field = models.DateTimeField()
+
+    def __init__(
+        self,
+        ranges: tuple[tuple[datetime.datetime, datetime.datetime], ...],
+        end: datetime.datetime,
+    ) -> None:
+        super().__init__(F("starts_at"))
+        self.ranges, self.end = ranges, end
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        start, params = compiler.compile(self.source_expressions[0])
+        bounds = [begin for begin, _ in self.ranges] + [self.end]
+        dues: list[datetime.datetime | None] = [due for _, due in self.ranges] + [None]
+        sql = f"(%s::timestamptz[])[width_bucket({start}, %s::timestamptz[])]"
+        return sql, [dues, *params, bounds]
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:  # type: ignore[override]
+        case = Case(
             When(
-                starts_at__gte=clock.day_start(start),
-                starts_at__lt=clock.day_start(end),
-                then=Value(due),
-            )
-            for start, end, due in ranges
-        ),
-        default=Value(None),
+                starts_at__gte=self.ranges[0][0], starts_at__lt=self.end, then=_search(self.ranges)
+            ),
+            default=Value(None),
+            output_field=models.DateTimeField(),
+        )
+        return compiler.compile(case.resolve_expression(compiler.query))
+
+
+def _search(ranges: Sequence[tuple[datetime.datetime, datetime.datetime]]) -> Any:
+    """A CASE nested as a binary search over (start, due) ranges."""
+    if len(ranges) == 1:
+        return Value(ranges[0][1], output_field=models.DateTimeField())
+    middle = len(ranges) // 2
+    return Case(
+        When(starts_at__lt=ranges[middle][0], then=_search(ranges[:middle])),
+        default=_search(ranges[middle:]),
         output_field=models.DateTimeField(),
     )
 
@@ -472,6 +540,24 @@ class _Tally:
 _Column = tuple[str, _Spec, _Context]  # (name, spec, context)
 
 
+def _spans(columns: Sequence[_Column]) -> Q:
+    """The rows any column may count: each spec's period column within the periods asked
+    about. Cheap and indexed, unlike the specs' bases, which may compute per row (when the
+    minutes were due) and would be repeated once per period."""
+    spans: dict[str, tuple[Any, Any]] = {}
+    for _, spec, c in columns:
+        dates = isinstance(spec.model._meta.get_field(spec.column), models.DateField) and not (
+            isinstance(spec.model._meta.get_field(spec.column), models.DateTimeField)
+        )
+        lo, hi = (c.period.start, c.period.end) if dates else (c.lo, c.hi)
+        if spec.column in spans:
+            lo, hi = min(lo, spans[spec.column][0]), max(hi, spans[spec.column][1])
+        spans[spec.column] = (lo, hi)
+    return reduce(
+        or_, (Q(**{f"{col}__gte": lo, f"{col}__lt": hi}) for col, (lo, hi) in spans.items())
+    )
+
+
 def _aggregates(name: str, spec: _Spec, c: _Context) -> dict[str, Any]:
     base = spec.base(c)
     out: dict[str, Any] = {f"{name}_n": Count("pk", filter=base, distinct=True)}
@@ -514,7 +600,7 @@ def _tally(
             minutes=minutes,
             selected=not by_program,
         )
-        rows = rows.filter(reduce(or_, (spec.base(c) for _, spec, c in model_columns)))
+        rows = rows.filter(_spans(model_columns))
         aggregates: dict[str, Any] = {}
         for name, spec, c in model_columns:
             aggregates |= _aggregates(name, spec, c)

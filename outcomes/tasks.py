@@ -1,10 +1,19 @@
-"""Celery tasks of the outcomes app: thin, a job id in, the service does the work."""
+"""Celery tasks of the outcomes app: they take a job's id and build its file."""
 
 from __future__ import annotations
 
+from outcomes import bundle, exports, reports
 from portal.transactions import service_task
 
-from . import bundle
+
+@service_task()
+def build_report(job_id: str) -> bool:
+    return reports.report_build(job_id)
+
+
+@service_task()
+def build_export(job_id: str) -> bool:
+    return exports.export_build(job_id)
 
 
 @service_task()

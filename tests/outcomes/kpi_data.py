@@ -230,3 +230,56 @@ def escalation(
 
 def now() -> datetime.datetime:
     return timezone.now()
+
+
+def fill(program: Program, pm: User, sponsor: User, n: int, month: datetime.date) -> None:
+    """`n` records of every kind a KPI counts, in the month starting `month`, with mixed
+    outcomes (on time and late, shared and internal, in and out of the window)."""
+    schedule = cadence(program)
+    hour = datetime.timedelta(hours=1)
+    for i in range(n):
+        day = month + datetime.timedelta(days=i % 27)
+        late = i % 3 == 0
+        lot = batch(
+            program,
+            planned=day,
+            released=day + datetime.timedelta(days=1 if late else 0),
+            delivered="90" if i % 4 == 0 else "100",
+            reworked=i % 5 == 0,
+            disposition=Batch.Disposition.REJECTED if i % 7 == 0 else Batch.Disposition.RELEASED,
+        )
+        aware = at(day, 8)
+        deviation(
+            program,
+            pm,
+            aware=aware,
+            notified=aware + (30 if late else 3) * hour,
+            acknowledged=aware + (40 if late else 5) * hour,
+            batches=(lot,) if i % 2 else (),
+        )
+        milestone(program, baseline=day, actual=day + datetime.timedelta(days=late))
+        held = meeting(
+            program,
+            starts=at(day, 10),
+            schedule=schedule,
+            status=Meeting.Status.CANCELLED if late else Meeting.Status.HELD,
+        )
+        if not late and i % 2:
+            share_minutes(held, pm, at(day, 18))
+        action(
+            program,
+            pm,
+            due=day,
+            completed=at(day + datetime.timedelta(days=late), 9),
+            audience=Audience.INTERNAL if i % 2 else Audience.SPONSOR,
+        )
+        question(program, sponsor, asked=at(day, 9), answered=at(day, 9) + (i + 1) * hour)
+        change_order(program, pm, proposed=at(day, 9), decided=at(day, 9) + (i + 1) * 24 * hour)
+        escalation(
+            program,
+            raised=at(day, 9),
+            acknowledged=at(day, 9) + (30 if late else 2) * hour,
+            resolved=at(day, 9) + 48 * hour,
+            moved_at=at(day, 9) + 24 * hour if late else None,
+            audience=Audience.SPONSOR if i % 2 else Audience.INTERNAL,
+        )

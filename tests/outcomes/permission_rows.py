@@ -2,7 +2,8 @@
 the person who asked for it (here sponsor A's lead) and nobody else, not even a colleague or
 the CDMO (a 404, no existence leak)."""
 
-from tests.support.permissions import LOGIN, Row, statuses
+from outcomes.exports import LISTS
+from tests.support.permissions import API_SEES, LOGIN, SEES, Row, statuses
 
 JOB = {"pk": "{job}"}
 API_JOB = {"id": "{job}"}
@@ -15,6 +16,15 @@ OWNER_ONLY_API = statuses(401, 200, 404, 404, 404, 404, 404, 404)
 NOT_READY = statuses(LOGIN, 409, 404, 404, 404, 404, 404, 404)
 NOT_READY_API = statuses(401, 409, 404, 404, 404, 404, 404, 404)
 
+A = {"code": "HLX-101"}
+MONTH = {**A, "month": "{month}"}
+FUTURE = {**A, "month": "2999-01"}
+# Whoever sees the program reads its report and asks for its PDF (built with what they see).
+SEES_REDIRECTED = statuses(LOGIN, 302, 302, 404, 302, 302, 302, 404)
+REFUSED_MONTH = statuses(LOGIN, 400, 400, 404, 400, 400, 400, 404)
+API_STARTS = statuses(401, 202, 202, 404, 202, 202, 202, 404)
+API_REFUSED_MONTH = statuses(401, 400, 400, 404, 400, 400, 400, 404)
+
 ROWS = [
     Row("outcomes:job-list", OWN_LIST),
     Row("outcomes:job-detail", OWNER_ONLY, kwargs=JOB),
@@ -24,6 +34,40 @@ ROWS = [
     Row("api-job-detail", OWNER_ONLY_API, kwargs=API_JOB),
     Row("api-job-download", OWNER_ONLY_API, kwargs=API_JOB),
     Row("api-job-download", NOT_READY_API, kwargs=API_WAITING),
+    Row("outcomes:program-report-latest", SEES_REDIRECTED, kwargs=A),
+    Row("outcomes:program-report", SEES, kwargs=MONTH),
+    Row("outcomes:program-report", REFUSED_MONTH, kwargs=FUTURE, label="future month"),
+    Row("outcomes:program-report-pdf", SEES_REDIRECTED, kwargs=MONTH, method="post", data={}),
+    Row(
+        "outcomes:program-report-pdf",
+        REFUSED_MONTH,
+        kwargs=FUTURE,
+        method="post",
+        data={},
+        label="future month",
+    ),
+    Row("api-program-reports", API_STARTS, kwargs=A, method="post", data={"month": "{month}"}),
+    Row(
+        "api-program-reports",
+        API_REFUSED_MONTH,
+        kwargs=A,
+        method="post",
+        data={"month": "2999-01"},
+        label="future month",
+    ),
+    Row("outcomes:program-exports", SEES, kwargs=A),
+    # Every list as CSV (the harness reads it: no sponsor finds an internal item or another
+    # sponsor's row in it), one as Excel.
+    *[
+        Row("outcomes:program-export", SEES, kwargs={**A, "name": name}, query="format=csv")
+        for name in LISTS
+    ],
+    Row("outcomes:program-export", SEES, kwargs={**A, "name": "risks"}, query="format=xlsx"),
+    *[
+        Row("api-program-export", API_SEES, kwargs={**A, "name": name}, query="format=csv")
+        for name in LISTS
+    ],
+    Row("api-program-export", API_SEES, kwargs={**A, "name": "risks"}, query="format=xlsx"),
 ]
 
 # The inspection bundle: the sponsor's lead, the program's QA, its dedicated PM and leadership

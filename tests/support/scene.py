@@ -22,6 +22,7 @@ from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
 from integrations.services.deliveries import webhook_deliveries_queue
 from integrations.services.endpoints import webhook_endpoint_create
+from outcomes.periods import PeriodKind, current
 from people.services.invitations import invitation_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create, delegation_create
@@ -159,6 +160,7 @@ def build_scene() -> Scene:
         "ms": ms.pk,
         "job": str(built_job(world.lead_a, program).pk),
         "waiting_job": str(waiting_job(world.lead_a, program).pk),
+        "month": current(PeriodKind.MONTH).key,
         "ref": deviation.reference,
         "deviation": deviation.pk,
         "deviation_question": deviation_question.pk,
