@@ -10,6 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORTAL_VAR_DIR=/app/var \
     WEB_CONCURRENCY=2
 
+# Pango (and through it HarfBuzz and fontconfig) for WeasyPrint, which renders the monthly
+# report's PDF; DejaVu fonts for its text.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --user-group --uid 10001 --home-dir /app --no-create-home portal
 
 WORKDIR /app

@@ -41,7 +41,7 @@ help:
 	@echo "make lint    ruff check, ruff format --check, mypy, makemigrations --check, lint-imports"
 	@echo "make format  apply ruff fixes and formatting"
 	@echo "make manage  run manage.py in embedded mode: make manage ARGS=\"createsuperuser\""
-	@echo "make bench   benchmark pages, the escalation sweep and notification delivery on PostgreSQL (BENCH_DATABASE_URL)"
+	@echo "make bench   benchmark pages, the escalation sweep, notification delivery, the KPIs and the inspection bundle on PostgreSQL (BENCH_DATABASE_URL)"
 	@echo "make install create $(VENV) and install the project with its dev tools"
 
 venv install: $(STAMP)
@@ -50,6 +50,8 @@ venv install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@# The report PDFs (WeasyPrint) need the system's Pango; everything else runs without it.
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || echo "make: WeasyPrint cannot load Pango; report PDFs need: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"
 	touch $@
 
 run: $(STAMP)
@@ -103,6 +105,10 @@ BENCH_ARGS ?=
 BENCH_ESCALATION_ARGS ?=
 # bench_notifications: --events and --recipients (one worker's email throughput, exactly once).
 BENCH_NOTIFY_ARGS ?=
+# bench_bundle: --deviations, --audit-entries, --batches, --signatures (one program's bundle).
+BENCH_BUNDLE_ARGS ?=
+# bench_kpis: --programs, --months of records and --repeat (the KPI engine over all programs).
+BENCH_KPI_ARGS ?=
 # The database named in the URL is created through the server's `postgres` database (createdb
 # takes a name, not a URL) unless it exists already.
 BENCH_SPLIT_URL := import sys, urllib.parse as u; url = u.urlsplit(sys.argv[1]); \
@@ -115,3 +121,5 @@ bench: $(STAMP)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_portal $(BENCH_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_escalations $(BENCH_ESCALATION_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_notifications $(BENCH_NOTIFY_ARGS)
+	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_bundle $(BENCH_BUNDLE_ARGS)
+	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_kpis $(BENCH_KPI_ARGS)

@@ -259,6 +259,7 @@ class Action(StrEnum):
     RAISE_ISSUE = "raise_issue"  # the CDMO team raises an issue on its program's path
     RAISE_CONCERN = "raise_concern"  # a sponsor's user goes straight to the CDMO's leadership
     ESCALATION_ACT = "escalation_act"  # acknowledge, assign, resolve: leadership's room
+    EXPORT_BUNDLE = "export_bundle"  # the inspection bundle of a program (outcomes.bundle)
 
 
 C = Capacity
@@ -288,6 +289,9 @@ RULES: Mapping[Action, frozenset[Capacity]] = {
     Action.RAISE_ISSUE: frozenset({C.TEAM}),
     Action.RAISE_CONCERN: frozenset({C.SPONSOR}),
     Action.ESCALATION_ACT: frozenset({C.LEADERSHIP}),
+    # Handing the record to an inspector: the sponsor's lead, the program's QA, its dedicated PM
+    # and leadership; not a sponsor viewer, not operations staff (docs/inspection-bundle.md).
+    Action.EXPORT_BUNDLE: frozenset({C.SPONSOR_LEAD, C.QA, C.PM, C.LEADERSHIP}),
 }
 
 

@@ -267,6 +267,9 @@ STATIC_ROOT = VAR_DIR / "static"
 # Files built by background jobs (reports, exports, inspection bundles). Web and workers must
 # share it: in docker-compose it is a named volume mounted by both.
 JOB_FILES_DIR = Path(env_str("JOB_FILES_DIR", str(VAR_DIR / "jobs")))
+# A list export with more rows than this is built by a Celery task (a job with progress)
+# instead of answering at once.
+EXPORT_SYNC_LIMIT = env_int("EXPORT_SYNC_LIMIT", 5000)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -22,6 +22,7 @@ from governance.models import CadenceSchedule
 from governance.services.feeds import calendar_feed_rotate
 from integrations.services.deliveries import webhook_deliveries_queue
 from integrations.services.endpoints import webhook_endpoint_create
+from outcomes.periods import PeriodKind, current
 from people.services.invitations import invitation_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create, delegation_create
@@ -29,6 +30,7 @@ from programs.models import CostLine
 from tests.comms.conversation_data import ask, draft_update, note, shared_update
 from tests.deviations.conftest import log_deviation
 from tests.governance.builders import action_item, meeting, past_meeting, risk
+from tests.outcomes.builders import built_job, waiting_job
 from tests.programs.builders import change_order, milestone, workstream
 from tests.support.api import new_token
 from tests.support.permissions import HARNESS_PERSONAS, INTERNAL_MARK, Scene, database_state
@@ -156,6 +158,9 @@ def build_scene() -> Scene:
         ).pk,
         "ws": ws.pk,
         "ms": ms.pk,
+        "job": str(built_job(world.lead_a, program).pk),
+        "waiting_job": str(waiting_job(world.lead_a, program).pk),
+        "month": current(PeriodKind.MONTH).key,
         "ref": deviation.reference,
         "deviation": deviation.pk,
         "deviation_question": deviation_question.pk,
