@@ -484,10 +484,7 @@ def _rows(
     `selected` ones for `aggregate()`, which cannot read an alias."""
     rows = base if base is not None else model._default_manager.all()
     rows = rows.filter(program_id__in=list(program_ids))
-    if model in (ActionItem, Escalation):
-        rows = rows.filter(audience__in=sorted(audiences))
-    if model is Comment:
-        # Questions are always shared (a constraint); the filter keeps the rule in one place.
+    if model in (ActionItem, Escalation, Comment):  # questions are always shared, by constraint
         rows = rows.filter(audience__in=sorted(audiences))
     if model is Meeting and minutes:
         rows = _add(
