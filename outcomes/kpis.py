@@ -832,6 +832,8 @@ def _batch(row: Batch, spec: _Spec) -> CountedRecord:
         kind="batch",
         reference=row.lot_number,
         title=row.product or f"Lot {row.lot_number}",
+        # The batch's own page (programs' `batch-detail`, by program code and lot number), or
+        # the program's page where that page does not exist.
         url=_url("batch-detail", row.program.code, row.lot_number)
         or reverse("program-detail", args=[row.program.code]),
         met=met,
