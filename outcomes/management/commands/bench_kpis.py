@@ -111,7 +111,9 @@ class Command(BaseCommand):
             "change orders": ChangeOrder,
             "escalations": Escalation,
         }
-        return ", ".join(f"{model.objects.count()} {label}" for label, model in counted.items())
+        return ", ".join(
+            f"{model._default_manager.count()} {label}" for label, model in counted.items()
+        )
 
     def _batches(self, programs: list[Program], days: list[datetime.date], pm: User) -> None:
         """Two batches a month per program (some late, some short, one in 20 rejected), a
