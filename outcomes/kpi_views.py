@@ -61,5 +61,17 @@ def kpi_records(request: PortalRequest, code: str, kpi: str) -> HttpResponse:
         "status": kpis.status_against(value, agreed),
         "records": records,
         "fact_labels": [label for label, _ in records[0].facts] if records else [],
+        "last_column": _last_column(kpi),
     }
     return render(request, "outcomes/kpi_records.html", context)
+
+
+def _last_column(kpi: str) -> str:
+    """What the last column of the records says about each: met or not, the deviations it
+    brought to the count, or what was measured on it."""
+    definition = kpi_catalogue.definition(kpi)
+    if kpi == Kpi.DEVIATIONS_PER_BATCH:
+        return "Deviations counted"
+    if kpis.SPECS[kpi].measure is not None:
+        return f"Measured ({definition.unit_label})"
+    return "Met the definition"

@@ -484,10 +484,7 @@ def _rows(
     `selected` ones for `aggregate()`, which cannot read an alias."""
     rows = base if base is not None else model._default_manager.all()
     rows = rows.filter(program_id__in=list(program_ids))
-    if model in (ActionItem, Escalation):
-        rows = rows.filter(audience__in=sorted(audiences))
-    if model is Comment:
-        # Questions are always shared (a constraint); the filter keeps the rule in one place.
+    if model in (ActionItem, Escalation, Comment):  # questions are always shared, by constraint
         rows = rows.filter(audience__in=sorted(audiences))
     if model is Meeting and minutes:
         rows = _add(
@@ -560,7 +557,9 @@ def _spans(columns: Sequence[_Column]) -> Q:
 
 def _aggregates(name: str, spec: _Spec, c: _Context) -> dict[str, Any]:
     base = spec.base(c)
-    out: dict[str, Any] = {f"{name}_n": Count("pk", filter=base, distinct=True)}
+    # Batches are joined to their deviations (deviations per batch): count each batch once.
+    distinct = spec.model is Batch
+    out: dict[str, Any] = {f"{name}_n": Count("pk", filter=base, distinct=distinct)}
     if spec.kpi == Kpi.DEVIATIONS_PER_BATCH:
         out[f"{name}_m"] = Count(
             "deviations",
@@ -568,7 +567,7 @@ def _aggregates(name: str, spec: _Spec, c: _Context) -> dict[str, Any]:
             distinct=True,
         )
     elif spec.met is not None:
-        out[f"{name}_m"] = Count("pk", filter=base & spec.met(c), distinct=True)
+        out[f"{name}_m"] = Count("pk", filter=base & spec.met(c), distinct=distinct)
     if spec.measure is not None and _on_postgresql():
         out[f"{name}_q"] = Median(spec.measure(), filter=base)
     return out
@@ -608,6 +607,11 @@ def _tally(
             answers = rows.values("program_id").annotate(**aggregates).order_by()
             found = {row["program_id"]: row for row in answers}
         else:
+            if minutes:
+                # DISTINCT (the rows are distinct anyway) keeps PostgreSQL from flattening
+                # the subquery Django wraps around the annotated rows: when the minutes were
+                # shared is then read once per meeting, not once per period and reference.
+                rows = rows.distinct()
             found = {None: rows.aggregate(**aggregates)}
         for key, row in found.items():
             for name, _, _ in model_columns:
@@ -828,6 +832,8 @@ def _batch(row: Batch, spec: _Spec) -> CountedRecord:
         kind="batch",
         reference=row.lot_number,
         title=row.product or f"Lot {row.lot_number}",
+        # The batch's own page (programs' `batch-detail`, by program code and lot number), or
+        # the program's page where that page does not exist.
         url=_url("batch-detail", row.program.code, row.lot_number)
         or reverse("program-detail", args=[row.program.code]),
         met=met,

@@ -111,7 +111,8 @@ def oldest_retained(today: datetime.date | None = None) -> datetime.date:
 
 def parse(kind: str | None, key: str | None) -> Period:
     """The period named by a request: `kind` (month, quarter, rolling12) and `key`, which is
-    as `Period.key` gives it or empty for the current period. Refuses, with a message for the
+    as `Period.key` gives it (for rolling12 also the last month alone, `2026-11`) or empty for
+    the current period. Refuses, with a message for the
     user, a malformed key, a period not yet started and one before the retained records."""
     kind = kind or PeriodKind.ROLLING_12
     if kind not in PeriodKind.values:
@@ -152,9 +153,8 @@ def _from_key(kind: str, key: str) -> Period:
                 raise problem
             day = datetime.date(int(year), number * 3 - 2, 1)
         else:
-            if not text.startswith("12m-"):
-                raise problem
-            day = _year_month(text[4:])
+            # The 12 months ending with a month: as `Period.key` writes it, or the month alone.
+            day = _year_month(text.removeprefix("12m-"))
     except ValueError:
         raise problem from None
     return ending(kind, day)

@@ -16,8 +16,6 @@ from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from programs.api.views import CODE_PARAMETER, program_from_url
 
-LATEST_UPDATES = 5
-
 
 class ProgramUpdateListView(generics.GenericAPIView):
     serializer_class = UpdateSerializer

@@ -52,8 +52,9 @@ PERIOD_PARAMETERS = [
         OpenApiTypes.STR,
         OpenApiParameter.QUERY,
         description="Which period of that kind: `2026-11` (month), `2026-Q4` (quarter), "
-        "`12m-2026-11` (the 12 months to November 2026). Default: the current one. A period "
-        "not yet started, or one before the retained records, is a 400 naming `key`.",
+        "`12m-2026-11` or `2026-11` (the 12 months to November 2026). Default: the current "
+        "one. A period not yet started, or one before the retained records, is a 400 naming "
+        "`key`.",
         examples=[
             OpenApiExample("A month", value="2026-11"),
             OpenApiExample("A quarter", value="2026-Q4"),

@@ -140,3 +140,15 @@ def test_the_kpi_list_costs_the_same_queries_for_one_program_or_many_records(wor
     many = count_queries(client, URL, params=query)
 
     assert many == few
+
+
+@pytest.mark.parametrize("key", ["12m-2026-11", "2026-11"])
+def test_rolling_12_months_are_named_by_their_last_month(world, api_as, key):
+    figures = api_as(world.pm).get(URL, {"period": "rolling12", "key": key}).json()
+
+    period = figures[0]["period"]
+    assert (period["key"], period["start"], period["end"]) == (
+        "12m-2026-11",
+        "2025-12-01",
+        "2026-11-30",
+    )

@@ -85,3 +85,16 @@ def test_the_page_costs_the_same_queries_for_few_or_many_records(world, kpi):
     many = count_queries(client, _url(kpi), params=NOV)
 
     assert many == few
+
+
+def test_a_median_lists_what_was_measured_on_each_record(world):
+    asked = make.at(D(2026, 11, 2), 9)
+    make.question(
+        world.program, world.lead_a, asked=asked, answered=asked + datetime.timedelta(hours=5)
+    )
+
+    html = client_for(world, "lead_a").get(_url(Kpi.TIME_TO_ANSWER), NOV).content.decode()
+
+    assert "Measured (hours)" in html
+    assert "5.0" in html
+    assert "1 measured" in html

@@ -379,3 +379,33 @@ def _records(world, kpi, period=NOV, user=None):
     return kpis.counted_records(
         program_ids=[world.program.pk], kpi=kpi, period=period, user=user or world.pm
     )
+
+
+def test_minutes_count_as_shared_when_the_services_shared_them(world):
+    """The moment of sharing comes from the audit trail the meeting services write: at a
+    write-up shared at once, or when internal minutes are shared later."""
+    from governance.services.meetings import meeting_share, meeting_write_up
+
+    at_once = make.meeting(
+        world.program, starts=make.at(D(2026, 11, 2), 10), status=Meeting.Status.SCHEDULED
+    )
+    later = make.meeting(
+        world.program, starts=make.at(D(2026, 11, 2), 14), status=Meeting.Status.SCHEDULED
+    )
+    with time_machine.travel(make.at(D(2026, 11, 2), 16), tick=False):
+        meeting_write_up(
+            actor=world.pm,
+            meeting=at_once,
+            present=[world.pm],
+            minutes="Agreed the plan.",
+            minutes_audience=Audience.SPONSOR,
+        )
+        meeting_write_up(actor=world.pm, meeting=later, present=[world.pm], minutes="Draft.")
+    with time_machine.travel(make.at(D(2026, 11, 9), 9), tick=False):
+        meeting_share(actor=world.pm, meeting=later, section="minutes")
+
+    records = _records(world, Kpi.MINUTES_ON_TIME)
+
+    assert [r.met for r in records] == [True, False]
+    assert dict(records[0].facts)["Minutes shared"].startswith("2026-11-02 16:00")
+    assert dict(records[1].facts)["Minutes shared"].startswith("2026-11-09 09:00")

@@ -142,3 +142,17 @@ def test_the_queries_do_not_grow_with_programs_or_records(world):
     # questions, change orders, escalations), twice, and one for the trend; SQLite reads the
     # values of each of the four medians once more (it has no percentile).
     assert small <= (17 if connection.vendor == "postgresql" else 25)
+
+
+def test_all_kpis_at_once_agree_with_each_kpi_alone(world):
+    """The batches are joined to their deviations when deviations per batch is asked for with
+    the others: no other figure may count a batch twice for it."""
+    make.fill(world.program, world.pm, world.lead_a, 9, NOV.start)
+    ids = [world.program.pk]
+
+    together = kpis.kpis_for(program_ids=ids, period=NOV, user=world.pm)[world.program.pk]
+    overall = kpis.kpis_overall(program_ids=ids, period=NOV, user=world.pm)
+
+    for kpi in Kpi.values:
+        alone = kpis.kpis_for(program_ids=ids, period=NOV, kpis=[kpi], user=world.pm)
+        assert together[kpi] == alone[world.program.pk][kpi] == overall[kpi]

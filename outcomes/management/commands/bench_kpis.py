@@ -99,20 +99,20 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # statistics as a live database has them
+        counted = {
+            "programs": Program,
+            "batches": Batch,
+            "deviations": Deviation,
+            "milestones": Milestone,
+            "meetings": Meeting,
+            "audit entries (minutes shared)": AuditEntry,
+            "action items": ActionItem,
+            "questions": Comment,
+            "change orders": ChangeOrder,
+            "escalations": Escalation,
+        }
         return ", ".join(
-            f"{model.objects.count()} {model._meta.verbose_name_plural}"
-            for model in (
-                Program,
-                Batch,
-                Deviation,
-                Milestone,
-                Meeting,
-                AuditEntry,
-                ActionItem,
-                Comment,
-                ChangeOrder,
-                Escalation,
-            )
+            f"{model._default_manager.count()} {label}" for label, model in counted.items()
         )
 
     def _batches(self, programs: list[Program], days: list[datetime.date], pm: User) -> None:
