@@ -67,6 +67,10 @@ class KpiDefinition:
             return ""
         return TARGET_OUT_OF_RANGE.format(name=self.name, limit=limit, unit=Unit(self.unit).label)
 
+    @property
+    def unit_label(self) -> str:
+        return str(Unit(self.unit).label)
+
     def meets(self, value: Decimal, target: Decimal) -> bool:
         return value >= target if self.higher_is_better else value <= target
 
@@ -114,7 +118,7 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
         Unit.HOURS,
         False,
         "Median time from awareness to the sponsor being notified, over the deviations the "
-        "sponsor was notified of in the period.",
+        "sponsor was notified of in the period (cancelled ones aside).",
     ),
     KpiDefinition(
         Kpi.NOTIFIED_IN_WINDOW,
@@ -122,7 +126,8 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
         Unit.PERCENT,
         True,
         "Of the deviations whose notification fell due in the period (cancelled ones aside), "
-        "the share notified to the sponsor by the due time of the quality agreement in force.",
+        "the share notified to the sponsor by the due time of the quality agreement in force; "
+        "one not yet due counts once it is notified.",
         headline=True,
     ),
     KpiDefinition(
@@ -131,7 +136,7 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
         Unit.HOURS,
         False,
         "Median time from the sponsor being notified to the sponsor's acknowledgement, over "
-        "the deviations acknowledged in the period.",
+        "the deviations acknowledged in the period (cancelled ones aside).",
     ),
     KpiDefinition(
         Kpi.MILESTONES_ON_TIME,
@@ -148,7 +153,7 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
         Unit.PERCENT,
         True,
         "Of the cadence meetings scheduled to start in the period (up to now), the share "
-        "held; a cancelled meeting counts as not held.",
+        "held (written up); a cancelled meeting counts as not held.",
     ),
     KpiDefinition(
         Kpi.MINUTES_ON_TIME,
@@ -156,15 +161,17 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
         Unit.PERCENT,
         True,
         "Of the meetings held in the period, the share whose minutes were shared with the "
-        "sponsor within 2 business days of the meeting (site calendar).",
+        "sponsor by the end of the 2nd business day after the meeting's day (site calendar); "
+        "a meeting still within that window counts once its minutes are shared.",
     ),
     KpiDefinition(
         Kpi.ACTIONS_ON_TIME,
         Kpi.ACTIONS_ON_TIME.label,
         Unit.PERCENT,
         True,
-        "Of the action items due in the period (up to today), the share closed on or before "
-        "their due date.",
+        "Of the action items due in the period (cancelled ones aside), the share closed on "
+        "or before their due date (site calendar); one still open counts from the day after "
+        "its due date.",
     ),
     KpiDefinition(
         Kpi.TIME_TO_ANSWER,
@@ -180,15 +187,16 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
         Unit.DAYS,
         False,
         "Median time from a change order being proposed to the sponsor's decision, over the "
-        "change orders decided in the period.",
+        "change orders approved or rejected in the period.",
     ),
     KpiDefinition(
         Kpi.ESCALATIONS_IN_WINDOW,
         Kpi.ESCALATIONS_IN_WINDOW.label,
         Unit.PERCENT,
         True,
-        "Of the escalations resolved in the period, the share resolved at their first level "
-        "within its response window (never moved up for want of an answer).",
+        "Of the escalations resolved in the period, the share answered (acknowledged or "
+        "resolved) at the level where they were raised within that level's response window, "
+        "so never moved up; a level without a window (the path's top) counts as in time.",
     ),
 )
 

@@ -4,11 +4,6 @@ from comms.api import conversations, notifications, views
 
 urlpatterns = [
     path(
-        "programs/<str:code>/status/",
-        views.ProgramStatusView.as_view(),
-        name="api-program-status",
-    ),
-    path(
         "programs/<str:code>/updates/",
         views.ProgramUpdateListView.as_view(),
         name="api-program-updates",

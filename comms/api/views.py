@@ -1,5 +1,5 @@
-"""A program's status and updates over REST. Status lives here because it composes updates,
-and programs must not import comms."""
+"""A program's updates over REST. The status endpoint that composes them (and the KPIs) is
+`outcomes.api.kpis`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from comms import selectors
-from comms.api.serializers import ProgramStatusSerializer, UpdateCreateSerializer, UpdateSerializer
-from comms.dashboard import program_overview
+from comms.api.serializers import UpdateCreateSerializer, UpdateSerializer
 from comms.services import common, updates
 from portal.access import Action
 from portal.api.authentication import api_user
@@ -18,34 +17,6 @@ from portal.api.schema import error_responses
 from programs.api.views import CODE_PARAMETER, program_from_url
 
 LATEST_UPDATES = 5
-
-
-class ProgramStatusView(generics.GenericAPIView):
-    serializer_class = ProgramStatusSerializer
-    pagination_class = None
-    filter_backends = []
-
-    @extend_schema(
-        summary="Get a program's status",
-        description=(
-            "One call that answers “how is my program doing”: phase, status, health and its "
-            "reason, the dedicated PM, the next milestones and the slips, open questions, the "
-            "next meeting, action items, top risks, budget against committed and invoiced, "
-            "kick-off progress, and the latest updates you may see."
-        ),
-        parameters=[CODE_PARAMETER],
-        responses={200: ProgramStatusSerializer, **error_responses(401, 404, 429)},
-    )
-    def get(self, request: Request, code: str) -> Response:
-        user = api_user(request)
-        program = program_from_url(user, code)
-        latest = list(selectors.update_list(user=user, program=program)[:LATEST_UPDATES])
-        context = {
-            "latest_updates": latest,
-            "overview": program_overview(user=user, program=program),
-        }
-        serializer = ProgramStatusSerializer(program, context=context)
-        return Response(serializer.data)
 
 
 class ProgramUpdateListView(generics.GenericAPIView):
