@@ -41,7 +41,7 @@ help:
 	@echo "make lint    ruff check, ruff format --check, mypy, makemigrations --check, lint-imports"
 	@echo "make format  apply ruff fixes and formatting"
 	@echo "make manage  run manage.py in embedded mode: make manage ARGS=\"createsuperuser\""
-	@echo "make bench   benchmark pages, the escalation sweep and notification delivery on PostgreSQL (BENCH_DATABASE_URL)"
+	@echo "make bench   benchmark pages, the escalation sweep, notification delivery and the KPIs on PostgreSQL (BENCH_DATABASE_URL)"
 	@echo "make install create $(VENV) and install the project with its dev tools"
 
 venv install: $(STAMP)
@@ -103,6 +103,8 @@ BENCH_ARGS ?=
 BENCH_ESCALATION_ARGS ?=
 # bench_notifications: --events and --recipients (one worker's email throughput, exactly once).
 BENCH_NOTIFY_ARGS ?=
+# bench_kpis: --programs, --months of records and --repeat (the KPI engine over all programs).
+BENCH_KPI_ARGS ?=
 # The database named in the URL is created through the server's `postgres` database (createdb
 # takes a name, not a URL) unless it exists already.
 BENCH_SPLIT_URL := import sys, urllib.parse as u; url = u.urlsplit(sys.argv[1]); \
@@ -115,3 +117,4 @@ bench: $(STAMP)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_portal $(BENCH_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_escalations $(BENCH_ESCALATION_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_notifications $(BENCH_NOTIFY_ARGS)
+	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_kpis $(BENCH_KPI_ARGS)

@@ -560,7 +560,9 @@ def _spans(columns: Sequence[_Column]) -> Q:
 
 def _aggregates(name: str, spec: _Spec, c: _Context) -> dict[str, Any]:
     base = spec.base(c)
-    out: dict[str, Any] = {f"{name}_n": Count("pk", filter=base, distinct=True)}
+    # Batches are joined to their deviations (deviations per batch): count each batch once.
+    distinct = spec.model is Batch
+    out: dict[str, Any] = {f"{name}_n": Count("pk", filter=base, distinct=distinct)}
     if spec.kpi == Kpi.DEVIATIONS_PER_BATCH:
         out[f"{name}_m"] = Count(
             "deviations",
@@ -568,7 +570,7 @@ def _aggregates(name: str, spec: _Spec, c: _Context) -> dict[str, Any]:
             distinct=True,
         )
     elif spec.met is not None:
-        out[f"{name}_m"] = Count("pk", filter=base & spec.met(c), distinct=True)
+        out[f"{name}_m"] = Count("pk", filter=base & spec.met(c), distinct=distinct)
     if spec.measure is not None and _on_postgresql():
         out[f"{name}_q"] = Median(spec.measure(), filter=base)
     return out
@@ -608,6 +610,11 @@ def _tally(
             answers = rows.values("program_id").annotate(**aggregates).order_by()
             found = {row["program_id"]: row for row in answers}
         else:
+            if minutes:
+                # DISTINCT (the rows are distinct anyway) keeps PostgreSQL from flattening
+                # the subquery Django wraps around the annotated rows: when the minutes were
+                # shared is then read once per meeting, not once per period and reference.
+                rows = rows.distinct()
             found = {None: rows.aggregate(**aggregates)}
         for key, row in found.items():
             for name, _, _ in model_columns:

@@ -9,6 +9,8 @@ from comms.models import Comment
 from governance.models import ActionItem, Meeting, Risk
 from programs.models import Milestone, Program, ProgramMember
 from tests.factories import UpdateFactory
+from tests.outcomes import kpi_data
+from tests.support.api import new_token, token_client
 from tests.support.queries import count_queries
 from tests.support.world import client_for
 
@@ -154,3 +156,28 @@ def test_notification_pages_cost_the_same_with_many_notifications(world, persona
     large = count_queries(client, url)
     assert large == small
     assert small <= 20
+
+
+KPI_PAGES = [
+    "/programs/HLX-101/kpis/right_first_time/?period=month&key={month}",
+    "/programs/HLX-101/kpis/minutes_on_time/?period=month&key={month}",
+    "/api/v1/programs/HLX-101/kpis/?period=month&key={month}",
+    "/api/v1/programs/HLX-101/kpis/escalations_in_window/records/?period=month&key={month}",
+]
+
+
+@pytest.mark.parametrize("url", KPI_PAGES)
+@pytest.mark.parametrize("persona", ["lead_a", "pm"])
+def test_kpi_pages_cost_the_same_with_many_records(world, persona, url):
+    month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    url = url.format(month=f"{month:%Y-%m}")
+    client = client_for(world, persona)
+    if url.startswith("/api/"):
+        client = token_client(new_token(getattr(world, persona)))
+    kpi_data.fill(world.program, world.pm, world.lead_a, 2, month)
+    client.get(url)  # the site's holidays are read once, then cached
+    small = count_queries(client, url)
+    kpi_data.fill(world.program, world.pm, world.lead_a, 20, month)
+    large = count_queries(client, url)
+    assert large == small
+    assert small <= 25

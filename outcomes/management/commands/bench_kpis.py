@@ -96,6 +96,9 @@ class Command(BaseCommand):
         self._meetings(rows, days, pm)
         self._actions_questions_change_orders(rows, days, pm, lead)
         self._escalations(rows, days)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # statistics as a live database has them
         return ", ".join(
             f"{model.objects.count()} {model._meta.verbose_name_plural}"
             for model in (
