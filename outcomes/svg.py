@@ -28,7 +28,7 @@ PAD_Y = 8
 def _shown(value: Decimal | None, definition: KpiDefinition) -> str:
     if value is None:
         return "no data"
-    return f"{value.normalize():f} {definition.unit_label}"
+    return f"{value} {definition.unit_label}"
 
 
 def trend_description(
