@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from portal import bounds
 from portal.access import Audience
 from portal.forms import AmountField, DateField, LineField, TextField
 from portal.models import User
@@ -218,8 +219,8 @@ class KpiTargetsForm(forms.Form):
                 required=False,
                 min_value=Decimal(0),
                 max_value=limit,
-                max_digits=12,
-                decimal_places=2,
+                max_digits=bounds.AMOUNT_DIGITS,
+                decimal_places=bounds.AMOUNT_PLACES,
                 initial=targets.get(definition.key),
                 help_text=f"In {definition.unit_label}, 0 to {limit}.",
                 # Django formats these with the field's limit: a literal "%" is written "%%".

@@ -1,6 +1,6 @@
 """Permission rows of the KPI page, the targets form and the scorecards (pages and API)."""
 
-from tests.support.permissions import API_SEES, LOGIN, SEES, TEAM_WRITE, Row, statuses
+from tests.support.permissions import LOGIN, SEES, TEAM_WRITE, Row, statuses
 
 A = {"code": "HLX-101"}
 # A sponsor's user is sent on to their own sponsor's scorecard.
