@@ -56,12 +56,16 @@ def test_the_kpi_page_shows_definition_value_target_status_and_a_drawn_and_table
     row = html[html.index('id="kpi-on_time_release"') :]
     row = row[: row.index("</tr>\n")] if "</tr>\n" in row else row
     assert definition(Kpi.ON_TIME_RELEASE).definition in row
-    assert "50.0" in row and "95.00" in row and "Missed" in row
+    assert "50.0" in row
+    assert "95.00" in row
+    assert "Missed" in row
     drill = reverse("program-kpi-records", args=["HLX-101", Kpi.ON_TIME_RELEASE])
     assert f"{drill}?period=month&amp;key=2026-11" in row
-    assert "<svg" in row and 'role="img"' in row
+    assert "<svg" in row
+    assert 'role="img"' in row
     assert "November 2026: 50.0 %" in row  # the chart's description says the figures
-    assert "October 2026" in row and "100.0" in row  # the table alternative
+    assert "October 2026" in row
+    assert "100.0" in row
     assert "No data" in html  # a KPI with nothing to measure is not a zero
 
 
@@ -118,7 +122,8 @@ def test_a_sponsor_is_sent_to_its_own_scorecard_which_holds_only_its_programs(wo
 
     html = lead.get(moved["Location"]).content.decode()
     assert "HLX-101" in html
-    assert "BOR-017" not in html and "Borealis" not in html
+    assert "BOR-017" not in html
+    assert "Borealis" not in html
     assert (
         client_for(world, "lead_b").get(reverse("scorecard-sponsor", args=["helix"])).status_code
         == 404
@@ -131,7 +136,8 @@ def test_leadership_sees_every_sponsor_and_the_portfolio_from_the_rows(world):
 
     html = client_for(world, "leader").get(reverse("scorecard"), NOV).content.decode()
 
-    assert "HLX-101" in html and "BOR-017" in html
+    assert "HLX-101" in html
+    assert "BOR-017" in html
     portfolio = html[html.index('id="portfolio"') :]
     assert "66.7" in portfolio[: portfolio.index("</dl>")]  # 2 of 3 batches, not (50+100)/2
 
