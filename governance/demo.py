@@ -12,6 +12,7 @@ kick-off in progress, three of five checklist items done.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -25,7 +26,9 @@ from governance.services.risks import risk_create
 from portal import clock
 from portal.access import Audience
 from portal.models import User
+from programs.kpi_catalogue import Kpi
 from programs.models import Program
+from programs.services.targets import kpi_targets_set
 
 if TYPE_CHECKING:
     from programs.demo import Demo
@@ -113,13 +116,33 @@ def _past(schedule: CadenceSchedule) -> list[Meeting]:
     return list(schedule.meetings.filter(starts_at__lt=timezone.now()).order_by("starts_at"))
 
 
+# What the demo's kick-offs agreed (the decisions text names the first two).
+DEMO_TARGETS: dict[str, Decimal | None] = {
+    Kpi.ON_TIME_RELEASE: Decimal(95),
+    Kpi.RIGHT_FIRST_TIME: Decimal(90),
+    Kpi.OTIF: Decimal(90),
+    Kpi.DEVIATIONS_PER_BATCH: Decimal("0.5"),
+    Kpi.TIME_TO_NOTIFY: Decimal(24),
+    Kpi.NOTIFIED_IN_WINDOW: Decimal(100),
+    Kpi.TIME_TO_ACKNOWLEDGE: Decimal(48),
+    Kpi.MILESTONES_ON_TIME: Decimal(85),
+    Kpi.CADENCE_ADHERENCE: Decimal(90),
+    Kpi.MINUTES_ON_TIME: Decimal(90),
+    Kpi.ACTIONS_ON_TIME: Decimal(80),
+    Kpi.TIME_TO_ANSWER: Decimal(48),
+    Kpi.CHANGE_ORDER_TURNAROUND: Decimal(10),
+    Kpi.ESCALATIONS_IN_WINDOW: Decimal(90),
+}
+
+
 def _kickoff(
     program: Program,
     pm: User,
     attendees: list[User],
     held_days_ago: int,
     *,
-    confirm: tuple[str, ...] = ("baseline", "kpi_targets"),
+    confirm_baseline: bool = True,
+    targets: bool = True,
     complete: bool = True,
 ) -> None:
     kickoff_record(
@@ -138,8 +161,10 @@ def _kickoff(
             "right-first-time."
         ),
     )
-    for item in confirm:
-        kickoff_confirm(actor=pm, program=program, item=item)
+    if confirm_baseline:
+        kickoff_confirm(actor=pm, program=program, item="baseline")
+    if targets:
+        kpi_targets_set(actor=pm, program=program, targets=DEMO_TARGETS)
     if complete:
         program.forget_members()
         kickoff_complete(actor=pm, program=program)
@@ -271,7 +296,7 @@ def seed(demo: Demo) -> None:
     )
 
     bor017 = programs["BOR-017"]
-    _kickoff(bor017, pm, [pm, borealis], held_days_ago=2, confirm=("baseline",), complete=False)
+    _kickoff(bor017, pm, [pm, borealis], held_days_ago=2, targets=False, complete=False)
     cadence_create(
         actor=pm,
         program=bor017,

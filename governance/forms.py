@@ -79,7 +79,7 @@ class KickoffRecordForm(forms.Form):
 
 
 class KickoffConfirmForm(forms.Form):
-    item = forms.ChoiceField(choices=[("baseline", "Baseline"), ("kpi_targets", "KPI targets")])
+    item = forms.ChoiceField(choices=[("baseline", "Baseline")])
     agreed = forms.TypedChoiceField(
         choices=[("1", "Agreed"), ("0", "Withdrawn")], coerce=lambda v: v == "1"
     )

@@ -22,9 +22,10 @@ TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezone
 class Kickoff(models.Model):
     """The formal start of the partnership on a program. Completing it freezes the baselines.
 
-    Two checklist items are confirmations (baseline agreed, KPI targets agreed); the others are
-    read from the data (every workstream has both owners, a cadence exists, escalation contacts
-    are named), so the checklist can never claim what is not true.
+    One checklist item is a confirmation (baseline agreed); the others are read from the data
+    (every workstream has both owners, a cadence exists, escalation contacts are named, the KPI
+    targets are recorded: `programs.KpiTarget`), so the checklist can never claim what is not
+    true.
     """
 
     program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="kickoff")
@@ -34,10 +35,6 @@ class Kickoff(models.Model):
     decisions = models.TextField(blank=True, validators=bounds.TEXT)
     baseline_agreed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
     baseline_agreed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    kpi_targets_agreed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)
-    kpi_targets_agreed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True, validators=bounds.MOMENT)

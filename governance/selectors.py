@@ -18,7 +18,8 @@ from governance import agenda
 from governance.models import ActionItem, CadenceSchedule, CalendarFeed, Kickoff, Meeting, Risk
 from portal import access, clock
 from portal.models import Membership, User
-from programs.models import Program, ProgramMember, Workstream
+from programs import kpi_catalogue
+from programs.models import KpiTarget, Program, ProgramMember, Workstream
 
 # --- people ----------------------------------------------------------------------------------
 
@@ -83,14 +84,14 @@ class KickoffProgress:
 def get_kickoff(program: Program) -> Kickoff | None:
     return (
         Kickoff.objects.filter(program=program)
-        .select_related("baseline_agreed_by", "kpi_targets_agreed_by", "completed_by")
+        .select_related("baseline_agreed_by", "completed_by")
         .prefetch_related(Prefetch("attendees", queryset=User.objects.select_related("membership")))
         .first()
     )
 
 
 def _confirmation(kickoff: Kickoff | None, item: str) -> tuple[bool, str]:
-    """A PM confirmation (`baseline` or `kpi_targets`): done, and who confirmed it when."""
+    """The PM's confirmation of `item` (the baseline): done, and who confirmed it when."""
     at = getattr(kickoff, f"{item}_agreed_at", None)
     by = getattr(kickoff, f"{item}_agreed_by", None)
     if at is None:
@@ -119,8 +120,17 @@ def _escalation_contacts(program: Program) -> tuple[bool, str]:
     return False, "Name " + " and ".join(missing)
 
 
+def _kpi_targets(program: Program) -> tuple[bool, str]:
+    """Done when every headline KPI (the ones the status API reports) has a target."""
+    agreed = set(KpiTarget.objects.filter(program=program).values_list("kpi", flat=True))
+    missing = [d.name for d in kpi_catalogue.headline() if d.key not in agreed]
+    if missing:
+        return False, "No target yet for " + ", ".join(missing)
+    return True, f"Targets agreed for {len(agreed)} of {len(kpi_catalogue.CATALOGUE)} KPIs"
+
+
 def kickoff_checklist(program: Program, kickoff: Kickoff | None = None) -> list[ChecklistItem]:
-    """The five things a kick-off must settle. Two are confirmations by the PM; three are read
+    """The five things a kick-off must settle. One is a confirmation by the PM; four are read
     from the data, so the checklist never claims what is not true."""
     if kickoff is None:
         kickoff = get_kickoff(program)
@@ -153,7 +163,7 @@ def kickoff_checklist(program: Program, kickoff: Kickoff | None = None) -> list[
             else "No active cadence schedule",
         ),
         ChecklistItem("escalation", "Escalation contacts named", *escalation),
-        ChecklistItem("kpi_targets", "KPI targets agreed", *_confirmation(kickoff, "kpi_targets")),
+        ChecklistItem("kpi_targets", "KPI targets agreed", *_kpi_targets(program)),
     ]
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("people.urls")),
     path("", include("onboarding.urls")),
     path("", include("outcomes.urls")),
+    path("", include("outcomes.scorecard_urls")),  # before kpi_urls: kpis/targets/ is not a KPI
     path("", include("outcomes.kpi_urls")),
     path("api/v1/", include("portal.api.urls")),
     path("admin/", admin.site.urls),

@@ -8,9 +8,11 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from portal import bounds
 from portal.access import Audience
 from portal.forms import AmountField, DateField, LineField, TextField
 from portal.models import User
+from programs import kpi_catalogue
 from programs.models import ChangeOrder, CostDriver, CostLine, Invoice, Milestone, Workstream
 from programs.services.common import REASON_REQUIRED
 from programs.services.costs import CO_COMMENT_REQUIRED, RATIONALE_REQUIRED
@@ -196,3 +198,43 @@ class InvoiceForm(forms.Form):
     def __init__(self, *args: Any, milestones: QuerySet[Milestone], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["milestone"].queryset = milestones  # type: ignore[attr-defined]
+
+
+class KpiTargetsForm(forms.Form):
+    """A target per KPI, in its unit; an empty field removes the target. After the kick-off a
+    change needs a reason (the service says so when it is missing)."""
+
+    reason = _reason_field(
+        required=False,
+        help_text="Needed once the kick-off is complete: the targets are baseline data.",
+    )
+
+    def __init__(self, *args: Any, targets: dict[str, Decimal], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial_targets = targets
+        for definition in kpi_catalogue.CATALOGUE:
+            limit = kpi_catalogue.unit_limit(definition.unit)
+            self.fields[definition.key] = forms.DecimalField(
+                label=definition.name,
+                required=False,
+                min_value=Decimal(0),
+                max_value=limit,
+                max_digits=bounds.AMOUNT_DIGITS,
+                decimal_places=bounds.AMOUNT_PLACES,
+                initial=targets.get(definition.key),
+                help_text=f"In {definition.unit_label}, 0 to {limit}.",
+                # Django formats these with the field's limit: a literal "%" is written "%%".
+                error_messages={
+                    "min_value": definition.target_problem(Decimal(-1)).replace("%", "%%"),
+                    "max_value": definition.target_problem(limit + 1).replace("%", "%%"),
+                },
+            )
+        self.order_fields([*(d.key for d in kpi_catalogue.CATALOGUE), "reason"])
+
+    def targets(self) -> dict[str, Decimal | None]:
+        """The fields that differ from the agreed targets (None: removed)."""
+        return {
+            d.key: self.cleaned_data.get(d.key)
+            for d in kpi_catalogue.CATALOGUE
+            if self.cleaned_data.get(d.key) != self.initial_targets.get(d.key)
+        }

@@ -48,6 +48,11 @@ _UNIT_LIMITS = {
     Unit.PER_BATCH: Decimal(100),
 }
 
+
+def unit_limit(unit: str) -> Decimal:
+    return _UNIT_LIMITS[Unit(unit)]
+
+
 TARGET_OUT_OF_RANGE = "A target for {name} must be between 0 and {limit} {unit}."
 
 

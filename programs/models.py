@@ -568,8 +568,8 @@ class KpiTarget(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="kpi_targets")
     kpi = models.CharField(max_length=40, choices=kpi_catalogue.Kpi.choices)
     target = models.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+        max_digits=bounds.AMOUNT_DIGITS,
+        decimal_places=bounds.AMOUNT_PLACES,
         help_text="In the KPI's unit: percent (0-100), hours, days or a count per batch.",
     )
     agreed_at = models.DateTimeField(validators=bounds.MOMENT)

@@ -16,6 +16,7 @@ from tests.integrations.permission_rows import ROWS as INTEGRATIONS
 from tests.onboarding.permission_rows import ROWS as ONBOARDING
 from tests.outcomes.permission_rows import ROWS as OUTCOMES
 from tests.outcomes.permission_rows_kpis import ROWS as OUTCOMES_KPIS
+from tests.outcomes.permission_rows_scorecard import ROWS as OUTCOMES_SCORECARD
 from tests.people.permission_rows_people import ROWS as PEOPLE
 from tests.portal.permission_rows import ROWS as PORTAL
 from tests.portal.permission_rows_delegations import ROWS as DELEGATIONS
@@ -29,8 +30,7 @@ from tests.support.permissions import Case, Scene, cases, check, database_state,
 ROWS = [
     *PORTAL, *COMMS, *PROGRAMS, *GOVERNANCE, *DEVIATIONS, *INTEGRATIONS,
     *PEOPLE, *ONBOARDING, *DELEGATIONS, *SSO, *IDENTITY, *MFA,
-    *OUTCOMES,
-    *OUTCOMES_KPIS,
+    *OUTCOMES, *OUTCOMES_KPIS, *OUTCOMES_SCORECARD,
 ]  # fmt: skip
 
 

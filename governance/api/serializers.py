@@ -19,7 +19,8 @@ from portal.api.serializers import (
     StrictLineField,
     StrictSerializer,
 )
-from programs.models import Program
+from programs import kpi_catalogue
+from programs.models import KpiTarget, Program
 
 ACTION_TITLE_MAX = cast(int, ActionItem._meta.get_field("title").max_length)
 RISK_TITLE_MAX = cast(int, Risk._meta.get_field("title").max_length)
@@ -228,6 +229,17 @@ class ChecklistItemSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class KpiTargetSerializer(serializers.Serializer):
+    kpi = serializers.CharField()
+    name = serializers.CharField(source="get_kpi_display")
+    target = serializers.DecimalField(max_digits=12, decimal_places=2)
+    unit = serializers.SerializerMethodField()
+    agreed_at = serializers.DateTimeField()
+
+    def get_unit(self, target: KpiTarget) -> str:
+        return kpi_catalogue.definition(target.kpi).unit
+
+
 class KickoffSerializer(serializers.Serializer):
     program = serializers.SerializerMethodField()
     held_on = serializers.DateField(allow_null=True)
@@ -235,7 +247,10 @@ class KickoffSerializer(serializers.Serializer):
     agenda = serializers.CharField()
     decisions = serializers.CharField()
     baseline_agreed_at = serializers.DateTimeField(allow_null=True)
-    kpi_targets_agreed_at = serializers.DateTimeField(allow_null=True)
+    kpi_targets = serializers.SerializerMethodField(
+        help_text="The KPI targets agreed at the kick-off (the checklist's `kpi_targets` item is "
+        "done when every headline KPI has one)."
+    )
     completed_at = serializers.DateTimeField(allow_null=True)
     completed_by = PersonSerializer(allow_null=True)
     baseline_frozen_at = serializers.SerializerMethodField()
@@ -243,6 +258,11 @@ class KickoffSerializer(serializers.Serializer):
 
     def get_program(self, kickoff: Kickoff) -> str:
         return self.context["program"].code
+
+    @extend_schema_field(KpiTargetSerializer(many=True))
+    def get_kpi_targets(self, kickoff: Kickoff) -> Any:
+        targets = KpiTarget.objects.filter(program=self.context["program"])
+        return KpiTargetSerializer(targets.order_by("kpi"), many=True).data
 
     @extend_schema_field(PersonSerializer(many=True))
     def get_attendees(self, kickoff: Kickoff) -> Any:

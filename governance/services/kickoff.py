@@ -1,5 +1,6 @@
-"""The kick-off: its record, the PM's two confirmations, and completing it (which freezes the
-program's baselines). The kick-off is agreed by both sides, so its events are shared."""
+"""The kick-off: its record, the PM's confirmation of the baseline, and completing it (which
+freezes the program's baselines). The kick-off is agreed by both sides, so its events are
+shared. The KPI targets it agrees are `programs.services.targets`."""
 
 from __future__ import annotations
 
@@ -32,7 +33,6 @@ BASELINE_FROZEN = "Kick-off complete: the baseline timeline is frozen."
 
 CONFIRMATIONS = {
     "baseline": ("baseline_agreed_at", "baseline_agreed_by", "Baseline timeline agreed"),
-    "kpi_targets": ("kpi_targets_agreed_at", "kpi_targets_agreed_by", "KPI targets agreed"),
 }
 
 
@@ -89,8 +89,8 @@ def kickoff_record(
 
 @atomic_service
 def kickoff_confirm(*, actor: User, program: Program, item: str, agreed: bool = True) -> Kickoff:
-    """The PM confirms (or withdraws) one of the two agreements the data cannot show: the
-    baseline timeline and the KPI targets. Who and when are stored with it."""
+    """The PM confirms (or withdraws) the agreement the data cannot show: the baseline
+    timeline. Who and when are stored with it. (The KPI targets are data: `kpi_targets_set`.)"""
     require(actor, Action.CONFIRM_KICKOFF, program, NOT_KICKOFF_OWNER)
     if item not in CONFIRMATIONS:
         raise Invalid(UNKNOWN_CONFIRMATION, field="item")

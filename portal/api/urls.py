@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("people.api_urls")),
     path("", include("outcomes.api.urls")),
     path("", include("outcomes.api.kpi_urls")),
+    path("", include("outcomes.api.scorecard_urls")),
     # Last: whatever matched nothing above answers in the API's error shape.
     # [\s\S] rather than a (?s) flag: Django's reverse() cannot parse inline flags.
     re_path(r"^[\s\S]*$", EndpointNotFound.as_view(), name="api-not-found"),  # newlines too

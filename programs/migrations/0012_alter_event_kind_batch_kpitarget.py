@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kpi', models.CharField(choices=[('on_time_release', 'On-time batch release'), ('right_first_time', 'Right first time'), ('otif', 'On time, in full (OTIF)'), ('deviations_per_batch', 'Deviations per batch'), ('time_to_notify', 'Median time to notify'), ('notified_in_window', 'Deviations notified within the window'), ('time_to_acknowledge', 'Median time to acknowledge'), ('milestones_on_time', 'Milestones on time'), ('cadence_adherence', 'Cadence adherence'), ('minutes_on_time', 'Minutes shared within 2 business days'), ('actions_on_time', 'Action items closed on time'), ('time_to_answer', 'Median time to answer sponsor questions'), ('change_order_turnaround', 'Change-order turnaround'), ('escalations_in_window', 'Escalations resolved within their window')], max_length=40)),
-                ('target', models.DecimalField(decimal_places=2, help_text="In the KPI's unit: percent (0-100), hours, days or a count per batch.", max_digits=12)),
+                ('target', models.DecimalField(decimal_places=2, help_text="In the KPI's unit: percent (0-100), hours, days or a count per batch.", max_digits=14)),
                 ('agreed_at', models.DateTimeField(validators=[portal.bounds.validate_moment])),
                 ('agreed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='kpi_targets', to='programs.program')),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -11,7 +12,9 @@ from governance.services.cadence import cadence_create
 from governance.services.kickoff import kickoff_confirm, kickoff_record
 from portal import clock
 from portal.access import Audience
+from programs import kpi_catalogue
 from programs.models import Program, ProgramMember, Workstream
+from programs.services.targets import kpi_targets_set
 from tests.support.world import World
 
 TOMORROW = datetime.timedelta(days=1)
@@ -97,4 +100,8 @@ def ready_for_kickoff(world: World) -> None:
         decisions="Weekly call on Tuesdays",
     )
     kickoff_confirm(actor=world.pm, program=program, item="baseline")
-    kickoff_confirm(actor=world.pm, program=program, item="kpi_targets")
+    kpi_targets_set(
+        actor=world.pm,
+        program=program,
+        targets={d.key: Decimal(90) for d in kpi_catalogue.headline()},
+    )
