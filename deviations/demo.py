@@ -36,7 +36,7 @@ def _log(
     hours_ago: float,
     title: str,
     body: str,
-    batch: str = "",
+    batches: tuple[str, ...] = (),
 ) -> Deviation:
     aware = timezone.now() - datetime.timedelta(hours=hours_ago)
     return reporting.deviation_log(
@@ -47,7 +47,7 @@ def _log(
         classification=classification,
         occurred_at=aware - datetime.timedelta(hours=1),
         aware_at=aware,
-        batch=batch,
+        batches=batches,
     )
 
 
@@ -88,7 +88,7 @@ def seed(demo: Demo) -> None:
         24 * 6,
         "Label printer ribbon ran out during buffer preparation",
         "Buffer labels for two carboys were handwritten and verified by a second operator.",
-        "HLX-ENG-01",
+        ("HLX-ENG-01",),
     )
     investigation.root_cause_add(
         actor=qa, deviation=minor, category="equipment", description="No ribbon level alarm."
@@ -115,7 +115,7 @@ def seed(demo: Demo) -> None:
         96,
         "Bioreactor pH excursion during the engineering run",
         "pH reached 7.35 for 40 minutes on day 6 after a CO2 controller fault.",
-        "HLX-ENG-02",
+        ("HLX-ENG-02",),
     )
     reporting.deviation_acknowledge(actor=demo.people[HELIX_LEAD], deviation=major)
     _move(demo, major, Status.INVESTIGATING)
@@ -137,7 +137,7 @@ def seed(demo: Demo) -> None:
         3,
         "Sterility failure on the GMP batch 1 bulk drug substance",
         "The in-process bioburden sample exceeded the action limit. Batch on hold.",
-        "HLX-GMP-01",
+        ("HLX-GMP-01",),
     )
 
     pending = _log(
@@ -147,7 +147,7 @@ def seed(demo: Demo) -> None:
         40,
         "Visible particles in three filled vials",
         "Found at 100% visual inspection; the lot is quarantined.",
-        "HLX204-C-118",
+        ("HLX204-C-119",),
     )
     _move(demo, pending, Status.INVESTIGATING)
     investigation.root_cause_add(

@@ -19,7 +19,12 @@ class DeviationLogForm(forms.Form):
         choices=Deviation.Classification.choices,
         help_text="Sets the sponsor's notification window; critical is announced at once.",
     )
-    batch = LineField(max_length=60, required=False, label="Batch / lot")
+    batches = LineField(
+        max_length=400,
+        required=False,
+        label="Lots affected",
+        help_text="Lot numbers of this program's batches, separated by commas.",
+    )
     description = TextField(widget=forms.Textarea(attrs={"rows": 4}))
     occurred_at = DateTimeField(
         label="Occurred at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -63,6 +68,12 @@ class ImpactForm(forms.Form):
     )
     affected_milestones = forms.ModelMultipleChoiceField(
         queryset=Milestone.objects.none(), required=False, label="Affected milestones"
+    )
+    batches = LineField(
+        max_length=400,
+        required=False,
+        label="Lots affected",
+        help_text="Lot numbers of this program's batches, separated by commas.",
     )
     impact_cost = TextField(label="Cost", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     reason = TextField(label="Reason for the change", widget=forms.Textarea(attrs={"rows": 2}))

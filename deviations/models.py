@@ -139,12 +139,6 @@ class Deviation(models.Model):
 
     reference = models.CharField(max_length=16, unique=True)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="deviations")
-    batch = models.CharField(
-        max_length=60,
-        blank=True,
-        help_text="Lot number, if any.",
-        validators=bounds.LINE,
-    )
     batches = models.ManyToManyField(
         "programs.Batch",
         blank=True,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from deviations.models import CAPA, Deviation, ExtensionRequest, RootCause
 from portal import access
 from portal.models import User
-from programs.models import Event, Program, ProgramMember
+from programs.models import Batch, Event, Program, ProgramMember
 
 NO_SUCH_DEVIATION = "No such deviation."
 
@@ -25,8 +25,10 @@ class DeviationFilters:
 
 
 def _base(user: User) -> QuerySet[Deviation]:
-    return Deviation.objects.visible_to(user).select_related(
-        "program", "program__sponsor", "sponsor_acknowledged_by"
+    return (
+        Deviation.objects.visible_to(user)
+        .select_related("program", "program__sponsor", "sponsor_acknowledged_by")
+        .prefetch_related(Prefetch("batches", queryset=Batch.objects.order_by("lot_number")))
     )
 
 

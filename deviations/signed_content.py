@@ -29,7 +29,6 @@ CONTENT_VERSION = 2
 DEVIATION_FIELDS = (
     "reference",
     "program_id",
-    "batch",
     "title",
     "description",
     "classification",
@@ -71,13 +70,16 @@ ACKNOWLEDGEMENT_FIELDS = (
 
 def deviation_content(record: models.Model) -> dict[str, Any]:
     """The deviation as stored, with its parts in a stable order: root causes by id, CAPA
-    actions by number, affected milestones by id. Four queries, whatever the record holds."""
+    actions by number, affected milestones by id. Five queries, whatever the record holds."""
     stored = Deviation._base_manager.get(pk=record.pk)
     milestones = stored.affected_milestones.order_by("pk").values_list("pk", flat=True)
     causes = RootCause._base_manager.filter(deviation_id=stored.pk).order_by("id")
     capas = CAPA._base_manager.filter(deviation_id=stored.pk).order_by("number")
+    lots = stored.batches.order_by("lot_number").values_list("lot_number", flat=True)
     return {
-        "deviation": audit.snapshot(stored, DEVIATION_FIELDS),
+        # `batch` was a text field until the lots became links: the same key and shape, so a
+        # signature made over it stays current (deviations migration 0006).
+        "deviation": audit.snapshot(stored, DEVIATION_FIELDS) | {"batch": ", ".join(lots)},
         "impact": {**audit.snapshot(stored, IMPACT_FIELDS), "affected_milestones": [*milestones]},
         "closure": audit.snapshot(stored, CLOSURE_FIELDS),
         "root_causes": [audit.snapshot(cause, ROOT_CAUSE_FIELDS) for cause in causes],

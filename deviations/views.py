@@ -29,6 +29,7 @@ from deviations.forms import (
 )
 from deviations.models import Deviation
 from deviations.services import capa, extensions, investigation, lifecycle, reporting
+from deviations.services.common import lots_in
 from portal import access, clock
 from portal.access import Action, Grant
 from portal.errors import NotAllowed, ServiceError
@@ -136,6 +137,7 @@ def _work_forms(request: PortalRequest, deviation: Deviation, data: Any = None) 
     impact_initial = {name: getattr(deviation, name) for name in investigation.EDITABLE_FIELDS}
     impact_initial["expected_version"] = deviation.version
     impact_initial["affected_milestones"] = list(deviation.affected_milestones.all())
+    impact_initial["batches"] = ", ".join(b.lot_number for b in deviation.batches.all())
     milestones = milestone_list(request.user, deviation.program)
     return {
         "impact": ImpactForm(data, initial=impact_initial, milestones=milestones),
@@ -182,8 +184,11 @@ def deviation_new(request: PortalRequest, code: str) -> HttpResponse:
     deviation = None
     if form.is_valid():
         try:
+            data = dict(form.cleaned_data)
             deviation = reporting.deviation_log(
-                actor=request.user, program=program, **form.cleaned_data
+                actor=request.user,
+                program=program,
+                **data | {"batches": lots_in(data.get("batches") or "")},
             )
         except NotAllowed:
             raise
@@ -281,6 +286,7 @@ def _do(step: str, request: PortalRequest, deviation: Deviation, data: dict[str,
             expected_version=data["expected_version"],
             reason=data["reason"],
             affected_milestones=list(data["affected_milestones"]),
+            batches=lots_in(data.get("batches") or ""),
             **values,
         )
     elif step == "root-cause":

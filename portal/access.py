@@ -260,6 +260,8 @@ class Action(StrEnum):
     RAISE_CONCERN = "raise_concern"  # a sponsor's user goes straight to the CDMO's leadership
     ESCALATION_ACT = "escalation_act"  # acknowledge, assign, resolve: leadership's room
     EXPORT_BUNDLE = "export_bundle"  # the inspection bundle of a program (outcomes.bundle)
+    RECORD_BATCH = "record_batch"  # plan a batch, record its start, delivery and rework
+    DECIDE_BATCH = "decide_batch"  # release or reject a batch, signed: QA of the program
 
 
 C = Capacity
@@ -292,6 +294,8 @@ RULES: Mapping[Action, frozenset[Capacity]] = {
     # Handing the record to an inspector: the sponsor's lead, the program's QA, its dedicated PM
     # and leadership; not a sponsor viewer, not operations staff (docs/inspection-bundle.md).
     Action.EXPORT_BUNDLE: frozenset({C.SPONSOR_LEAD, C.QA, C.PM, C.LEADERSHIP}),
+    Action.RECORD_BATCH: frozenset({C.TEAM, C.OPERATIONS, C.QA}),
+    Action.DECIDE_BATCH: frozenset({C.QA}),
 }
 
 

@@ -16,7 +16,13 @@ from decimal import Decimal
 from portal import clock
 from portal.access import Audience
 from portal.models import Organisation, User
-from programs.models import ChangeOrder, CostDriver, Milestone, Program, Workstream
+from programs.models import Batch, ChangeOrder, CostDriver, Milestone, Program, Workstream
+from programs.services.batches import (
+    batch_create,
+    batch_decide,
+    batch_record_delivery,
+    batch_rework,
+)
 from programs.services.costs import (
     budget_set,
     change_order_decide,
@@ -45,6 +51,7 @@ class Demo:
 
 PM = "pm@northbridge.example"
 QA = "qa@northbridge.example"
+DEMO_PASSWORD = "portal-demo"  # every demo login's (comms seed_demo); QA signs with it
 HELIX_LEAD = "sponsor@helix.example"
 HELIX_VIEWER = "viewer@helix.example"
 BOREALIS_LEAD = "sponsor@borealis.example"
@@ -308,6 +315,107 @@ def _helix_change_orders(program: Program, pm: User, lead: User) -> dict[str, Ch
     return {stability.title: stability, resin.title: resin}
 
 
+def _batch(
+    program: Program,
+    people: dict[str, User],
+    lot: str,
+    *,
+    planned_start: datetime.date,
+    days: int = 21,
+    late: int = 0,
+    committed: str = "120",
+    delivered: str | None = None,
+    decision: str = Batch.Disposition.RELEASED,
+    rework: str = "",
+    started: bool = True,
+) -> Batch:
+    """One lot through its life: planned, started, reworked if asked, decided by QA under
+    signature `late` days after the planned release, then delivered."""
+    pm, qa = people[PM], people[QA]
+    planned_release = planned_start + datetime.timedelta(days=days)
+    batch = batch_create(
+        actor=pm,
+        program=program,
+        lot_number=lot,
+        planned_start=planned_start,
+        planned_release=planned_release,
+        quantity_committed=Decimal(committed),
+        quantity_unit="kg",
+        actual_start=planned_start if started else None,
+    )
+    if rework:
+        batch_rework(actor=qa, batch=batch, reason=rework)
+    decided_on = planned_release + datetime.timedelta(days=late)
+    if not started or decided_on > clock.site_today():
+        return batch
+    batch_decide(
+        actor=qa,
+        batch=batch,
+        decision=decision,
+        decided_on=decided_on,
+        reason="" if decision == Batch.Disposition.RELEASED else "Assay out of specification.",
+        password=DEMO_PASSWORD,
+    )
+    if decision == Batch.Disposition.RELEASED:
+        batch_record_delivery(
+            actor=pm, batch=batch, quantity_delivered=Decimal(delivered or committed)
+        )
+    return batch
+
+
+def _batches(programs: dict[str, Program], people: dict[str, User], today: datetime.date) -> None:
+    """Two years of commercial supply for HLX-204 (two lots a month: most on time, some late,
+    one rejected, one reworked, two short deliveries) and the current lots of the others."""
+    commercial = programs["HLX-204"]
+    first = today - datetime.timedelta(days=730)
+    for index in range(49):
+        number = 71 + index
+        start = first + datetime.timedelta(days=15 * index)
+        _batch(
+            commercial,
+            people,
+            f"HLX204-C-{number:03d}",
+            planned_start=start,
+            late=3 if number % 7 == 0 else 0,
+            decision=Batch.Disposition.REJECTED if number == 91 else Batch.Disposition.RELEASED,
+            rework="Filtration repeated after a filter integrity failure." if number == 101 else "",
+            delivered="108" if number in (83, 112) else None,
+            started=start <= today,
+        )
+    _batch(
+        commercial,
+        people,
+        "HLX204-C-120",
+        planned_start=today + datetime.timedelta(days=20),
+        started=False,
+    )
+    for lot, started_days_ago in (("HLX-ENG-01", 12), ("HLX-ENG-02", 8)):
+        _batch(
+            programs["HLX-101"],
+            people,
+            lot,
+            planned_start=today - datetime.timedelta(days=started_days_ago),
+            days=30,
+            committed="2.5",
+        )
+    _batch(
+        programs["HLX-101"],
+        people,
+        "HLX-GMP-01",
+        planned_start=today - datetime.timedelta(days=3),
+        days=45,
+        committed="2.5",
+    )
+    _batch(
+        programs["BOR-017"],
+        people,
+        "BOR-ENG-01",
+        planned_start=today - datetime.timedelta(days=60),
+        days=30,
+        committed="0.4",
+    )
+
+
 def seed(demo: Demo) -> None:
     people, pm = demo.people, demo.people[PM]
     today = clock.site_today()
@@ -319,3 +427,4 @@ def seed(demo: Demo) -> None:
             _helix_change_orders(program, pm, people[HELIX_LEAD]) if code == "HLX-101" else {}
         )
         _costs(program, milestones, change_orders, pm, today)
+    _batches(demo.programs, people, today)

@@ -238,3 +238,52 @@ class KpiTargetsForm(forms.Form):
             for d in kpi_catalogue.CATALOGUE
             if self.cleaned_data.get(d.key) != self.initial_targets.get(d.key)
         }
+
+
+class BatchForm(forms.Form):
+    """A new batch's plan (and its start, if it has started)."""
+
+    lot_number = LineField(max_length=40, label="Lot number")
+    product = LineField(max_length=200, required=False, help_text="Default: the program's.")
+    planned_start = DateField(widget=DateInput())
+    planned_release = DateField(widget=DateInput())
+    quantity_committed = AmountField(label="Quantity committed", min_value=Decimal("0.01"))
+    quantity_unit = LineField(max_length=20, initial="kg", label="Unit")
+    actual_start = DateField(widget=DateInput(), required=False)
+
+
+class BatchPlanForm(forms.Form):
+    """A change to the plan of a batch QA has not decided, or its actual start."""
+
+    product = LineField(max_length=200, required=False)
+    planned_start = DateField(widget=DateInput())
+    planned_release = DateField(widget=DateInput())
+    quantity_committed = AmountField(label="Quantity committed", min_value=Decimal("0.01"))
+    quantity_unit = LineField(max_length=20, label="Unit")
+    actual_start = DateField(widget=DateInput(), required=False)
+    reason = _reason_field(required=False, help_text="Why the plan changed (kept in the audit).")
+
+
+class BatchReworkForm(forms.Form):
+    reason = _reason_field(required=True, help_text="What was reworked or reprocessed, and why.")
+
+
+class BatchDecisionForm(forms.Form):
+    """QA's disposition, signed with the password."""
+
+    decision = forms.ChoiceField(
+        choices=[("released", "Release"), ("rejected", "Reject")], widget=forms.RadioSelect
+    )
+    decided_on = DateField(widget=DateInput(), label="Release or rejection day (site calendar)")
+    reason = _reason_field(required=False, help_text="Required for a rejection.")
+    password = forms.CharField(
+        label="Password (electronic signature)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class BatchDeliveryForm(forms.Form):
+    quantity_delivered = AmountField(label="Quantity delivered", min_value=Decimal("0"))
+    over_delivery_agreed = forms.BooleanField(
+        required=False, label="The sponsor agreed to take more than was committed"
+    )

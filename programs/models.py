@@ -16,7 +16,12 @@ from portal import access, bounds
 from portal.access import Audience
 from portal.models import Membership, Organisation
 from programs import kpi_catalogue
-from programs.querysets import AudienceQuerySet, ProgramQuerySet, ProgramScopedQuerySet
+from programs.querysets import (
+    AudienceQuerySet,
+    BatchQuerySet,
+    ProgramQuerySet,
+    ProgramScopedQuerySet,
+)
 
 QA_ASSIGNMENT_NEEDS_QA_ROLE = (
     "Only a member of the CDMO with the QA role can be assigned as QA: change their role first."
@@ -515,7 +520,7 @@ class Batch(models.Model):
     disposition_reason = models.TextField(blank=True, validators=bounds.TEXT)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ProgramScopedQuerySet.as_manager()
+    objects = BatchQuerySet.as_manager()
 
     class Meta:
         ordering = ["program", "planned_start", "lot_number"]

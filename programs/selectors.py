@@ -14,6 +14,7 @@ from django.http import Http404
 from portal import access, clock
 from portal.models import AuditEntry, Membership, User
 from programs.models import (
+    Batch,
     Budget,
     ChangeOrder,
     CostDriver,
@@ -368,3 +369,29 @@ def invoice_list(user: User, program: Program) -> QuerySet[Invoice]:
         .select_related("milestone")
         .order_by("-issued_on", "-id")
     )
+
+
+LOT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9./_-]{0,39}")
+
+
+def batch_list(user: User, program: Program) -> QuerySet[Batch]:
+    """The program's batches with their derived outcome (right first time, on time, in full),
+    newest plan first."""
+    return (
+        Batch.objects.visible_to(user)
+        .filter(program=program)
+        .with_outcome()
+        .select_related("disposition_by")
+        .order_by("-planned_start", "-lot_number")
+    )
+
+
+def get_batch_for_user(user: User, program: Program, lot: str) -> Batch:
+    """By its lot number; a string that cannot be one is a 404 before it reaches the database."""
+    if not LOT_NUMBER.fullmatch(lot):
+        raise Http404("No such batch.")
+    batch = batch_list(user, program).filter(lot_number=lot).first()
+    if batch is None:
+        raise Http404("No such batch.")
+    batch.program = program
+    return batch

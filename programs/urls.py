@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from programs.views import change_orders, costs, milestones, timeline
+from programs.views import batches, change_orders, costs, milestones, timeline
 
 urlpatterns = [
     path("programs/<str:code>/timeline/", timeline.timeline, name="program-timeline"),
@@ -32,6 +32,24 @@ urlpatterns = [
         "programs/<str:code>/milestones/<int:pk>/complete/",
         milestones.milestone_complete,
         name="milestone-complete",
+    ),
+    path("programs/<str:code>/batches/", batches.batch_list, name="batch-list"),
+    path("programs/<str:code>/batches/<str:lot>/", batches.batch_detail, name="batch-detail"),
+    path("programs/<str:code>/batches/<str:lot>/plan/", batches.batch_plan, name="batch-plan"),
+    path(
+        "programs/<str:code>/batches/<str:lot>/rework/",
+        batches.batch_rework,
+        name="batch-rework",
+    ),
+    path(
+        "programs/<str:code>/batches/<str:lot>/decision/",
+        batches.batch_decide,
+        name="batch-decide",
+    ),
+    path(
+        "programs/<str:code>/batches/<str:lot>/delivery/",
+        batches.batch_deliver,
+        name="batch-deliver",
     ),
     path("programs/<str:code>/costs/", costs.costs, name="program-costs"),
     path("programs/<str:code>/costs/budget/", costs.budget_set, name="budget-set"),

@@ -52,6 +52,12 @@ class CAPASerializer(serializers.ModelSerializer):
 
 class DeviationSerializer(serializers.ModelSerializer):
     program = serializers.CharField(source="program.code", read_only=True)
+    batches: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="lot_number",
+        many=True,
+        read_only=True,
+        help_text="Lot numbers of the batches it affects (programs/{code}/batches/).",
+    )
     sponsor_acknowledged_by = PersonSerializer(read_only=True, allow_null=True)
     notification_window_met = serializers.SerializerMethodField()
     seconds_to_notify = serializers.IntegerField(read_only=True, allow_null=True)
@@ -62,7 +68,7 @@ class DeviationSerializer(serializers.ModelSerializer):
         fields = [
             "reference",
             "program",
-            "batch",
+            "batches",
             "title",
             "description",
             "classification",
@@ -128,7 +134,13 @@ class DeviationCreateSerializer(StrictSerializer):
     title = StrictLineField(max_length=200)
     description = StrictCharField()
     classification = serializers.ChoiceField(choices=Deviation.Classification.choices)
-    batch = StrictLineField(max_length=60, required=False, allow_blank=True, default="")
+    batches = serializers.ListField(
+        child=StrictLineField(max_length=40),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Lot numbers of the program's batches this deviation affects.",
+    )
     occurred_at = DateTimeField()
     aware_at = DateTimeField(help_text="The notification clock starts here.")
 

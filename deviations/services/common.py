@@ -5,6 +5,8 @@ that sets every window."""
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Sequence
 
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +17,37 @@ from portal.access import Audience
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.models import Signature, User
 from programs import changes
-from programs.models import Program
+from programs.models import Batch, Program
+
+UNKNOWN_LOTS = "{program} has no batch {lots}: plan it on the program's Batches page first."
+
+
+def lots_in(text: str) -> list[str]:
+    """The lot numbers of a comma-separated list, as a person types it."""
+    return [lot.strip() for lot in text.replace(";", ",").split(",") if lot.strip()]
+
+
+def batches_named(program: Program, lots: Sequence[str]) -> list[Batch]:
+    """The program's batches with these lot numbers (any case). A lot the program does not
+    have, including another program's, is invalid input naming `batches`."""
+    wanted = {lot.strip().lower(): lot.strip() for lot in lots if lot.strip()}
+    found = (
+        {
+            batch.lot_number.lower(): batch
+            for batch in Batch.objects.filter(program_id=program.pk).filter(
+                lot_number__iregex=r"^(" + "|".join(re.escape(lot) for lot in wanted) + r")$"
+            )
+        }
+        if wanted
+        else {}
+    )
+    missing = [lot for key, lot in wanted.items() if key not in found]
+    if missing:
+        raise Invalid(
+            UNKNOWN_LOTS.format(program=program.code, lots=", ".join(missing)), field="batches"
+        )
+    return sorted(found.values(), key=lambda batch: batch.lot_number)
+
 
 STALE = "Someone else changed this deviation since you opened it. Reload and try again."
 REASON_REQUIRED = "A reason for the change is required."

@@ -3,10 +3,17 @@ a reason), the milestones the deviation affects, and its root causes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from deviations.models import Deviation, RootCause
-from deviations.services.common import REASON_REQUIRED, lock_deviation, note, require_open
+from deviations.services.common import (
+    REASON_REQUIRED,
+    batches_named,
+    lock_deviation,
+    note,
+    require_open,
+)
 from portal import access
 from portal.access import Action
 from portal.errors import Invalid
@@ -21,7 +28,6 @@ MILESTONE_OTHER_PROGRAM = "A milestone of another program cannot be affected."
 EDITABLE_FIELDS = [
     "title",
     "description",
-    "batch",
     "classification",
     "impact_product_quality",
     "impact_other_batches",
@@ -38,6 +44,7 @@ def deviation_update(
     expected_version: int,
     reason: str,
     affected_milestones: list[Milestone] | None = None,
+    batches: Sequence[str] | None = None,
     **values: Any,
 ) -> Deviation:
     """Edit what the investigation learns (impact, classification, wording). Every edit of a
@@ -54,6 +61,7 @@ def deviation_update(
         if milestone.program_id != deviation.program_id:
             raise Invalid(MILESTONE_OTHER_PROGRAM, field="affected_milestones")
     program = changes.lock_program(deviation.program_id)
+    affected = None if batches is None else batches_named(program, batches)
     locked = lock_deviation(deviation, expected_version)
     require_open(locked)
     changes.update(
@@ -72,6 +80,10 @@ def deviation_update(
             field="affected_milestones",
             related=affected_milestones,
             reason=reason,
+        )
+    if affected is not None:
+        changes.link(
+            locked, actor=actor, program=program, field="batches", related=affected, reason=reason
         )
     return locked
 

@@ -4,11 +4,18 @@ notification clock at awareness) and the sponsor's acknowledgement."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from django.utils import timezone
 
 from deviations.models import Deviation, DeviationYear
-from deviations.services.common import SIGNIFICANCE, agreement_for, lock_deviation, note
+from deviations.services.common import (
+    SIGNIFICANCE,
+    agreement_for,
+    batches_named,
+    lock_deviation,
+    note,
+)
 from portal import access, bounds, clock
 from portal.access import Action
 from portal.errors import Conflict, Invalid
@@ -43,7 +50,7 @@ def deviation_log(
     classification: str,
     occurred_at: datetime.datetime,
     aware_at: datetime.datetime,
-    batch: str = "",
+    batches: Sequence[str] = (),
 ) -> Deviation:
     """Record a deviation and tell the sponsor: the event is announced (comms posts it as an
     update and notifies the sponsor's people), so the sponsor counts as notified now.
@@ -58,12 +65,12 @@ def deviation_log(
     if classification not in SIGNIFICANCE:
         raise Invalid(UNKNOWN_CLASSIFICATION, field="classification")
     locked = changes.lock_program(program.pk)
+    affected = batches_named(locked, batches)
     agreement = agreement_for(program, at=aware_at)
     amount, unit = agreement.notify_window(classification)
     deviation = Deviation(
         reference=_next_reference(clock.site_now().year),
         program=locked,
-        batch=batch,
         title=title,
         description=description,
         classification=classification,
@@ -77,7 +84,7 @@ def deviation_log(
         seconds_to_notify=int((now - aware_at).total_seconds()),
         logged_by=actor,
     )
-    return changes.create(
+    changes.create(
         deviation,
         actor=actor,
         program=locked,
@@ -91,6 +98,9 @@ def deviation_log(
             announce=True,
         ),
     )
+    if affected:
+        changes.link(deviation, actor=actor, program=locked, field="batches", related=affected)
+    return deviation
 
 
 @atomic_service

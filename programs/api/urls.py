@@ -1,6 +1,6 @@
 from django.urls import path
 
-from programs.api import costs, timeline, views
+from programs.api import batches, costs, timeline, views
 
 urlpatterns = [
     path("programs/", views.ProgramListView.as_view(), name="api-program-list"),
@@ -31,4 +31,34 @@ urlpatterns = [
         name="api-change-order-decision",
     ),
     path("programs/<str:code>/costs/", costs.CostSummaryView.as_view(), name="api-program-costs"),
+    path(
+        "programs/<str:code>/batches/",
+        batches.BatchListView.as_view(),
+        name="api-program-batches",
+    ),
+    path(
+        "programs/<str:code>/batches/<str:lot>/",
+        batches.BatchDetailView.as_view(),
+        name="api-batch-detail",
+    ),
+    path(
+        "programs/<str:code>/batches/<str:lot>/plan/",
+        batches.BatchPlanView.as_view(),
+        name="api-batch-plan",
+    ),
+    path(
+        "programs/<str:code>/batches/<str:lot>/rework/",
+        batches.BatchReworkView.as_view(),
+        name="api-batch-rework",
+    ),
+    path(
+        "programs/<str:code>/batches/<str:lot>/disposition/",
+        batches.BatchDecisionView.as_view(),
+        name="api-batch-disposition",
+    ),
+    path(
+        "programs/<str:code>/batches/<str:lot>/delivery/",
+        batches.BatchDeliveryView.as_view(),
+        name="api-batch-delivery",
+    ),
 ]

@@ -20,7 +20,6 @@ def log_deviation(world, *, classification: str = "major", program=None, **field
         "classification": classification,
         "occurred_at": now - datetime.timedelta(hours=2),
         "aware_at": now - datetime.timedelta(hours=1),
-        "batch": "L-2041",
     }
     values.update(fields)
     return reporting.deviation_log(actor=world.pm, program=program or world.program, **values)

@@ -49,7 +49,6 @@ PAGES = [
         data={
             "title": "Matrix",
             "classification": "major",
-            "batch": "L-1",
             "description": "Something happened",
             "occurred_at": "{two_hours_ago}",
             "aware_at": "{an_hour_ago}",

@@ -17,7 +17,6 @@ def _log_form(**overrides) -> dict[str, str]:
     data = {
         "title": "Matrix",
         "classification": "major",
-        "batch": "L-1",
         "description": "Something happened",
         "occurred_at": (now - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
         "aware_at": (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),

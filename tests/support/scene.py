@@ -8,6 +8,7 @@ name, so that the harness can tell a leak from any page.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.test import Client
@@ -27,8 +28,10 @@ from people.services.invitations import invitation_create
 from portal.holidays import site_holiday_add
 from portal.services import api_token_create, delegation_create
 from programs.models import CostLine
+from programs.services.batches import batch_create, batch_decide
 from tests.comms.conversation_data import ask, draft_update, note, shared_update
 from tests.deviations.conftest import log_deviation
+from tests.factories import PASSWORD
 from tests.governance.builders import action_item, meeting, past_meeting, risk
 from tests.outcomes.builders import built_job, waiting_job
 from tests.programs.builders import change_order, milestone, workstream
@@ -115,7 +118,34 @@ def build_scene() -> Scene:
         actor=world.lead_a, organisation=world.sponsor_a, email="new@helix.example", role="viewer"
     )
 
+    started = batch_create(
+        actor=world.pm,
+        program=program,
+        lot_number="SCN-1",
+        planned_start=today - datetime.timedelta(days=10),
+        planned_release=today + datetime.timedelta(days=10),
+        quantity_committed=Decimal(100),
+        actual_start=today - datetime.timedelta(days=10),
+    )
+    released = batch_create(
+        actor=world.pm,
+        program=program,
+        lot_number="SCN-2",
+        planned_start=today - datetime.timedelta(days=30),
+        planned_release=today - datetime.timedelta(days=5),
+        quantity_committed=Decimal(100),
+        actual_start=today - datetime.timedelta(days=30),
+    )
+    batch_decide(
+        actor=world.qa,
+        batch=released,
+        decision="released",
+        decided_on=today - datetime.timedelta(days=5),
+        password=PASSWORD,
+    )
     names = {
+        "lot": started.lot_number,
+        "released_lot": released.lot_number,
         "invitation": invitation.pk,
         "invitation_token": invitation_token,
         "viewer_a_membership": world.viewer_a.membership.pk,
