@@ -473,8 +473,8 @@ class Batch(models.Model):
         max_length=40,
         validators=[
             RegexValidator(
-                r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,39}\Z",
-                "Use letters, digits and . / _ - only, e.g. 24-117.",
+                r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z",
+                "Use letters, digits and . _ - only, e.g. 24-117.",
             )
         ],
         help_text="The lot number as printed on the batch record, unique within the program.",

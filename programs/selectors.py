@@ -371,7 +371,7 @@ def invoice_list(user: User, program: Program) -> QuerySet[Invoice]:
     )
 
 
-LOT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9./_-]{0,39}")
+LOT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
 
 def batch_list(user: User, program: Program) -> QuerySet[Batch]:

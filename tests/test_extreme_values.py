@@ -40,6 +40,7 @@ from portal.bounds import (
 from portal.holidays import site_holiday_add
 from portal.models import User
 from programs.models import ChangeOrder, Program
+from programs.services.batches import batch_create
 from programs.services.costs import (
     budget_set,
     change_order_decide,
@@ -211,6 +212,23 @@ def _governance(scene: Scene) -> None:
     comment_post(actor=world.lead_a, target=last, body=BODY, is_question=True)
 
 
+def _longest_lot(program: Program, pm: User) -> str:
+    """A batch at the edges: the longest lot number, dates at the window's ends, the largest
+    quantity; released by QA on the last day of the window."""
+    batch = batch_create(
+        actor=pm,
+        program=program,
+        lot_number="L-" + "9" * 38,
+        product=longest(program.batches.model, "product"),
+        planned_start=EARLIEST_DATE,
+        planned_release=LATEST_DATE,
+        quantity_committed=MAX_AMOUNT,
+        quantity_unit=longest(program.batches.model, "quantity_unit"),
+        actual_start=EARLIEST_DATE,
+    )
+    return batch.lot_number
+
+
 def _deviations(scene: Scene) -> None:
     world = scene.world
     program, pm = world.program, world.pm
@@ -222,7 +240,7 @@ def _deviations(scene: Scene) -> None:
         classification="critical",
         occurred_at=EARLIEST_MOMENT,
         aware_at=EARLIEST_MOMENT,
-        batch="L-" + "Ω" * 58,
+        batches=[_longest_lot(program, pm)],
     )
     deviation_acknowledge(actor=world.lead_a, deviation=deviation)
     root_cause_add(actor=pm, deviation=deviation, category="equipment", description=BODY)

@@ -12,12 +12,12 @@ import re
 from django.db import migrations
 
 _SEPARATORS = re.compile(r"[,;]")
-_NOT_LOT = re.compile(r"[^A-Za-z0-9./_-]+")
+_NOT_LOT = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def lots(text):
     for part in _SEPARATORS.split(text or ""):
-        lot = _NOT_LOT.sub("-", part.strip()).strip("-./_")[:40]
+        lot = _NOT_LOT.sub("-", part.strip()).strip("-._")[:40]
         if lot:
             yield lot
 

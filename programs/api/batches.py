@@ -8,7 +8,6 @@ Right-first-time, on time and in full are derived from the record, never written
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -90,7 +89,7 @@ class BatchCreateSerializer(StrictSerializer):
     product = StrictLineField(max_length=200, required=False, allow_blank=True, default="")
     planned_start = DateField()
     planned_release = DateField()
-    quantity_committed = AmountField(min_value=Decimal("0.01"))
+    quantity_committed = AmountField(help_text="More than zero.")
     quantity_unit = StrictLineField(max_length=20, required=False, default="g")
     actual_start = DateField(required=False, allow_null=True, default=None)
 
@@ -99,7 +98,7 @@ class BatchPlanSerializer(StrictSerializer):
     product = StrictLineField(max_length=200, required=False, allow_blank=True)
     planned_start = DateField(required=False)
     planned_release = DateField(required=False)
-    quantity_committed = AmountField(min_value=Decimal("0.01"), required=False)
+    quantity_committed = AmountField(required=False, help_text="More than zero.")
     quantity_unit = StrictLineField(max_length=20, required=False)
     actual_start = DateField(required=False, allow_null=True)
     reason = StrictCharField(required=False, allow_blank=True, default="")
@@ -119,7 +118,7 @@ class BatchDecisionSerializer(StrictSerializer):
 
 
 class BatchDeliverySerializer(StrictSerializer):
-    quantity_delivered = AmountField(min_value=Decimal(0))
+    quantity_delivered = AmountField(help_text="Zero or more.")
     over_delivery_agreed = serializers.BooleanField(required=False, default=False)
 
 

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             name='Batch',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lot_number', models.CharField(help_text='The lot number as printed on the batch record, unique within the program.', max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9./_-]{0,39}\\Z', 'Use letters, digits and . / _ - only, e.g. 24-117.')])),
+                ('lot_number', models.CharField(help_text='The lot number as printed on the batch record, unique within the program.', max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._-]{0,39}\\Z', 'Use letters, digits and . _ - only, e.g. 24-117.')])),
                 ('product', models.CharField(blank=True, max_length=200, validators=[portal.bounds.PrintableValidator()])),
                 ('planned_start', models.DateField(validators=[portal.bounds.validate_date])),
                 ('actual_start', models.DateField(blank=True, null=True, validators=[portal.bounds.validate_date])),

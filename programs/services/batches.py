@@ -44,6 +44,8 @@ OVER_DELIVERY = (
     "{delivered} {unit} is more than the {committed} {unit} committed: tick that the sponsor "
     "agreed to take more, or correct the quantity."
 )
+QUANTITY_NOT_POSITIVE = "The committed quantity must be more than zero."
+DELIVERY_NEGATIVE = "The delivered quantity cannot be negative."
 ALREADY_REWORKED = "This batch is already recorded as reworked."
 
 PLAN_FIELDS = (
@@ -89,6 +91,9 @@ def _check_plan(values: dict[str, Any]) -> None:
             if k in ("planned_start", "planned_release", "actual_start")
         }
     )
+    committed = values.get("quantity_committed")
+    if committed is not None and committed <= 0:
+        raise Invalid(QUANTITY_NOT_POSITIVE, field="quantity_committed")
     start, release = values.get("planned_start"), values.get("planned_release")
     if start and release and release < start:
         raise Invalid(RELEASE_BEFORE_PLANNED_START, field="planned_release")
@@ -302,6 +307,8 @@ def batch_record_delivery(
     """Record what was delivered of a released batch. More than committed is refused unless
     the sponsor agreed to take it (the flag is kept with the batch)."""
     access.require(actor, Action.RECORD_BATCH, batch.program)
+    if quantity_delivered < 0:
+        raise Invalid(DELIVERY_NEGATIVE, field="quantity_delivered")
     program, locked = _locked(batch)
     if locked.disposition != Batch.Disposition.RELEASED:
         raise Conflict(DELIVERY_BEFORE_RELEASE, field="quantity_delivered")

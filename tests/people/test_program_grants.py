@@ -186,6 +186,7 @@ SPONSOR_LEVEL = (
     "digest-",
     "delegation-",
     "onboarding-quality-agreement",
+    "scorecard-",  # the sponsor's scorecard: the granted programs only
     "mfa_",
     "account_",
 )
