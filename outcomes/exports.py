@@ -117,15 +117,17 @@ LISTS: dict[str, ExportList] = {
         (
             "lot", "product", "planned start", "actual start", "planned release",
             "actual release", "quantity committed", "quantity delivered", "unit",
-            "disposition", "reworked",
+            "disposition", "reworked", "on time", "in full", "right first time", "deviations",
         ),
         lambda user, program: Batch.objects.visible_to(user)
         .filter(program=program)
+        .with_outcome()
         .order_by("planned_start", "lot_number"),
         lambda user, b: [
             b.lot_number, b.product, b.planned_start, b.actual_start, b.planned_release,
             b.actual_release, b.quantity_committed, b.quantity_delivered, b.quantity_unit,
-            b.get_disposition_display(), b.reworked,
+            b.get_disposition_display(), b.reworked, b.on_time, b.in_full,
+            b.right_first_time if b.is_decided else None, b.deviation_count,
         ],
     ),
     "action-items": ExportList(

@@ -308,3 +308,16 @@ def test_the_batch_list_costs_the_same_for_few_and_many_batches(world):
             _release(world, batch)
     log_deviation(world, batches=["L-3", "L-4"])
     assert count_queries(client, url) == few
+
+
+def test_the_batch_export_carries_the_derived_outcome(world):
+    _release(world, _plan(world, "L-7"))
+
+    answer = client_for(world, "viewer_a").get(
+        reverse("outcomes:program-export", args=["HLX-101", "batches"]), {"format": "csv"}
+    )
+
+    lines = b"".join(answer.streaming_content).decode().splitlines()
+    assert lines[0].endswith("on time,in full,right first time,deviations")
+    assert lines[1].startswith("L-7,")
+    assert lines[1].endswith("True,,True,0")  # on time; not delivered yet; right first time
