@@ -6,26 +6,24 @@ thread pool: Django's own ASGI handler runs sync views on one thread per process
 to five times slower here (DESIGN.md §3, §8). The lifespan starts and stops the process's Redis
 hub.
 
-This is also where the core meets the domain: the streams read the activity stream (programs'
-Event table) through `ProgramEvents`, handed to them here, since `portal` imports no domain app.
+The streams read the activity stream through the `EventSource` named by the setting
+`LIVE_EVENT_SOURCE` (programs' `ProgramEvents`), loaded by name: `portal` imports no domain app.
 """
 
 import os
-from collections.abc import Sequence
-from typing import Any
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-django.setup(set_prefix=False)  # portal.streams and programs.selectors import models
+django.setup(set_prefix=False)  # portal.streams and the event source import models
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
 
 from portal.env import env_int  # noqa: E402
-from portal.live import LiveEvent  # noqa: E402
 from portal.streams import LiveStreams, Message, Receive, Scope, Send  # noqa: E402
 from portal.wsgi import application as django_application  # noqa: E402
-from programs.selectors import event_list, events_after  # noqa: E402
 
 EVENTS_PATH = "/events/"
 
@@ -33,18 +31,7 @@ EVENTS_PATH = "/events/"
 WEB_THREADS = env_int("WEB_THREADS", 16)
 
 
-class ProgramEvents:
-    """The streams' `EventSource`: programs' activity stream, scoped by its selectors."""
-
-    def latest_id(self, user: Any) -> int:
-        latest = event_list(user=user).order_by("-id").values_list("id", flat=True).first()
-        return latest or 0
-
-    def after(self, user: Any, after_id: int, limit: int) -> Sequence[LiveEvent]:
-        return [LiveEvent.of(e) for e in events_after(user=user, after_id=after_id, limit=limit)]
-
-
-live_streams = LiveStreams(ProgramEvents())
+live_streams = LiveStreams(import_string(settings.LIVE_EVENT_SOURCE)())
 django_app = WSGIMiddleware(django_application, workers=WEB_THREADS)
 
 

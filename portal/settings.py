@@ -178,6 +178,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 EVENTS_CHANNEL = env_str("EVENTS_CHANNEL", "portal:events")
+# What the live streams read (an `EventSource`, portal.streams): wired by name, since the core
+# imports no domain app.
+LIVE_EVENT_SOURCE = "programs.live_source.ProgramEvents"
 # Live stream (/events/) timings; see portal/streams.py.
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
 # Without Redis (embedded mode) streams poll the Event table: half a second keeps a sponsor's

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from governance.escalations import selectors, services
-from governance.escalations.models import Escalation, EscalationLevel, EscalationPath
+from governance.escalations.models import Escalation, EscalationLevel
 from portal import access
 from portal.access import Action
 from portal.api.authentication import api_user
@@ -248,9 +248,7 @@ class EscalationAssignView(generics.GenericAPIView):
             raise NotAllowed(services.NOT_LEADERSHIP)
         serializer = AssignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assignee = User.objects.filter(
-            email__iexact=serializer.validated_data["assignee"], is_active=True
-        ).first()
+        assignee = selectors.active_person(serializer.validated_data["assignee"])
         if assignee is None or not access.is_cdmo(assignee):
             raise Invalid(NO_SUCH_PERSON, field="assignee")
         services.escalation_assign(actor=user, escalation=escalation, assignee=assignee)
@@ -323,16 +321,6 @@ class EscalationPathView(generics.GenericAPIView):
             return None
         return program_grant_from_url(user, code).obj
 
-    def _levels(self, program: Any) -> tuple[list[EscalationLevel], bool]:
-        if program is None:
-            path = EscalationPath.objects.filter(site_default=True).first()
-            levels = list(path.levels.select_related("person")) if path else []
-            return (levels, False) if levels else (selectors.path_levels([]), True)
-        own = EscalationPath.objects.filter(program=program).exists()
-        return selectors.effective_levels(program), not own and not EscalationPath.objects.filter(
-            site_default=True
-        ).exists()
-
     @extend_schema(
         summary="Get an escalation path",
         tags=TAGS,
@@ -347,7 +335,7 @@ class EscalationPathView(generics.GenericAPIView):
         program = self._program(user, code)
         if not access.is_cdmo(user):
             raise NotAllowed(services.NOT_PATH_EDITOR)
-        levels, built_in = self._levels(program)
+        levels, built_in = selectors.path_in_force(program)
         return Response(_path_data(levels, built_in=built_in))
 
     @extend_schema(
@@ -374,11 +362,11 @@ class EscalationPathView(generics.GenericAPIView):
         for n, level in enumerate(serializer.validated_data["levels"]):
             email = level.pop("person", None)
             if email:
-                person = User.objects.filter(email__iexact=email, is_active=True).first()
+                person = selectors.active_person(email)
                 if person is None:
                     raise Invalid(NO_SUCH_PERSON, field=f"levels[{n}].person")
                 level["person"] = person
             levels.append(level)
         services.escalation_path_set(actor=user, program=program, levels=levels)
-        levels_now, built_in = self._levels(program)
+        levels_now, built_in = selectors.path_in_force(program)
         return Response(_path_data(levels_now, built_in=built_in))

@@ -74,6 +74,26 @@ def effective_levels(program: Program) -> list[EscalationLevel]:
     return path_levels(list(paths))
 
 
+def path_in_force(program: Program | None) -> tuple[list[EscalationLevel], bool]:
+    """The levels in force for `program` (None: the CDMO's default path) and whether they are
+    the built-in ones (no saved path applies). Two queries."""
+    paths = list(
+        EscalationPath.objects.filter(
+            Q(site_default=True) if program is None else Q(program=program) | Q(site_default=True)
+        )
+        .prefetch_related("levels__person")
+        .order_by("site_default")
+    )
+    saved = [path for path in paths if path.levels.all()]
+    return path_levels(saved), not saved
+
+
+def active_person(email: str) -> User | None:
+    """The active account with this address (any case), for naming someone in a path or an
+    assignment; the service decides whether they may be named."""
+    return User.objects.filter(email__iexact=email, is_active=True).first()
+
+
 def concern_level(levels: list[EscalationLevel]) -> int:
     """Where a sponsor's concern starts: the path's first leadership level (else its last)."""
     for level in levels:
