@@ -18,6 +18,7 @@ from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.services import common, deliveries, endpoints
 from portal import access
 from portal.api.authentication import api_user
+from portal.api.conditional import ConditionalList
 from portal.api.schema import error_responses
 from portal.api.serializers import StrictLineField, StrictSerializer
 from portal.errors import NotAllowed
@@ -138,7 +139,7 @@ def _manager(request: Request) -> User:
     return user
 
 
-class WebhookListView(generics.GenericAPIView):
+class WebhookListView(ConditionalList, generics.GenericAPIView):
     serializer_class = WebhookEndpointSerializer
     filter_backends = []
 
@@ -296,7 +297,7 @@ class WebhookDeleteView(_EndpointAction):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookDeliveryListView(generics.GenericAPIView):
+class WebhookDeliveryListView(ConditionalList, generics.GenericAPIView):
     serializer_class = WebhookDeliverySerializer
     filter_backends = []
 

@@ -14,6 +14,7 @@ from people import selectors
 from people.models import Invitation
 from people.services import common, invitations
 from portal.api.authentication import api_user
+from portal.api.conditional import ConditionalList
 from portal.api.schema import error_responses
 from portal.api.serializers import DateField, StrictLineField, StrictSerializer
 from portal.errors import Invalid, NotAllowed
@@ -104,7 +105,7 @@ def _programs(organisation: Organisation, codes: list[str]) -> list[Program]:
     return found
 
 
-class PeopleListView(generics.GenericAPIView):
+class PeopleListView(ConditionalList, generics.GenericAPIView):
     serializer_class = PersonOutSerializer
     filter_backends = []
 
@@ -121,7 +122,7 @@ class PeopleListView(generics.GenericAPIView):
         return self.get_paginated_response(PersonOutSerializer(page, many=True).data)
 
 
-class InvitationListView(generics.GenericAPIView):
+class InvitationListView(ConditionalList, generics.GenericAPIView):
     serializer_class = InvitationOutSerializer
     filter_backends = []
 

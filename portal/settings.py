@@ -178,6 +178,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 EVENTS_CHANNEL = env_str("EVENTS_CHANNEL", "portal:events")
+# How far back the change feed (GET /api/v1/events/) replays; an older cursor is a 410. The
+# events themselves stay: they are the programs' history.
+CHANGE_FEED_RETENTION_DAYS = env_int("CHANGE_FEED_RETENTION_DAYS", 90)
 # What the live streams read (an `EventSource`, portal.streams): wired by name, since the core
 # imports no domain app.
 LIVE_EVENT_SOURCE = "programs.live_source.ProgramEvents"

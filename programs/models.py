@@ -14,6 +14,7 @@ from django.utils.functional import cached_property
 
 from portal import access, bounds
 from portal.access import Audience
+from portal.feed import TransactionId
 from portal.models import Membership, Organisation
 from programs import kpi_catalogue
 from programs.querysets import (
@@ -274,6 +275,11 @@ class Event(models.Model):
     subject_id = models.CharField(max_length=64, blank=True, help_text="Its primary key.")
     url = models.CharField(max_length=300, blank=True, help_text="Where a reader can look.")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    xid = models.BigIntegerField(
+        db_default=TransactionId(),
+        editable=False,
+        help_text="The writing transaction's id: the change feed's order (portal/feed.py).",
+    )
     fanned_out_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -291,6 +297,7 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["program", "-id"]),
             models.Index(fields=["subject_type", "subject_id"]),
+            models.Index(fields=["xid", "id"], name="event_feed_order"),
             models.Index(
                 fields=["id"], condition=Q(fanned_out_at__isnull=True), name="event_awaiting_fanout"
             ),

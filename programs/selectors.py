@@ -10,8 +10,10 @@ from decimal import Decimal
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
-from portal import access, clock
+from portal import access, clock, feed
+from portal.feed import Position, VisibleHorizon
 from portal.models import AuditEntry, Membership, User
 from programs.models import (
     Batch,
@@ -62,6 +64,54 @@ def event_list(*, user: User, program: Program | None = None) -> QuerySet[Event]
     if program is not None:
         events = events.filter(program=program)
     return events
+
+
+# --- The change feed (portal/feed.py) and the versions conditional requests key on --------
+
+
+def feed_events(
+    *, user: User, after: Position, since: datetime.datetime, limit: int
+) -> list[Event]:
+    """Up to `limit` events the user may see past `after` in the feed's order, at or after
+    `since` (the retention), and only those whose transaction can no longer be overtaken."""
+    return list(
+        Event.objects.visible_to(user)
+        .select_related("program")
+        .filter(Q(xid__gt=after.xid) | Q(xid=after.xid, id__gt=after.id), at__gte=since)
+        .filter(xid__lt=VisibleHorizon())
+        .order_by("xid", "id")[:limit]
+    )
+
+
+def feed_start(*, user: User, since: datetime.datetime) -> Position | None:
+    """Just before the first retained event the user may see; None when there is none."""
+    first = (
+        Event.objects.visible_to(user)
+        .filter(at__gte=since)
+        .order_by("xid", "id")
+        .values_list("xid", "id", "at")
+        .first()
+    )
+    return Position.before(*first) if first else None
+
+
+def feed_now(*, user: User) -> Position:
+    """After everything the user may see now and before anything that can still commit:
+    where a client that has just read everything starts."""
+    oldest_running = feed.horizon()
+    if oldest_running is not None:
+        return Position(oldest_running - 1, feed.END_OF_TRANSACTION, timezone.now())
+    latest = Event.objects.visible_to(user).order_by("-id").values_list("id", flat=True).first()
+    return Position(0, latest or 0, timezone.now())
+
+
+def program_versions(*, user: User, code: str | None = None) -> list[tuple[int, int]]:
+    """(id, version) of every program the user may see, or of the one with `code`: what a
+    list's ETag is made of (portal/api/conditional.py). One small query."""
+    programs = Program.objects.visible_to(user)
+    if code is not None:
+        programs = programs.filter(code=code)
+    return list(programs.order_by("pk").values_list("pk", "version"))
 
 
 def events_after(*, user: User, after_id: int, limit: int = 200) -> list[Event]:

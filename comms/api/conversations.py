@@ -22,7 +22,7 @@ from portal.access import Action, Audience
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.api.serializers import PersonSerializer, StrictCharField, StrictSerializer
-from programs.api.views import CODE_PARAMETER, program_from_url
+from programs.api.views import CODE_PARAMETER, ProgramList, program_from_url
 
 MAX_ID = 2**31 - 1
 NOT_BLANK = RegexValidator(r"\S", "Write something first.")
@@ -162,7 +162,7 @@ class CommentFilter(QuestionFilter):
 # --- Views -------------------------------------------------------------------------------
 
 
-class ProgramCommentListView(generics.GenericAPIView):
+class ProgramCommentListView(ProgramList, generics.GenericAPIView):
     serializer_class = CommentSerializer
     filterset_class = CommentFilter
     queryset = Comment.objects.none()  # the model, for the schema; rows come from selectors
@@ -270,7 +270,7 @@ class CommentAnswerView(generics.GenericAPIView):
         return Response(CommentSerializer(answer).data, status=status.HTTP_201_CREATED)
 
 
-class ProgramQuestionListView(generics.GenericAPIView):
+class ProgramQuestionListView(ProgramList, generics.GenericAPIView):
     serializer_class = CommentSerializer
     filterset_class = QuestionFilter
     queryset = Comment.objects.none()  # the model, for the schema; rows come from selectors

@@ -15,6 +15,7 @@ from comms import selectors
 from comms.models import Notification, Timing
 from comms.services import notifications
 from portal.api.authentication import api_user
+from portal.api.conditional import ConditionalList
 from portal.api.schema import error_responses
 from portal.api.serializers import StrictSerializer
 from programs.models import Event
@@ -139,7 +140,7 @@ def _preferences(user: Any) -> dict[str, Any]:
     }
 
 
-class NotificationListView(generics.GenericAPIView):
+class NotificationListView(ConditionalList, generics.GenericAPIView):
     serializer_class = NotificationSerializer
     filter_backends = []
     queryset = Notification.objects.none()  # the model, for the schema; rows from selectors

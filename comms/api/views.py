@@ -14,10 +14,10 @@ from comms.services import common, updates
 from portal.access import Action
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
-from programs.api.views import CODE_PARAMETER, program_from_url
+from programs.api.views import CODE_PARAMETER, ProgramList, program_from_url
 
 
-class ProgramUpdateListView(generics.GenericAPIView):
+class ProgramUpdateListView(ProgramList, generics.GenericAPIView):
     serializer_class = UpdateSerializer
     filter_backends = []
 

@@ -30,11 +30,12 @@ from deviations.services import capa as capa_services
 from deviations.services import investigation, lifecycle, reporting
 from portal.access import Grant
 from portal.api.authentication import api_user
+from portal.api.conditional import ConditionalList
 from portal.api.schema import error_responses
 from portal.models import ApiToken, User
 from portal.record_audit import audit_trail_for
 from portal.signatures import signatures_with_status
-from programs.api.views import program_from_url
+from programs.api.views import ProgramList, program_from_url
 from programs.selectors import cdmo_people
 
 REFERENCE_PARAMETER = OpenApiParameter(
@@ -86,7 +87,7 @@ def _by_token(request: Request) -> bool:
         responses={200: DeviationSerializer(many=True), **error_responses(400, 401, 404, 429)},
     )
 )
-class DeviationListView(generics.ListCreateAPIView):
+class DeviationListView(ProgramList, generics.ListCreateAPIView):
     serializer_class = DeviationSerializer
     filterset_class = DeviationFilter
 
@@ -233,7 +234,7 @@ NUMBER_PARAMETER = OpenApiParameter(
 )
 
 
-class DeviationCAPAListView(generics.GenericAPIView):
+class DeviationCAPAListView(ProgramList, generics.GenericAPIView):
     serializer_class = CAPASerializer
     filter_backends = []
     pagination_class = None
@@ -338,7 +339,7 @@ class DeviationRootCauseListView(generics.GenericAPIView):
         },
     )
 )
-class QualityAgreementListView(generics.ListAPIView):
+class QualityAgreementListView(ConditionalList, generics.ListAPIView):
     serializer_class = QualityAgreementSerializer
 
     def get_queryset(self) -> QuerySet[QualityAgreement]:

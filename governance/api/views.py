@@ -40,7 +40,7 @@ from portal.api.schema import ERROR_DESCRIPTIONS, error_responses
 from portal.api.serializers import ErrorSerializer
 from portal.forms import DateFilter
 from portal.models import User
-from programs.api.views import CODE_PARAMETER, program_from_url
+from programs.api.views import CODE_PARAMETER, ProgramList, program_from_url
 from programs.models import Program
 
 NO_SUCH_PERSON = "No such person on this program."
@@ -86,7 +86,7 @@ class MeetingFilter(django_filters.FilterSet):
         responses={200: MeetingSerializer(many=True), **error_responses(400, 401, 404, 429)},
     )
 )
-class MeetingListView(generics.ListAPIView):
+class MeetingListView(ProgramList, generics.ListAPIView):
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilter
 
@@ -140,7 +140,7 @@ class ActionItemFilter(django_filters.FilterSet):
         return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 
-class ActionItemListView(generics.ListAPIView):
+class ActionItemListView(ProgramList, generics.ListAPIView):
     serializer_class = ActionItemSerializer
     filterset_class = ActionItemFilter
 
@@ -225,7 +225,7 @@ class ActionItemCompleteView(generics.GenericAPIView):
         return Response(ActionItemSerializer(item).data)
 
 
-class ProgramRiskListView(generics.GenericAPIView):
+class ProgramRiskListView(ProgramList, generics.GenericAPIView):
     serializer_class = RiskSerializer
     filter_backends = []
 

@@ -30,7 +30,7 @@ from portal.api.serializers import (
 from portal.clock import Unit
 from portal.errors import Invalid, NotAllowed
 from portal.models import User
-from programs.api.views import CODE_PARAMETER, program_grant_from_url
+from programs.api.views import CODE_PARAMETER, ProgramList, program_grant_from_url
 
 REFERENCE_PARAMETER = OpenApiParameter(
     "reference",
@@ -180,7 +180,7 @@ def _answer(user: User, reference: str, code: int = status.HTTP_200_OK) -> Respo
         responses={200: EscalationSerializer(many=True), **error_responses(400, 401, 404, 429)},
     )
 )
-class EscalationListView(generics.ListAPIView):
+class EscalationListView(ProgramList, generics.ListAPIView):
     serializer_class = EscalationSerializer
     filterset_class = EscalationFilter
 

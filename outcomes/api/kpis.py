@@ -7,10 +7,14 @@ not import outcomes (the layers of `make lint`); its path and earlier fields are
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -27,6 +31,9 @@ from comms.api.serializers import ProgramStatusSerializer
 from comms.dashboard import program_overview
 from outcomes import kpis, periods
 from outcomes.periods import Period, PeriodError, PeriodKind
+from portal import clock
+from portal.access import Audience
+from portal.api import conditional
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.models import User
@@ -36,6 +43,7 @@ from programs.kpi_catalogue import Kpi
 from programs.models import KpiTarget, Program
 
 LATEST_UPDATES = 5
+STATUS_FORMAT = 1  # raise when the status body changes shape: cached bodies are then ignored
 NO_SUCH_KPI = "No such KPI."
 
 PERIOD_PARAMETERS = [
@@ -262,12 +270,47 @@ class ProgramStatusView(generics.GenericAPIView):
     )
     def get(self, request: Request, code: str) -> Response:
         user = api_user(request)
+        conditional.requested_tags(request)  # a garbled If-None-Match is a 400 before any work
         program = program_from_url(user, code)
-        latest = list(comms_selectors.update_list(user=user, program=program)[:LATEST_UPDATES])
-        headline = [definition.key for definition in kpi_catalogue.headline()]
-        context = {
-            "latest_updates": latest,
-            "overview": program_overview(user=user, program=program),
-            "kpis": figures(program, periods.current(PeriodKind.ROLLING_12), user, headline),
-        }
-        return Response(ProgramStatusKpiSerializer(program, context=context).data)
+        answer = cached_status(user, program)
+        tag = conditional.entity_tag("status", conditional.asker(request), answer.digest)
+        if conditional.still_fresh(request, tag):
+            return conditional.not_modified(tag)
+        return conditional.finish(Response(answer.body), tag)
+
+
+@dataclass(frozen=True)
+class StatusAnswer:
+    body: dict[str, Any]
+    digest: str
+    until: float  # when time alone changes it (midnight, the next meeting's start)
+
+
+def cached_status(user: User, program: Program) -> StatusAnswer:
+    """The status body for the user's audience at the program's version, built once and kept
+    until the program changes (the version is in the key) or time moves it."""
+    audience = Audience.SPONSOR if user.membership.is_sponsor else Audience.INTERNAL
+    key = f"api-status:{STATUS_FORMAT}:{program.pk}:{program.version}:{audience}"
+    answer = cache.get(key)
+    if isinstance(answer, StatusAnswer) and answer.until > time.time():
+        return answer
+    answer = build_status(user, program)
+    cache.set(key, answer, timeout=max(1, int(answer.until - time.time())))
+    return answer
+
+
+def build_status(user: User, program: Program) -> StatusAnswer:
+    latest = list(comms_selectors.update_list(user=user, program=program)[:LATEST_UPDATES])
+    headline = [definition.key for definition in kpi_catalogue.headline()]
+    overview = program_overview(user=user, program=program)
+    context = {
+        "latest_updates": latest,
+        "overview": overview,
+        "kpis": figures(program, periods.current(PeriodKind.ROLLING_12), user, headline),
+    }
+    body = ProgramStatusKpiSerializer(program, context=context).data
+    until = clock.day_start(clock.site_today() + timedelta(days=1))
+    if overview.next_meeting is not None:
+        until = min(until, overview.next_meeting.starts_at)
+    digest = conditional.entity_tag("status-body", body)
+    return StatusAnswer(body=dict(body), digest=digest, until=until.timestamp())

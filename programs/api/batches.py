@@ -27,7 +27,7 @@ from portal.api.serializers import (
 from portal.models import ApiToken
 from programs import selectors
 from programs.api.costs import AmountField
-from programs.api.views import CODE_PARAMETER, program_from_url, program_grant_from_url
+from programs.api.views import CODE_PARAMETER, ProgramList, program_from_url, program_grant_from_url
 from programs.models import Batch
 from programs.services import batches as services
 
@@ -127,7 +127,7 @@ def _answer(user: Any, batch: Batch, code: int = status.HTTP_200_OK) -> Response
     return Response(BatchSerializer(fresh).data, status=code)
 
 
-class BatchListView(generics.GenericAPIView):
+class BatchListView(ProgramList, generics.GenericAPIView):
     serializer_class = BatchSerializer
     filter_backends = []
 

@@ -27,7 +27,7 @@ from portal.api.serializers import (
 from portal.errors import NotAllowed
 from programs import selectors
 from programs.api.timeline import max_length
-from programs.api.views import CODE_PARAMETER, program_from_url, program_grant_from_url
+from programs.api.views import CODE_PARAMETER, ProgramList, program_from_url, program_grant_from_url
 from programs.models import ChangeOrder, CostDriver
 from programs.services import costs as services
 
@@ -157,7 +157,7 @@ class CostSummarySerializer(serializers.Serializer):
     by_driver = DriverCostsSerializer(many=True)
 
 
-class ChangeOrderListView(generics.GenericAPIView):
+class ChangeOrderListView(ProgramList, generics.GenericAPIView):
     serializer_class = ChangeOrderSerializer
     filter_backends = []
 

@@ -28,7 +28,7 @@ from portal.api.serializers import (
 from portal.errors import Invalid
 from portal.models import User
 from programs import selectors
-from programs.api.views import CODE_PARAMETER, program_from_url, program_grant_from_url
+from programs.api.views import CODE_PARAMETER, ProgramList, program_from_url, program_grant_from_url
 from programs.models import Milestone, Program, Workstream
 from programs.services import timeline as services
 
@@ -137,7 +137,7 @@ class MilestoneRescheduleSerializer(StrictSerializer):
     reason = StrictCharField(help_text="Why it moves; audited and shown to the sponsor.")
 
 
-class WorkstreamListView(generics.GenericAPIView):
+class WorkstreamListView(ProgramList, generics.GenericAPIView):
     serializer_class = WorkstreamSerializer
     filter_backends = []
 
@@ -190,7 +190,7 @@ def _owner(program: Program, email: str | None, side: str) -> User | None:
     return person
 
 
-class MilestoneListView(generics.GenericAPIView):
+class MilestoneListView(ProgramList, generics.GenericAPIView):
     serializer_class = MilestoneSerializer
     filter_backends = []
 

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from programs.api import batches, costs, timeline, views
+from programs.api import batches, costs, feed, timeline, views
 
 urlpatterns = [
+    path("events/", feed.ChangeFeedView.as_view(), name="api-change-feed"),
     path("programs/", views.ProgramListView.as_view(), name="api-program-list"),
     path("programs/<str:code>/", views.ProgramDetailView.as_view(), name="api-program-detail"),
     path(

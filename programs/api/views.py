@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import cast
+from typing import Any, cast
 
 from django.core.validators import RegexValidator
 from django.db.models import QuerySet
@@ -12,11 +12,12 @@ from rest_framework import exceptions, generics
 
 from portal.access import Grant
 from portal.api.authentication import api_user
+from portal.api.conditional import ConditionalList
 from portal.api.schema import error_responses, program_code_parameter
 from portal.models import User
 from programs.api.serializers import ProgramSerializer
 from programs.models import Program
-from programs.selectors import program_grant, program_list
+from programs.selectors import program_grant, program_list, program_versions
 
 _CODE_VALIDATOR: RegexValidator = next(
     validator
@@ -43,6 +44,21 @@ def program_from_url(user: User, code: str) -> Program:
     return program_grant_from_url(user, code).obj
 
 
+class ProgramList(ConditionalList):
+    """A list of programs or of records under them: its ETag is made of the versions of the
+    programs it covers, the one in the URL or all the user may see, so an unchanged list is a
+    304 from one query after authentication."""
+
+    kwargs: dict[str, Any]
+
+    def list_versions(self) -> list[tuple[int, int]]:
+        user = api_user(self.request)
+        code = self.kwargs.get("code")
+        if code is not None and not _CODE_RE.fullmatch(code):
+            return []  # not a code: the view answers its 404
+        return program_versions(user=user, code=code)
+
+
 @extend_schema_view(
     get=extend_schema(
         summary="List programs",
@@ -50,7 +66,7 @@ def program_from_url(user: User, code: str) -> Program:
         responses={200: ProgramSerializer(many=True), **error_responses(400, 401, 404, 429)},
     )
 )
-class ProgramListView(generics.ListAPIView):
+class ProgramListView(ProgramList, generics.ListAPIView):
     serializer_class = ProgramSerializer
     filterset_fields = ["status", "phase", "health"]
 

@@ -1,0 +1,146 @@
+"""Conditional GETs: an `ETag` on the status endpoint and on every list, and `304 Not Modified`
+when the client's `If-None-Match` still holds, decided before anything is serialised.
+
+A tag is a digest of what the answer depends on:
+
+- who asks (user, organisation and role: never a 304 across users, audiences or
+  organisations),
+- the path with its query (filters, page),
+- the site's date (overdue items and rolling KPI windows move with it),
+- and, for a list over programs, the `version` of every program it covers
+  (`programs.changes` bumps it once per transaction that changes the program or any record
+  under it), so the tag is known from one small query.
+
+A list over something else (notifications, webhooks, people) is tagged by a digest of its body:
+the client still gets its 304 and saves the transfer, and the server does the reading.
+
+`Cache-Control: private, no-cache`: no shared cache may keep an answer, and a client keeps it
+only to ask again with its tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from portal import clock
+
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a comma-separated list.
+_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+_ENTITY_TAG = re.compile(_TAG)
+_TAG_LIST = re.compile(rf"\s*{_TAG}(?:\s*,\s*{_TAG})*\s*")
+ANY = "*"
+MAX_HEADER = 4096
+GARBLED = (
+    "If-None-Match must be * or a list of entity tags in double quotes, such as "
+    '"3f2a…" or W/"3f2a…", separated by commas.'
+)
+CACHE_CONTROL = "private, no-cache"
+VARY = "Authorization, Cookie"
+READS = ("GET", "HEAD")
+TAG_FORMAT = 1  # part of every tag: a change to what answers carry invalidates old tags
+
+
+def requested_tags(request: Request) -> frozenset[str] | None:
+    """The tags in If-None-Match without their weak prefix, {"*"} for any; None without the
+    header. A header that is not a list of entity tags is a 400 naming it."""
+    raw = request.headers.get("If-None-Match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if value == ANY:
+        return frozenset({ANY})
+    if len(raw) > MAX_HEADER or not _TAG_LIST.fullmatch(value):
+        raise serializers.ValidationError({"If-None-Match": [GARBLED]})
+    return frozenset(item.removeprefix("W/") for item in _ENTITY_TAG.findall(value))
+
+
+def entity_tag(*parts: Any) -> str:
+    """A strong tag over `parts` (anything JSON can write, dates and decimals as text)."""
+    text = json.dumps([TAG_FORMAT, *parts], sort_keys=True, default=str, separators=(",", ":"))
+    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+
+
+def asker(request: Request) -> list[Any]:
+    """Who asks, as far as answers differ: the user, their organisation and role."""
+    user = request.user
+    membership = getattr(user, "membership", None)
+    if membership is None:
+        return [user.pk, None, None]
+    return [user.pk, membership.organisation_id, membership.role, membership.site_wide_qa]
+
+
+def list_tag(request: Request, versions: Iterable[tuple[int, int]]) -> str:
+    """The tag of a list over programs, from their versions."""
+    return entity_tag(
+        "list", asker(request), request.get_full_path(), clock.site_today(), sorted(versions)
+    )
+
+
+def still_fresh(request: Request, tag: str) -> bool:
+    """Whether the client's copy (If-None-Match) is the answer tagged `tag`."""
+    wanted = requested_tags(request)
+    return wanted is not None and (ANY in wanted or tag in wanted)
+
+
+def not_modified(tag: str) -> Response:
+    return finish(Response(status=status.HTTP_304_NOT_MODIFIED), tag)
+
+
+def finish(response: Response, tag: str) -> Response:
+    response["ETag"] = tag
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Vary"] = VARY
+    return response
+
+
+class NotModified(APIException):
+    """Raised once the client's copy is known to be current; the API's exception handler
+    answers it with an empty 304 carrying the tag."""
+
+    status_code = status.HTTP_304_NOT_MODIFIED
+
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self.tag = tag
+
+
+class ConditionalList:
+    """For a list view (mixed in before DRF's view class): `list_versions()` names the
+    (program id, version) pairs the list depends on, and an unchanged list is a 304 right after
+    authentication, before the view reads anything. A view whose list does not hang on programs
+    keeps the default (None) and is tagged by its body."""
+
+    request: Any  # the view's
+    _list_tag: str | None = None
+
+    def list_versions(self) -> Sequence[tuple[int, int]] | None:
+        return None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method not in READS:
+            return
+        requested_tags(request)  # a garbled header is a 400 before any work
+        versions = self.list_versions()
+        self._list_tag = list_tag(request, versions) if versions else None
+        if self._list_tag is not None and still_fresh(request, self._list_tag):
+            raise NotModified(self._list_tag)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.method in READS and response.status_code == status.HTTP_200_OK:
+            tag = self._list_tag or entity_tag(
+                "body", asker(request), request.get_full_path(), response.data
+            )
+            if self._list_tag is None and still_fresh(request, tag):
+                response = Response(status=status.HTTP_304_NOT_MODIFIED)
+            finish(response, tag)
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
