@@ -6,8 +6,10 @@ answer to create and rotate only."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -300,6 +302,11 @@ class WebhookDeleteView(_EndpointAction):
 class WebhookDeliveryListView(ConditionalList, generics.GenericAPIView):
     serializer_class = WebhookDeliverySerializer
     filter_backends = []
+
+    @staticmethod
+    def changed_since(moment: datetime) -> Q:
+        """`updated_after`: queued, attempted or delivered since."""
+        return Q(created_at__gt=moment) | Q(delivered_at__gt=moment) | Q(attempts__at__gt=moment)
 
     @extend_schema(
         summary="An endpoint's delivery log",

@@ -66,6 +66,19 @@ class VisibleHorizon(Func):
         return self.as_sql(compiler, connection, template=f"({HORIZON_SQL})::bigint", **extra)
 
 
+class OwnTransaction(Func):
+    """The reading transaction's own id, if it has written: its own events are visible to it
+    whatever the horizon (a test's transaction, a service reading back). NULL otherwise, and
+    outside PostgreSQL."""
+
+    output_field = BigIntegerField()
+    template = "NULL"
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "((pg_current_xact_id_if_assigned())::text)::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     """A place in the feed: after the event (xid, id). `at` is that event's moment."""

@@ -423,6 +423,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.conditional_answers",
+    ],
     # Several records have a `status` with its own choices: name each set after its model.
     "ENUM_NAME_OVERRIDES": {
         "ProgramStatusEnum": "programs.models.Program.Status",
@@ -438,6 +442,7 @@ SPECTACULAR_SETTINGS = {
         "CAPAKindEnum": "deviations.models.CAPA.Kind",
         "RootCauseCategoryEnum": "deviations.models.RootCause.Category",
         "WorkstreamKindEnum": "programs.models.Workstream.Kind",
+        "EventKindEnum": "programs.models.Event.Kind",
         "UpdateCategoryEnum": "comms.models.Update.Category",
         "SignatureMeaningEnum": "portal.models.Signature.Meaning",
         "WebhookEndpointStatusEnum": "integrations.models.WebhookEndpoint.Status",

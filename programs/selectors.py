@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from portal import access, clock, feed
-from portal.feed import Position, VisibleHorizon
+from portal.feed import OwnTransaction, Position, VisibleHorizon
 from portal.models import AuditEntry, Membership, User
 from programs.models import (
     Batch,
@@ -78,7 +78,7 @@ def feed_events(
         Event.objects.visible_to(user)
         .select_related("program")
         .filter(Q(xid__gt=after.xid) | Q(xid=after.xid, id__gt=after.id), at__gte=since)
-        .filter(xid__lt=VisibleHorizon())
+        .filter(Q(xid__lt=VisibleHorizon()) | Q(xid=OwnTransaction()))
         .order_by("xid", "id")[:limit]
     )
 

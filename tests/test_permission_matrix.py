@@ -25,13 +25,14 @@ from tests.portal.permission_rows_mfa import ROWS as MFA
 from tests.portal.permission_rows_sso import ROWS as SSO
 from tests.programs.permission_rows import ROWS as PROGRAMS
 from tests.programs.permission_rows_batches import ROWS as BATCHES
+from tests.programs.permission_rows_feed import ROWS as FEED
 from tests.support.api import private_throttles
 from tests.support.permissions import Case, Scene, cases, check, database_state, writes
 
 ROWS = [
     *PORTAL, *COMMS, *PROGRAMS, *GOVERNANCE, *DEVIATIONS, *INTEGRATIONS,
     *PEOPLE, *ONBOARDING, *DELEGATIONS, *SSO, *IDENTITY, *MFA,
-    *OUTCOMES, *OUTCOMES_KPIS, *OUTCOMES_SCORECARD, *BATCHES,
+    *OUTCOMES, *OUTCOMES_KPIS, *OUTCOMES_SCORECARD, *BATCHES, *FEED,
 ]  # fmt: skip
 
 

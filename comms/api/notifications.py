@@ -3,8 +3,10 @@ person's: someone else's notification id is a 404."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -144,6 +146,11 @@ class NotificationListView(ConditionalList, generics.GenericAPIView):
     serializer_class = NotificationSerializer
     filter_backends = []
     queryset = Notification.objects.none()  # the model, for the schema; rows from selectors
+
+    @staticmethod
+    def changed_since(moment: datetime) -> Q:
+        """`updated_after`: new since, or read since (the audit trail does not follow reads)."""
+        return Q(event__at__gt=moment) | Q(read_at__gt=moment)
 
     @extend_schema(
         summary="List your notifications",

@@ -99,3 +99,32 @@ def program_code_parameter(pattern: str) -> OpenApiParameter:
         description="The program's code, e.g. `HLX-101`.",
         pattern=pattern,
     )
+
+
+CONDITIONAL_PATHS = ("/api/v1/programs/{code}/status/",)
+NOT_MODIFIED = (
+    "Not Modified: the `If-None-Match` you sent still names the current answer (no body). "
+    "Every list and the status send an `ETag`; send it back to ask again cheaply."
+)
+
+
+def conditional_answers(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing: every list (it takes `updated_after`) and the status
+    answer 304 to a current `If-None-Match` and 400 to a garbled one or a bad moment."""
+    for path, operations in result.get("paths", {}).items():
+        read = operations.get("get")
+        if read is None:
+            continue
+        names = {parameter.get("name") for parameter in read.get("parameters", [])}
+        if "updated_after" not in names and path not in CONDITIONAL_PATHS:
+            continue
+        responses = read.setdefault("responses", {})
+        responses.setdefault("304", {"description": NOT_MODIFIED})
+        responses.setdefault(
+            "400",
+            {
+                "description": ERROR_DESCRIPTIONS[400],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        )
+    return result

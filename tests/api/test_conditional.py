@@ -54,7 +54,8 @@ def test_an_unchanged_answer_is_a_304_with_its_tag_and_no_body(world, api_as, ur
     first = client.get(url)
     assert first.status_code == 200
     tag = first["ETag"]
-    assert tag.startswith('"') and tag.endswith('"')
+    assert tag.startswith('"')
+    assert tag.endswith('"')
     assert first["Cache-Control"] == "private, no-cache"
 
     again = tagged(client, url, tag)
@@ -101,9 +102,7 @@ def _change(world, kind: str, update=None) -> None:
             actor=pm, program=program, title="Cadence", starts_at=starts, time_zone="UTC"
         )
     elif kind == "action":
-        action_item_create(
-            actor=pm, program=program, title="Send CoA", owner=pm, due_date=later(3)
-        )
+        action_item_create(actor=pm, program=program, title="Send CoA", owner=pm, due_date=later(3))
     elif kind == "comment":
         comment_post(actor=world.lead_a, target=update, body="Which lot is it?")
     elif kind == "target":
@@ -225,9 +224,9 @@ def _list_views() -> list[type]:
                 walk(entry, prefix + str(entry.pattern))
             elif isinstance(entry, URLPattern) and prefix.startswith("api/v1/"):
                 view = getattr(entry.callback, "view_class", None)
-                if view is not None and getattr(view, "pagination_class", None) is not None:
-                    if hasattr(view, "get") and view.__name__.endswith("ListView"):
-                        views.append(view)
+                paginated = getattr(view, "pagination_class", None) is not None
+                if paginated and hasattr(view, "get") and view.__name__.endswith("ListView"):
+                    views.append(view)
 
     walk(get_resolver(), "")
     return views
