@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.utils.cache import patch_vary_headers
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -44,7 +45,7 @@ GARBLED = (
     '"3f2a…" or W/"3f2a…", separated by commas.'
 )
 CACHE_CONTROL = "private, no-cache"
-VARY = "Authorization, Cookie"
+VARY = ("Authorization", "Cookie")
 READS = ("GET", "HEAD")
 TAG_FORMAT = 1  # part of every tag: a change to what answers carry invalidates old tags
 
@@ -98,7 +99,7 @@ def not_modified(tag: str) -> Response:
 def finish(response: Response, tag: str) -> Response:
     response["ETag"] = tag
     response["Cache-Control"] = CACHE_CONTROL
-    response["Vary"] = VARY
+    patch_vary_headers(response, VARY)
     return response
 
 
