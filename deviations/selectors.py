@@ -32,6 +32,15 @@ def _base(user: User) -> QuerySet[Deviation]:
     )
 
 
+def lapsed_notification_windows(*, user: User) -> int:
+    """How many of the user's deviations passed their notification due unnotified: each one's
+    `notification_window_met` has turned from null to false, with no write to tell."""
+    lapsed = Deviation.objects.visible_to(user).filter(
+        sponsor_notified_at__isnull=True, notification_due__lte=timezone.now()
+    )
+    return lapsed.count()
+
+
 def deviation_list(*, user: User, filters: DeviationFilters | None = None) -> QuerySet[Deviation]:
     deviations = _base(user)
     filters = filters or DeviationFilters()

@@ -3,6 +3,8 @@ acknowledge (the sponsor), lifecycle moves (same table as the pages) and the aud
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -28,6 +30,7 @@ from deviations.api.serializers import (
 from deviations.models import Deviation, QualityAgreement
 from deviations.services import capa as capa_services
 from deviations.services import investigation, lifecycle, reporting
+from portal import clock
 from portal.access import Grant
 from portal.api.authentication import api_user
 from portal.api.conditional import ConditionalList
@@ -90,6 +93,11 @@ def _by_token(request: Request) -> bool:
 class DeviationListView(ProgramList, generics.ListCreateAPIView):
     serializer_class = DeviationSerializer
     filterset_class = DeviationFilter
+
+    def time_key(self) -> Any:
+        """The date, and the notification windows run out: a lapse changes a row unwritten."""
+        user = api_user(self.request)
+        return [clock.site_today(), selectors.lapsed_notification_windows(user=user)]
 
     def get_queryset(self) -> QuerySet[Deviation]:
         if getattr(self, "swagger_fake_view", False):

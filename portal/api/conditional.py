@@ -23,9 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.utils.cache import patch_vary_headers
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -47,6 +48,10 @@ GARBLED = (
 CACHE_CONTROL = "private, no-cache"
 VARY = ("Authorization", "Cookie")
 READS = ("GET", "HEAD")
+# How long a list's body is kept under its tag: it cannot go stale (the tag names everything it
+# depends on), so this only bounds the memory a departed client's answers hold.
+LIST_CACHE_SECONDS = 300
+LIST_CACHE_PREFIX = "api-list:"
 TAG_FORMAT = 1  # part of every tag: a change to what answers carry invalidates old tags
 
 
@@ -79,13 +84,6 @@ def asker(request: Request) -> list[Any]:
     return [user.pk, membership.organisation_id, membership.role, membership.site_wide_qa]
 
 
-def list_tag(request: Request, versions: Iterable[tuple[int, int]]) -> str:
-    """The tag of a list over programs, from their versions."""
-    return entity_tag(
-        "list", asker(request), request.get_full_path(), clock.site_today(), sorted(versions)
-    )
-
-
 def still_fresh(request: Request, tag: str) -> bool:
     """Whether the client's copy (If-None-Match) is the answer tagged `tag`."""
     wanted = requested_tags(request)
@@ -103,22 +101,27 @@ def finish(response: Response, tag: str) -> Response:
     return response
 
 
-class NotModified(APIException):
-    """Raised once the client's copy is known to be current; the API's exception handler
-    answers it with an empty 304 carrying the tag."""
+class Answered(APIException):
+    """Raised once the answer is known without running the view: a 304 for a current copy, or
+    the list's body kept from an earlier request at the same tag. The API's exception handler
+    sends `response` as it is."""
 
-    status_code = status.HTTP_304_NOT_MODIFIED
-
-    def __init__(self, tag: str) -> None:
+    def __init__(self, response: Response) -> None:
         super().__init__()
-        self.tag = tag
+        self.response = response
+        self.status_code = response.status_code
 
 
 class ConditionalList:
-    """For a list view (mixed in before DRF's view class): `list_versions()` names the
-    (program id, version) pairs the list depends on, and an unchanged list is a 304 right after
-    authentication, before the view reads anything. A view whose list does not hang on programs
-    keeps the default (None) and is tagged by its body."""
+    """For a list view (mixed in before DRF's view class).
+
+    `list_versions()` names the (program id, version) pairs the list depends on and
+    `time_key()` what time changes in it (the site's date by default; a view whose rows turn
+    on a deadline adds what has passed). From these the tag is known right after
+    authentication: a current copy is a 304, and a body kept at the same tag (for
+    `LIST_CACHE_SECONDS`, under the tag, which names the user) is sent without reading the list.
+    A view whose list does not hang on programs keeps `list_versions()` None and is tagged by
+    its body."""
 
     request: Any  # the view's
     _list_tag: str | None = None
@@ -126,22 +129,34 @@ class ConditionalList:
     def list_versions(self) -> Sequence[tuple[int, int]] | None:
         return None
 
+    def time_key(self) -> Any:
+        return clock.site_today()
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if request.method not in READS:
             return
         requested_tags(request)  # a garbled header is a 400 before any work
         versions = self.list_versions()
-        self._list_tag = list_tag(request, versions) if versions else None
-        if self._list_tag is not None and still_fresh(request, self._list_tag):
-            raise NotModified(self._list_tag)
+        if not versions:
+            return
+        tag = entity_tag("list", asker(request), request.get_full_path(), self.time_key(), versions)
+        self._list_tag = tag
+        if still_fresh(request, tag):
+            raise Answered(not_modified(tag))
+        kept = cache.get(f"{LIST_CACHE_PREFIX}{tag}")
+        if kept is not None:
+            raise Answered(finish(Response(kept), tag))
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        if request.method in READS and response.status_code == status.HTTP_200_OK:
-            tag = self._list_tag or entity_tag(
-                "body", asker(request), request.get_full_path(), response.data
-            )
-            if self._list_tag is None and still_fresh(request, tag):
-                response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        answered = response.has_header("ETag")
+        if request.method in READS and response.status_code == status.HTTP_200_OK and not answered:
+            if self._list_tag is not None:
+                tag = self._list_tag
+                cache.set(f"{LIST_CACHE_PREFIX}{tag}", response.data, LIST_CACHE_SECONDS)
+            else:
+                tag = entity_tag("body", asker(request), request.get_full_path(), response.data)
+                if still_fresh(request, tag):
+                    response = Response(status=status.HTTP_304_NOT_MODIFIED)
             finish(response, tag)
         return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

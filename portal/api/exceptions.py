@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from portal.api.conditional import NotModified, not_modified
+from portal.api.conditional import Answered
 from portal.errors import ServiceError
 
 INVALID_INPUT = "The request has invalid fields."
@@ -47,8 +47,8 @@ def _body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict
 
 
 def handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, NotModified):  # not an error: the client's copy is current
-        return not_modified(exc.tag)
+    if isinstance(exc, Answered):  # not an error: answered from the tag (a 304, a kept body)
+        return exc.response
     if isinstance(exc, ServiceError):
         # A service's refusal: 400 for invalid input, 409 for a conflict with the record's
         # current state, 403 for a user who may see but not do (portal/errors.py).

@@ -8,8 +8,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from comms.services.conversations import comment_post
 from comms.services.updates import update_post
@@ -236,3 +238,47 @@ def test_every_list_endpoint_is_conditional():
     views = _list_views()
     assert len(views) >= 15
     assert [view.__name__ for view in views if not issubclass(view, ConditionalList)] == []
+
+
+def test_a_list_kept_under_its_tag_is_sent_again_without_reading_it(world, api_as):
+    client = api_as(world.pm)
+    url = "/api/v1/programs/HLX-101/updates/"
+    update_post(actor=world.pm, program=world.program, title="First", body="b")
+    cold = client.get(url)
+    kept_queries = count_queries(client, url)
+
+    again = client.get(url)
+    update_post(actor=world.pm, program=world.program, title="Second", body="b")
+    changed = client.get(url)
+
+    assert again.json() == cold.json()
+    assert again["ETag"] == cold["ETag"]
+    assert kept_queries <= 3  # the token and the program's version
+    assert changed["ETag"] != cold["ETag"]
+    assert [u["title"] for u in changed.json()["results"]][:2] == ["Second", "First"]
+
+
+def test_a_lapsed_notification_window_gives_the_deviation_list_a_new_tag(world, api_as):
+    from deviations.models import Deviation
+    from deviations.services.reporting import deviation_log
+
+    now = timezone.now()
+    deviation = deviation_log(
+        actor=world.pm,
+        program=world.program,
+        title="Filter integrity",
+        description="Failed.",
+        classification="minor",
+        occurred_at=now - datetime.timedelta(hours=2),
+        aware_at=now - datetime.timedelta(hours=1),
+    )
+    Deviation.objects.filter(pk=deviation.pk).update(sponsor_notified_at=None)
+    client = api_as(world.lead_a)
+    before = client.get("/api/v1/deviations/")
+    assert before.json()["results"][0]["notification_window_met"] is None
+
+    with time_machine.travel(deviation.notification_due + datetime.timedelta(minutes=1)):
+        after = tagged(client, "/api/v1/deviations/", before["ETag"])
+
+    assert after.status_code == 200
+    assert after.json()["results"][0]["notification_window_met"] is False
