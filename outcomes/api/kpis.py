@@ -38,7 +38,7 @@ from portal.api.authentication import api_user
 from portal.api.schema import error_responses
 from portal.models import User
 from programs import kpi_catalogue
-from programs.api.views import CODE_PARAMETER, program_from_url
+from programs.api.views import CODE_PARAMETER, program_from_url, program_version_from_url
 from programs.kpi_catalogue import Kpi
 from programs.models import KpiTarget, Program
 
@@ -271,8 +271,16 @@ class ProgramStatusView(generics.GenericAPIView):
     def get(self, request: Request, code: str) -> Response:
         user = api_user(request)
         conditional.requested_tags(request)  # a garbled If-None-Match is a 400 before any work
-        program = program_from_url(user, code)
-        answer = cached_status(user, program)
+        membership = getattr(user, "membership", None)  # none: the lookup below is a 404
+        sponsor = membership is not None and membership.is_sponsor
+        audience = Audience.SPONSOR if sponsor else Audience.INTERNAL
+        answer = None
+        for program_id, version in program_version_from_url(user, code):
+            answer = kept_status(program_id, version, audience)
+        if answer is None:  # not kept (or no such program: the lookup answers the 404)
+            program = program_from_url(user, code)
+            answer = build_status(user, program)
+            keep_status(program.pk, program.version, audience, answer)
         tag = conditional.entity_tag("status", conditional.asker(request), answer.digest)
         if conditional.still_fresh(request, tag):
             return conditional.not_modified(tag)
@@ -286,17 +294,24 @@ class StatusAnswer:
     until: float  # when time alone changes it (midnight, the next meeting's start)
 
 
-def cached_status(user: User, program: Program) -> StatusAnswer:
-    """The status body for the user's audience at the program's version, built once and kept
-    until the program changes (the version is in the key) or time moves it."""
-    audience = Audience.SPONSOR if user.membership.is_sponsor else Audience.INTERNAL
-    key = f"api-status:{STATUS_FORMAT}:{program.pk}:{program.version}:{audience}"
-    answer = cache.get(key)
+# The status body is built once per program version and audience, and kept until the program
+# changes (the version is in the key) or time moves it (`until`).
+
+
+def _status_key(program_id: int, version: int, audience: str) -> str:
+    return f"api-status:{STATUS_FORMAT}:{program_id}:{version}:{audience}"
+
+
+def kept_status(program_id: int, version: int, audience: str) -> StatusAnswer | None:
+    answer = cache.get(_status_key(program_id, version, audience))
     if isinstance(answer, StatusAnswer) and answer.until > time.time():
         return answer
-    answer = build_status(user, program)
-    cache.set(key, answer, timeout=max(1, int(answer.until - time.time())))
-    return answer
+    return None
+
+
+def keep_status(program_id: int, version: int, audience: str, answer: StatusAnswer) -> None:
+    timeout = max(1, int(answer.until - time.time()))
+    cache.set(_status_key(program_id, version, audience), answer, timeout=timeout)
 
 
 def build_status(user: User, program: Program) -> StatusAnswer:

@@ -54,9 +54,17 @@ class ProgramList(ConditionalList):
     def list_versions(self) -> list[tuple[int, int]]:
         user = api_user(self.request)
         code = self.kwargs.get("code")
-        if code is not None and not _CODE_RE.fullmatch(code):
-            return []  # not a code: the view answers its 404
-        return program_versions(user=user, code=code)
+        if code is None:
+            return program_versions(user=user)
+        return program_version_from_url(user, code)
+
+
+def program_version_from_url(user: User, code: str) -> list[tuple[int, int]]:
+    """[(id, version)] of the program named in the URL if the user may see it, else []: what a
+    conditional answer about one program is keyed on, in one query."""
+    if not _CODE_RE.fullmatch(code):
+        return []  # not a code: the view answers its 404
+    return program_versions(user=user, code=code)
 
 
 @extend_schema_view(
