@@ -93,6 +93,15 @@ def retained_since() -> Any:
     return timezone.now() - timedelta(days=settings.CHANGE_FEED_RETENTION_DAYS)
 
 
+def caught_up(user: Any, after: Position) -> Position:
+    """Where a client that found nothing new continues: past everything visible now, dated now,
+    so that a quiet program's cursor does not age out of the retention."""
+    now = feed_now(user=user)
+    if (now.xid, now.id) > (after.xid, after.id):
+        return now
+    return Position(after.xid, after.id, now.at)
+
+
 class ChangeFeedView(generics.GenericAPIView):
     serializer_class = FeedPageSerializer
     pagination_class = None
@@ -144,7 +153,7 @@ class ChangeFeedView(generics.GenericAPIView):
         limit = query.validated_data["limit"]
         events = feed_events(user=user, after=after, since=since, limit=limit + 1)
         page, has_more = events[:limit], len(events) > limit
-        end = Position(page[-1].xid, page[-1].id, page[-1].at) if page else after
+        end = Position(page[-1].xid, page[-1].id, page[-1].at) if page else caught_up(user, after)
         body = {
             "results": page,
             "cursor": end.cursor(organisation_id),

@@ -10,6 +10,7 @@ import time
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -196,3 +197,21 @@ def test_an_event_that_commits_late_is_not_skipped(api_as):
     assert (
         summaries[0] == "Info update: Slow"
     )  # the order they became visible: Slow's transaction first
+
+
+def test_a_quiet_feed_keeps_its_cursor_fresh(world, api_as, settings):
+    """A client that polls and finds nothing is handed a cursor dated now: it never ages out
+    of the retention for want of events."""
+    settings.CHANGE_FEED_RETENTION_DAYS = 30
+    client = api_as(world.lead_a)
+    post(world, "Last news")
+    cursor = read_all(client, "")[1]
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=20)):
+        cursor = read_all(client, cursor)[1]
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=45)):
+        page = client.get(URL, {"after": cursor})
+        post(world, "News again")
+        events, _ = read_all(client, cursor)
+
+    assert page.status_code == 200
+    assert [e["summary"] for e in events] == ["Info update: News again"]
