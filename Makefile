@@ -33,7 +33,7 @@ HONCHO := $(BIN)/python -c 'import honcho.command, honcho.manager; honcho.manage
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u PORTAL_TESTING \
 	$(VENV_PATH) DEBUG=1 ALLOWED_HOSTS='$(ALLOWED_HOSTS)' SITE_URL='$(SITE_URL)'
 
-.PHONY: help venv install run manage test lint format bench
+.PHONY: help venv install run manage test lint format bench bench-http
 
 help:
 	@echo "make run     start the portal in embedded mode on http://$(HOST):$(PORT)/ (HOST, PORT)"
@@ -42,6 +42,7 @@ help:
 	@echo "make format  apply ruff fixes and formatting"
 	@echo "make manage  run manage.py in embedded mode: make manage ARGS=\"createsuperuser\""
 	@echo "make bench   benchmark pages, the escalation sweep, notification delivery, the KPIs and the inspection bundle on PostgreSQL (BENCH_DATABASE_URL)"
+	@echo "make bench-http  serve the portal as in production (uvicorn, Celery, PostgreSQL, Redis) and load it over HTTP (BENCH_HTTP_ARGS)"
 	@echo "make install create $(VENV) and install the project with its dev tools"
 
 venv install: $(STAMP)
@@ -113,13 +114,29 @@ BENCH_KPI_ARGS ?=
 # takes a name, not a URL) unless it exists already.
 BENCH_SPLIT_URL := import sys, urllib.parse as u; url = u.urlsplit(sys.argv[1]); \
 	print(url._replace(path="/postgres").geturl(), u.unquote(url.path.lstrip("/")))
-bench: $(STAMP)
-	@read -r admin_url db_name < <($(BIN)/python -c '$(BENCH_SPLIT_URL)' '$(BENCH_DATABASE_URL)'); \
+# $(call bench_database,URL): create the database named in URL if missing, then migrate it.
+define bench_database
+	@read -r admin_url db_name < <($(BIN)/python -c '$(BENCH_SPLIT_URL)' '$(1)'); \
 	exists=$$(psql "$$admin_url" -tAc "SELECT 1 FROM pg_database WHERE datname = '$$db_name'"); \
 	if [ "$$exists" != 1 ]; then createdb --maintenance-db="$$admin_url" "$$db_name"; fi
-	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py migrate -v0
+	DATABASE_URL='$(1)' DEBUG=1 $(BIN)/python manage.py migrate -v0
+endef
+bench: $(STAMP)
+	$(call bench_database,$(BENCH_DATABASE_URL))
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_portal $(BENCH_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_escalations $(BENCH_ESCALATION_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_notifications $(BENCH_NOTIFY_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_bundle $(BENCH_BUNDLE_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_kpis $(BENCH_KPI_ARGS)
+
+# Served benchmark (not a test, bench/): the production shape (uvicorn, one web process, a Celery
+# worker, DEBUG=0) on its own PostgreSQL database, refilled with the demo data each run, and a
+# Redis database it empties; locust loads it over HTTP. BENCH_HTTP_ARGS passes options
+# (--seconds and --clients per endpoint, --users and --mixed-seconds of the mixed load).
+BENCH_HTTP_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench_http
+BENCH_HTTP_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_HTTP_ARGS ?=
+bench-http: $(STAMP)
+	$(call bench_database,$(BENCH_HTTP_DATABASE_URL))
+	$(VENV_PATH) $(BIN)/python -m bench --database-url '$(BENCH_HTTP_DATABASE_URL)' \
+		--redis-url '$(BENCH_HTTP_REDIS_URL)' $(BENCH_HTTP_ARGS)
