@@ -20,6 +20,7 @@ monkey.patch_all()  # before anything opens a socket: the simulated users are gr
 import argparse  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -55,19 +56,20 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     options = arguments()
     server.refuse_foreign_database(options.database_url)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-http-") as scratch:
         port = server.free_port()
         env = server.environment(
-            database_url=options.database_url,
-            redis_url=options.redis_url,
-            port=port,
+            database_url=options.database_url, redis_url=options.redis_url, port=port
         )
         server.collect_static(env)
-        tokens = server.seed(env)
+        server.empty_redis(options.redis_url)
+        # Seeding (half a minute, most of it the demo's signatures) while the servers start.
         portal = server.start(env, port=port, log_dir=Path(scratch))
         try:
+            tokens = server.seed(env)
             server.wait_until_healthy(portal)
-            server.wait_until_idle(env["REDIS_URL"])
+            server.wait_until_idle(options.redis_url)
             target = Target(
                 base_url=portal.base_url,
                 program=PROGRAM,
@@ -75,7 +77,7 @@ def main() -> None:
                 sponsor_token=tokens[server.SPONSOR],
                 pm_token=tokens[server.PM],
             )
-            print(f"bench-http: {portal.base_url}, one web process, one worker\n")
+            print(f"bench-http: ready after {time.monotonic() - started:.0f} s, {portal.base_url}")
             probes = measure_probes(target, options)
             mixed, sponsors = measure_mixed(target, options)
         except BaseException:
@@ -83,6 +85,7 @@ def main() -> None:
             raise
         finally:
             server.stop(portal)
+    print(f"bench-http: done after {time.monotonic() - started:.0f} s\n")
     print(probe_table(probes, clients=options.clients, seconds=options.seconds))
     print(mixed_table(mixed, users=options.users, sponsors=sponsors))
     broken = [label for label, figures in probes.items() if figures and not figures.times_ms]

@@ -109,11 +109,15 @@ def collect_static(env: dict[str, str]) -> None:
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
 
 
+def empty_redis(redis_url: str) -> None:
+    """Before the processes start (the worker declares its queue there): kept status bodies are
+    keyed by program version, which starts again after the database is refilled."""
+    redis.Redis.from_url(redis_url).flushdb()
+
+
 def seed(env: dict[str, str]) -> dict[str, str]:
-    """Fresh demo data in the database and an empty Redis database (kept status bodies are keyed
-    by program version, which starts again after a flush). Returns the API keys by email: the
-    sponsor's read-only, the PM's read and write."""
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    """Fresh demo data. Returns the API keys by email: the sponsor's read-only, the PM's read
+    and write."""
     manage(env, "flush", "--noinput")
     manage(env, "seed_demo")
     return {
