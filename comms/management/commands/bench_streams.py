@@ -26,6 +26,7 @@ import asyncio
 import bisect
 import itertools
 import math
+import multiprocessing
 import os
 import re
 import secrets
@@ -34,20 +35,20 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import Client, override_settings
 
 from comms.services.updates import update_post
@@ -57,8 +58,6 @@ from programs.models import Audience, Program, ProgramMember
 from programs.services.members import program_member_assign
 from programs.services.program import program_create
 
-T = TypeVar("T")
-
 GOAL_P95_MS = 250
 GOAL_RSS_MB = 200
 
@@ -67,6 +66,12 @@ def _percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
@@ -190,53 +195,105 @@ class StreamProbe(asyncio.Protocol):
 
 
 class Fleet:
-    """The probes, on an event loop of their own in a thread: the main thread stays free to
-    post updates through the ORM."""
+    """The probes, on an event loop of their own in a process of their own (`_probe_process`):
+    neither the GIL nor the CPU time of the thread posting updates through the ORM delays the
+    moments the probes record."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
+    def __init__(self) -> None:
         self.probes: list[StreamProbe] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="probes", daemon=True)
-        self._thread.start()
+        self.marks: list[int] = []
 
-    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-    def open(self, cookies: list[str], count: int, concurrency: int) -> None:
-        requests = [self._request(cookies[n % len(cookies)]) for n in range(count)]
-        self.probes = self.run(self._open_all(requests, concurrency))
-
-    def close(self) -> None:
-        async def close_all() -> None:
-            for probe in self.probes:
-                if probe.transport is not None:
-                    probe.transport.close()
-
-        self.run(close_all())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-    def _request(self, cookie: str) -> bytes:
-        return (
-            f"GET /events/ HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            f"Accept: text/event-stream\r\nCookie: {settings.SESSION_COOKIE_NAME}={cookie}\r\n\r\n"
-        ).encode()
-
-    async def _open_all(self, requests: list[bytes], concurrency: int) -> list[StreamProbe]:
+    async def open(self, port: int, cookies: list[str], count: int, concurrency: int) -> list[int]:
+        """Open `count` streams, `concurrency` at a time; their HTTP statuses (0: none)."""
         loop = asyncio.get_running_loop()
         gate = asyncio.Semaphore(concurrency)
 
-        async def open_one(request: bytes) -> StreamProbe:
+        async def open_one(cookie: str) -> StreamProbe:
+            request = (
+                f"GET /events/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                "Accept: text/event-stream\r\n"
+                f"Cookie: {settings.SESSION_COOKIE_NAME}={cookie}\r\n\r\n"
+            ).encode()
             async with gate:
                 _, probe = await loop.create_connection(
-                    lambda: StreamProbe(request), "127.0.0.1", self.port
+                    lambda: StreamProbe(request), "127.0.0.1", port
                 )
                 await asyncio.wait_for(probe.started, 60)
                 return probe
 
-        return list(await asyncio.gather(*(open_one(request) for request in requests)))
+        self.probes = list(
+            await asyncio.gather(*(open_one(cookies[n % len(cookies)]) for n in range(count)))
+        )
+        return [probe.status or 0 for probe in self.probes]
+
+    def mark(self) -> None:
+        """Remember where each stream is, for `wait_for(since_mark=True)`."""
+        self.marks = [len(probe.chunks) for probe in self.probes]
+
+    async def wait_for(self, token: bytes, timeout: float, since_mark: bool) -> int:
+        """Wait until every stream has received `token`; how many had not by the timeout."""
+        marks = self.marks if since_mark else [0] * len(self.probes)
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = sum(
+                not probe.has(token, mark) for probe, mark in zip(self.probes, marks, strict=True)
+            )
+            if not waiting or time.monotonic() > deadline:
+                return waiting
+            await asyncio.sleep(0.25)
+
+    def results(self, pattern: bytes) -> tuple[list[dict[int, float]], int]:
+        """Each stream's arrival times of the matches of `pattern`, and the streams closed."""
+        compiled = re.compile(pattern)
+        return [probe.arrivals(compiled) for probe in self.probes], sum(
+            probe.closed for probe in self.probes
+        )
+
+    def close(self) -> None:
+        for probe in self.probes:
+            if probe.transport is not None:
+                probe.transport.close()
+
+
+def _probe_process(pipe: Connection) -> None:
+    """The probes' process: runs the `Fleet` method each message from `pipe` names."""
+    asyncio.run(_serve_fleet(pipe))
+
+
+async def _serve_fleet(pipe: Connection) -> None:
+    loop = asyncio.get_running_loop()
+    fleet = Fleet()
+    while True:
+        name, args = await loop.run_in_executor(None, pipe.recv)
+        result = getattr(fleet, name)(*args)
+        if asyncio.iscoroutine(result):
+            result = await result
+        pipe.send(result)
+        if name == "close":
+            return
+
+
+class Probes:
+    """The bench's handle on the probes' process."""
+
+    def __init__(self) -> None:
+        # Forked before any thread or database connection of this process exists in the child's
+        # eyes: the child runs only asyncio and the pipe.
+        connections.close_all()
+        self._pipe, child_end = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_probe_process, args=(child_end,), name="probes", daemon=True
+        )
+        self._process.start()
+
+    def call(self, name: str, *args: Any) -> Any:
+        self._pipe.send((name, args))
+        return self._pipe.recv()
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self.call("close")
+        self._process.join(10)
 
 
 # --- The run ---------------------------------------------------------------------------------
@@ -253,6 +310,7 @@ class Participants:
 class Burst:
     commits: dict[int, float]  # update number -> perf_counter at its commit
     posting_ms: float
+    server_cpu_ms: float = 0.0
 
 
 class Command(BaseCommand):
@@ -325,36 +383,36 @@ class Command(BaseCommand):
         options: dict[str, Any],
     ) -> None:
         baseline_mb = _rss_mb(server.pid)
-        count = options["streams"]
-        fleet = Fleet(port)
+        count, timeout = options["streams"], options["timeout"]
+        probes = Probes()
         try:
             started = time.perf_counter()
-            fleet.open(cookies, count, options["connect_concurrency"])
+            statuses = probes.call("open", port, cookies, count, options["connect_concurrency"])
             opened_s = time.perf_counter() - started
-            refused = [probe.status for probe in fleet.probes if probe.status != 200]
+            refused = [status for status in statuses if status != 200]
             if refused:
                 raise CommandError(f"{len(refused)} streams refused, e.g. {refused[0]}.")
             self.stdout.write(
                 f"{count} streams open in {opened_s:.1f} s as {len(cookies)} sponsor users; "
                 f"server {server.pid}, {baseline_mb:.0f} MB before the streams"
             )
-            self._warm_up(fleet, participants, run, options["timeout"])
+            self._warm_up(probes, participants, run, timeout)
             time.sleep(options["hold"])
-            marks = [len(probe.chunks) for probe in fleet.probes]
+            probes.call("mark")
+            cpu_before = _cpu_seconds(server.pid)
             burst = self._post_burst(participants, run, options["updates"])
             last = f"[{run}-{options['updates'] - 1}]".encode()
-            deadline = time.monotonic() + options["timeout"]
-            while time.monotonic() < deadline and not all(
-                probe.has(last, mark) for probe, mark in zip(fleet.probes, marks, strict=True)
-            ):
-                time.sleep(0.25)
+            probes.call("wait_for", last, timeout, True)
+            burst.server_cpu_ms = (_cpu_seconds(server.pid) - cpu_before) * 1000
             held_mb = _rss_mb(server.pid)
-            pattern = re.compile(rf"\[{run}-(\d+)\]".encode())
-            self._report(fleet, pattern, burst, baseline_mb, held_mb)
+            arrivals, closed = probes.call("results", rf"\[{run}-(\d+)\]".encode())
+            self._report(arrivals, closed, burst, baseline_mb, held_mb)
         finally:
-            fleet.close()
+            probes.close()
 
-    def _warm_up(self, fleet: Fleet, participants: Participants, run: str, timeout: float) -> None:
+    def _warm_up(
+        self, probes: Probes, participants: Participants, run: str, timeout: float
+    ) -> None:
         """One update that every stream must receive before the burst: each is then past its
         catch-up and waiting on the hub."""
         update_post(
@@ -363,14 +421,9 @@ class Command(BaseCommand):
             title=f"Stream bench warm-up [{run}-warm]",
             body="Automated live-stream benchmark; please ignore.",
         )
-        token = f"[{run}-warm]".encode()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            waiting = [probe for probe in fleet.probes if not probe.has(token)]
-            if not waiting:
-                return
-            time.sleep(0.25)
-        raise CommandError(f"{len(waiting)} streams never received the warm-up update.")
+        waiting = probes.call("wait_for", f"[{run}-warm]".encode(), timeout, False)
+        if waiting:
+            raise CommandError(f"{waiting} streams never received the warm-up update.")
 
     @staticmethod
     def _post_burst(participants: Participants, run: str, updates: int) -> Burst:
@@ -395,24 +448,23 @@ class Command(BaseCommand):
 
     def _report(
         self,
-        fleet: Fleet,
-        pattern: re.Pattern[bytes],
+        arrivals: list[dict[int, float]],
+        dropped: int,
         burst: Burst,
         baseline_mb: float,
         held_mb: float,
     ) -> None:
         latencies: list[float] = []
         missed = 0
-        for probe in fleet.probes:
-            arrived = probe.arrivals(pattern)
+        for arrived in arrivals:
             missed += sum(1 for n in burst.commits if n not in arrived)
             latencies.extend((arrived[n] - burst.commits[n]) * 1000 for n in arrived)
-        dropped = sum(1 for probe in fleet.probes if probe.closed)
-        count = len(fleet.probes)
+        count = len(arrivals)
         expected = count * len(burst.commits)
         per_stream_kb = (held_mb - baseline_mb) * 1024 / count
         self.stdout.write(
-            f"burst of {len(burst.commits)} updates posted in {burst.posting_ms:.0f} ms"
+            f"burst of {len(burst.commits)} updates posted in {burst.posting_ms:.0f} ms; "
+            f"server CPU {burst.server_cpu_ms:.0f} ms until the last delivery"
         )
         if latencies:
             self.stdout.write(
