@@ -429,7 +429,7 @@ class Command(BaseCommand):
     def _post_burst(participants: Participants, run: str, updates: int) -> Burst:
         commits: dict[int, float] = {}
 
-        def stamp(n: int) -> Callable[[], None]:
+        def stamp(n: int) -> Callable[[], object]:
             return lambda: commits.setdefault(n, time.perf_counter())
 
         started = time.perf_counter()
