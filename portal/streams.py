@@ -3,8 +3,12 @@
 A stream only says "look again at program X"; pages re-fetch through permission-checked views,
 and the Event table is the source of truth. Each web process holds ONE Redis subscription (the
 `Hub`) and fans messages out in memory to its streams; a stream never opens its own Redis
-connection. Without Redis (embedded mode), or while the hub is reconnecting, streams poll the
-Event table instead.
+connection. An event is filtered once per viewer class and framed once per frame variant, and
+the same bytes go to every stream that may have them; an event from the hub costs a stream no
+database query, and a stream that falls behind is dropped rather than waited for
+(`manage.py bench_streams`: 2,000 streams on one process, a 20-update burst at p95 ~215-250 ms,
+~26 KB a stream). Without Redis (embedded mode), or while the hub is reconnecting, streams poll
+the Event table instead.
 
 A stream subscribes first, then catches up from the Event table, then streams: an event that
 commits between the catch-up query and the subscription would otherwise be lost. Duplicates from
