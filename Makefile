@@ -41,7 +41,7 @@ help:
 	@echo "make lint    ruff check, ruff format --check, mypy, makemigrations --check, lint-imports"
 	@echo "make format  apply ruff fixes and formatting"
 	@echo "make manage  run manage.py in embedded mode: make manage ARGS=\"createsuperuser\""
-	@echo "make bench   benchmark pages, the escalation sweep, notification delivery, the KPIs and the inspection bundle on PostgreSQL (BENCH_DATABASE_URL)"
+	@echo "make bench   benchmark pages, the escalation sweep, notification delivery, the KPIs, the inspection bundle and live streams on PostgreSQL (BENCH_DATABASE_URL) and Redis"
 	@echo "make bench-http  serve the portal as in production (uvicorn, Celery, PostgreSQL, Redis) and load it over HTTP (BENCH_HTTP_ARGS)"
 	@echo "make install create $(VENV) and install the project with its dev tools"
 
@@ -110,6 +110,9 @@ BENCH_NOTIFY_ARGS ?=
 BENCH_BUNDLE_ARGS ?=
 # bench_kpis: --programs, --months of records and --repeat (the KPI engine over all programs).
 BENCH_KPI_ARGS ?=
+# bench_streams: --streams held by one uvicorn process (DEBUG=0), --updates in the burst, --hold.
+BENCH_STREAM_ARGS ?=
+BENCH_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 # The database named in the URL is created through the server's `postgres` database (createdb
 # takes a name, not a URL) unless it exists already.
 BENCH_SPLIT_URL := import sys, urllib.parse as u; url = u.urlsplit(sys.argv[1]); \
@@ -128,6 +131,7 @@ bench: $(STAMP)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_notifications $(BENCH_NOTIFY_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_bundle $(BENCH_BUNDLE_ARGS)
 	DATABASE_URL='$(BENCH_DATABASE_URL)' DEBUG=1 $(BIN)/python manage.py bench_kpis $(BENCH_KPI_ARGS)
+	DATABASE_URL='$(BENCH_DATABASE_URL)' REDIS_URL='$(BENCH_REDIS_URL)' DEBUG=1 $(BIN)/python manage.py bench_streams $(BENCH_STREAM_ARGS)
 
 # Served benchmark (not a test, bench/): the production shape (uvicorn, one web process, a Celery
 # worker, DEBUG=0) on its own PostgreSQL database, refilled with the demo data each run, and a

@@ -5,7 +5,7 @@ table refuses the DELETE that a SQLite flush would issue."""
 from __future__ import annotations
 
 import asyncio
-import functools
+import dataclasses
 import json
 import time
 import uuid
@@ -335,26 +335,28 @@ def test_a_sponsor_sees_only_its_own_sponsor_audience_events():
 def test_a_slow_stream_is_dropped_without_holding_up_the_others():
     async def scenario():
         hub = streams.Hub("redis://unused", "c", queue_size=2, ping_interval=10)
-        slow = hub.subscribe(lambda e: True)
-        fast = hub.subscribe(lambda e: True)
+        slow = hub.subscribe(SPONSOR)
+        fast = hub.subscribe(SPONSOR)
+        dropped = []
+        slow.when_dropped(lambda: dropped.append("slow"))
         received = []
         for n in range(3):
             hub.fan_out(_event(id=n))
-            received.append(fast.queue.get_nowait().id)
-        return hub, slow, received
+            received.append(fast.queue.get_nowait().event_id)
+        return hub, slow, received, dropped
 
-    hub, slow, received = run_apart(scenario())
+    hub, slow, received, dropped = run_apart(scenario())
 
     assert received == [0, 1, 2]
     assert hub.subscriber_count == 1
-    assert slow.queue.get_nowait() is streams.Signal.OVERFLOW
-    assert slow.queue.empty()
+    assert slow.overflowed
+    assert dropped == ["slow"]
 
 
 def test_the_hub_offers_each_stream_only_what_it_may_see():
     async def scenario():
         hub = streams.Hub("redis://unused", "c", queue_size=10, ping_interval=10)
-        subscription = hub.subscribe(functools.partial(streams._may_see, SPONSOR))
+        subscription = hub.subscribe(SPONSOR)
         hub._dispatch(
             LiveEvent.encode([_event(id=1, audience="internal"), _event(id=2, sponsor=2)])
         )
@@ -364,7 +366,7 @@ def test_the_hub_offers_each_stream_only_what_it_may_see():
 
     items = run_apart(scenario())
 
-    assert [i if isinstance(i, streams.Signal) else i.id for i in items] == [
+    assert [i if isinstance(i, streams.Signal) else i.event_id for i in items] == [
         3,
         streams.Signal.RESYNC,
     ]
@@ -475,8 +477,8 @@ def test_a_new_notification_rings_the_recipients_bell_and_nobody_elses(world, st
 def test_the_hub_rings_only_the_bells_it_names():
     async def scenario():
         hub = streams.Hub("redis://unused", "c", queue_size=10, ping_interval=10)
-        mine = hub.subscribe(functools.partial(streams._may_see, SPONSOR), user_id=5)
-        theirs = hub.subscribe(functools.partial(streams._may_see, SPONSOR), user_id=6)
+        mine = hub.subscribe(dataclasses.replace(SPONSOR, user_id=5))
+        theirs = hub.subscribe(dataclasses.replace(SPONSOR, user_id=6))
         hub._dispatch(live.Bell.encode([5, 7]))
         return mine.queue.qsize(), theirs.queue.qsize()
 
