@@ -80,6 +80,18 @@ def wait_until(condition: Callable[[], object], timeout: float) -> bool:
 
 def start_worker(queue: str, broker_url: str, **env: str) -> Worker:
     """A worker on `queue` of `broker_url`, with the production settings and `env` on top."""
+    arguments = ["worker", "--pool=solo", "--loglevel=info"]
+    arguments += ["--queues", queue, "--hostname", f"{queue}@%h"]
+    arguments += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+    return start_celery(arguments, queue, broker_url, ready=" ready.", **env)
+
+
+def start_celery(
+    arguments: list[str], queue: str, broker_url: str, *, ready: str, **env: str
+) -> Worker:
+    """`celery -A portal <arguments>` whose tasks go to `queue` of `broker_url` (a worker, a
+    beat), with the production settings and `env` on top; returned once `ready` is in its
+    output."""
     if connection.vendor != "postgresql":
         pytest.fail("the worker test needs DATABASE_URL to point at PostgreSQL")
     environment = production_environment(
@@ -88,11 +100,8 @@ def start_worker(queue: str, broker_url: str, **env: str) -> Worker:
         CELERY_TASK_DEFAULT_QUEUE=queue,  # what its tasks send stays on the test's queue
         **env,
     )
-    command = [str(CELERY), "-A", "portal", "worker", "--pool=solo", "--loglevel=info"]
-    command += ["--queues", queue, "--hostname", f"{queue}@%h"]
-    command += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
     process = subprocess.Popen(
-        command,
+        [str(CELERY), "-A", "portal", *arguments],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -103,14 +112,14 @@ def start_worker(queue: str, broker_url: str, **env: str) -> Worker:
     output = Output(process.stdout)
 
     def started_or_exited() -> bool:
-        return " ready." in output.text or process.poll() is not None
+        return ready in output.text or process.poll() is not None
 
     worker = Worker(process, output, queue)
     if not wait_until(started_or_exited, READY_TIMEOUT):
         stop_worker(worker)
-        pytest.fail(f"the worker did not start:\n{output.text[-4000:]}")
+        pytest.fail(f"celery {arguments[0]} did not start:\n{output.text[-4000:]}")
     if process.poll() is not None:
-        pytest.fail(f"the worker exited ({process.returncode}):\n{output.text[-4000:]}")
+        pytest.fail(f"celery {arguments[0]} exited ({process.returncode}):\n{output.text[-4000:]}")
     return worker
 
 
