@@ -13,7 +13,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -23,6 +25,7 @@ import pytest
 import redis
 from django.db import connection
 
+from portal.celery import app as celery_app
 from tests.support.processes import production_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +146,15 @@ def forget_queue(broker_url: str, queue: str) -> None:
             broker.delete(key)
     finally:
         broker.close()
+
+
+@contextmanager
+def queue_of_its_own(monkeypatch: pytest.MonkeyPatch, prefix: str) -> Iterator[str]:
+    """What this process enqueues goes to a new queue (no other test's worker takes it),
+    removed from the broker afterwards; yields its name."""
+    queue = f"{prefix}-{uuid.uuid4().hex}"
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    try:
+        yield queue
+    finally:
+        forget_queue(celery_app.conf.broker_url, queue)
