@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import re
 import signal
 import time
 import uuid
@@ -63,6 +65,11 @@ def pid_of(origin: str) -> int:
     return int(origin.removeprefix("gen").partition("@")[0])
 
 
+def parent_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^PPid:\s+(\d+)", status, re.MULTILINE).group(1))
+
+
 @dataclass
 class Beats:
     queue: str
@@ -71,7 +78,10 @@ class Beats:
     processes: list[Worker]
 
     def by_origin(self, origin: str) -> Worker:
-        [process] = [p for p in self.processes if p.process.pid == pid_of(origin)]
+        """The process started here that sent it: itself, or the parent of its embedded beat
+        (a worker's `-B` beat is a child process)."""
+        pid = pid_of(origin)
+        [process] = [p for p in self.processes if p.process.pid in (pid, parent_of(pid))]
         return process
 
     def outputs(self) -> str:
@@ -135,7 +145,8 @@ def test_of_two_beats_one_sends_each_sweep_once_per_interval(two_beats):
 def test_the_standby_takes_over_when_the_leader_dies(two_beats):
     leader = the_leader(two_beats)
 
-    two_beats.by_origin(leader).process.send_signal(signal.SIGKILL)  # no clean release
+    two_beats.by_origin(leader)  # one of ours
+    os.kill(pid_of(leader), signal.SIGKILL)  # the beat itself, no clean release
     killed = time.monotonic()
 
     def successor() -> str | None:

@@ -8,17 +8,13 @@ uncommitted rows. Every wait has a deadline.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 from urllib.parse import quote
 
 import pytest
@@ -26,32 +22,15 @@ import redis
 from django.db import connection
 
 from portal.celery import app as celery_app
-from tests.support.processes import production_environment
+from tests.support.processes import (  # noqa: F401 (Output and wait_until: for the tests)
+    Output,
+    production_environment,
+    start_process,
+    stop_process,
+    wait_until,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
-READY_TIMEOUT = 60
-SHUTDOWN_TIMEOUT = 30
-
-
-class Output:
-    """The worker's merged output, read on a thread so that waits can poll it."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._lines: list[str] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            with self._lock:
-                self._lines.append(line)
-
-    @property
-    def text(self) -> str:
-        with self._lock:
-            return "".join(self._lines)
 
 
 @dataclass
@@ -70,15 +49,6 @@ def worker_database_url() -> str:
     host = s["HOST"] or "localhost"
     port = s["PORT"] or "5432"
     return f"postgres://{auth}@{host}:{port}/{quote(s['NAME'], safe='')}"
-
-
-def wait_until(condition: Callable[[], object], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def start_worker(queue: str, broker_url: str, **env: str) -> Worker:
@@ -103,39 +73,15 @@ def start_celery(
         CELERY_TASK_DEFAULT_QUEUE=queue,  # what its tasks send stays on the test's queue
         **env,
     )
-    process = subprocess.Popen(
-        [str(CELERY), "-A", "portal", *arguments],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process, output = start_process(
+        [str(CELERY), "-A", "portal", *arguments], environment, ready=ready
     )
-    assert process.stdout is not None
-    output = Output(process.stdout)
-
-    def started_or_exited() -> bool:
-        return ready in output.text or process.poll() is not None
-
-    worker = Worker(process, output, queue)
-    if not wait_until(started_or_exited, READY_TIMEOUT):
-        stop_worker(worker)
-        pytest.fail(f"celery {arguments[0]} did not start:\n{output.text[-4000:]}")
-    if process.poll() is not None:
-        pytest.fail(f"celery {arguments[0]} exited ({process.returncode}):\n{output.text[-4000:]}")
-    return worker
+    return Worker(process, output, queue)
 
 
 def stop_worker(worker: Worker) -> None:
     """Warm shutdown (it finishes the task in hand), a kill if that takes too long."""
-    if worker.process.poll() is not None:
-        return
-    worker.process.send_signal(signal.SIGTERM)
-    try:
-        worker.process.wait(SHUTDOWN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        worker.process.kill()
-        worker.process.wait()
+    stop_process(worker.process)
 
 
 def forget_queue(broker_url: str, queue: str) -> None:
