@@ -81,11 +81,25 @@ def claimable(now: object | None = None) -> Q:
     )
 
 
+def _admitted(queryset: models.QuerySet[D], pks: Iterable[int]) -> models.QuerySet[D]:
+    """The rows of `pks` that `queryset` admits, as a query on the table alone, for the claim's
+    UPDATE. Django turns an UPDATE through a join (these querysets filter on the recipient) into
+    `id IN (SELECT … JOIN … WHERE <every condition>)`; a claim that waited for a concurrent
+    claim's row lock then re-checks only `id IN` against the changed row, not the claim's own
+    conditions, and both claims win. Here the join stays in the subquery and the conditions on
+    the row itself are the UPDATE's own, which PostgreSQL re-checks after the wait."""
+    return queryset.model._default_manager.filter(pk__in=queryset.filter(pk__in=pks).values("pk"))
+
+
 def claim(queryset: models.QuerySet[D], pk: int) -> D | None:
     """Take the row for this worker, or None if it is sent or someone else holds it. One
     UPDATE, autocommitted: the claim is visible to every other worker at once."""
     now = timezone.now()
-    won = queryset.filter(claimable(now), pk=pk).update(claimed_at=now, attempts=F("attempts") + 1)
+    won = (
+        _admitted(queryset, [pk])
+        .filter(claimable(now))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
     if not won:
         return None
     return queryset.get(pk=pk)
@@ -93,19 +107,17 @@ def claim(queryset: models.QuerySet[D], pk: int) -> D | None:
 
 def mark_sent(queryset: models.QuerySet[D], row: D) -> bool:
     """Record the delivery; False if our claim was taken over meanwhile (the lease ran out)."""
-    return bool(
-        queryset.filter(pk=row.pk, claimed_at=row.claimed_at, sent_at__isnull=True).update(
-            sent_at=timezone.now(), claimed_at=None, last_error=""
-        )
+    ours = queryset.model._default_manager.filter(
+        pk=row.pk, claimed_at=row.claimed_at, sent_at__isnull=True
     )
+    return bool(ours.update(sent_at=timezone.now(), claimed_at=None, last_error=""))
 
 
 def release(queryset: models.QuerySet[D], row: D, error: BaseException) -> None:
     """Give the row back after a failed send, keeping the error for the admin and the log."""
     message = f"{type(error).__name__}: {error}"[:ERROR_EXCERPT]
-    queryset.filter(pk=row.pk, claimed_at=row.claimed_at).update(
-        claimed_at=None, last_error=message
-    )
+    ours = queryset.model._default_manager.filter(pk=row.pk, claimed_at=row.claimed_at)
+    ours.update(claimed_at=None, last_error=message)
 
 
 def deliver(queryset: models.QuerySet[D], pk: int, send: Callable[[D], object]) -> bool:
@@ -128,7 +140,9 @@ def claim_many(queryset: models.QuerySet[D], pks: Iterable[int]) -> list[D]:
     """`claim` for a batch: one UPDATE, one read. The rows this call won, in id order."""
     now = timezone.now()
     pks = list(pks)
-    queryset.filter(claimable(now), pk__in=pks).update(claimed_at=now, attempts=F("attempts") + 1)
+    _admitted(queryset, pks).filter(claimable(now)).update(
+        claimed_at=now, attempts=F("attempts") + 1
+    )
     return list(queryset.filter(pk__in=pks, claimed_at=now, sent_at__isnull=True).order_by("pk"))
 
 

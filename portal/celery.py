@@ -17,6 +17,8 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_default_retry_delay=10,
     broker_connection_retry_on_startup=True,
+    # Every beat (`celery beat`, `worker -B`) sends only while it holds the leader lock.
+    beat_scheduler="portal.beat:LeaderScheduler",
     beat_schedule={
         "refresh-program-health": {
             "task": "comms.tasks.refresh_all_health",

@@ -166,12 +166,14 @@ AUDIT_CHECKPOINT_FILE = Path(
 
 # --- Redis, cache, Celery -------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+# What keeps two portals on one Redis database apart: their cache keys and the beat lock.
+CACHE_PREFIX = env_str("CACHE_PREFIX", "portal")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_PREFIX", "portal"),
+            "KEY_PREFIX": CACHE_PREFIX,
         }
     }
 else:
@@ -211,6 +213,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # (a fan-out sends its emails' task): tests give each worker its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's leader lock (portal/beat.py): of two beats started by mistake one sends, the other
+# stands by and takes over within this many seconds (and a third) of the leader's death.
+BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 30)
+BEAT_LOCK_KEY = f"{CACHE_PREFIX}:beat-leader"
 
 # --- Notifications (docs/notifications.md) -----------------------------------------------
 # How often beat sweeps for lost hand-offs and due digests.

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -124,15 +124,21 @@ def _lease_seconds() -> int:
 
 
 def _claim(delivery_id: int, now: datetime.datetime) -> bool:
-    """Take the delivery for one attempt, if it is due and nobody holds it (one UPDATE)."""
+    """Take the delivery for one attempt, if it is due and nobody holds it (one UPDATE). The
+    endpoint's status is an EXISTS, not a join: Django turns an UPDATE through a join into
+    `id IN (SELECT …)`, whose conditions PostgreSQL does not re-check on a row that a
+    concurrent claim changed while this one waited for its lock, so both would win."""
     lease = now + datetime.timedelta(seconds=_lease_seconds())
+    active = WebhookEndpoint.objects.filter(
+        pk=OuterRef("endpoint_id"), status=WebhookEndpoint.Status.ACTIVE
+    )
     return bool(
         WebhookDelivery.objects.filter(
             Q(leased_until__isnull=True) | Q(leased_until__lt=now),
+            Exists(active),
             pk=delivery_id,
             status=WebhookDelivery.Status.PENDING,
             next_attempt_at__lte=now,
-            endpoint__status=WebhookEndpoint.Status.ACTIVE,
         ).update(leased_until=lease)
     )
 
