@@ -50,6 +50,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4, help="per endpoint (default 4)")
     parser.add_argument("--users", type=int, default=50, help="of the mixed load (default 50)")
     parser.add_argument("--mixed-seconds", type=float, default=25.0, help="(default 25)")
+    parser.add_argument(
+        "--web-processes", type=int, default=1, help="uvicorn's --workers (default 1)"
+    )
     return parser.parse_args()
 
 
@@ -60,7 +63,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-http-") as scratch:
         port = server.free_port()
         env = server.environment(
-            database_url=options.database_url, redis_url=options.redis_url, port=port
+            database_url=options.database_url,
+            redis_url=options.redis_url,
+            port=port,
+            web_processes=options.web_processes,
         )
         server.collect_static(env)
         server.empty_redis(options.redis_url)

@@ -55,7 +55,9 @@ class Portal:
         return "\n".join(f"--- {name}\n{self.log_tail(name)}" for name in self.processes)
 
 
-def environment(*, database_url: str, redis_url: str, port: int) -> dict[str, str]:
+def environment(
+    *, database_url: str, redis_url: str, port: int, web_processes: int = 1
+) -> dict[str, str]:
     """The environment of every process: production settings with the differences above."""
     env = {k: v for k, v in os.environ.items() if k not in {"PORTAL_TESTING", "DEBUG"}}
     env.update(
@@ -67,7 +69,7 @@ def environment(*, database_url: str, redis_url: str, port: int) -> dict[str, st
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         PORTAL_VAR_DIR=str(VAR_DIR),
-        WEB_CONCURRENCY="1",
+        WEB_CONCURRENCY=str(web_processes),
         SECURE_COOKIES="0",
         MFA_ENFORCED="0",
         API_THROTTLE_USER="1000000/min",

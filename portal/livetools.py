@@ -188,11 +188,14 @@ class StreamReader:
                 self.retry = int(value)
 
 
+PASSWORD_BACKEND = "portal.backends.OpenAccountBackend"
+
+
 def session_cookie(user: User) -> tuple[dict[str, str], Callable[[], None]]:
     """A logged-in session for `user`, as the login view would leave it; and its logout."""
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = PASSWORD_BACKEND  # the one password sign-in uses
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return {settings.SESSION_COOKIE_NAME: store.session_key}, store.delete
