@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from comms import selectors
 from comms.conversation_views import updates_seen
-from comms.dashboard import pm_workspace, program_overview
+from comms.dashboard import kept_program_overview, pm_workspace
 from comms.forms import HealthOverrideForm, UpdateForm
 from comms.services import updates
 from portal import access, clock
@@ -52,7 +52,7 @@ def _program_context(request: PortalRequest, grant: access.Grant) -> dict[str, o
     return {
         "program": program,
         "grant": grant,
-        "overview": program_overview(user=request.user, program=program),
+        "overview": kept_program_overview(user=request.user, program=program),
         "events": event_list(user=request.user, program=program)[:FEED_LENGTH],
         "updates": updates_seen(user=request.user, program=program, limit=10),
     }

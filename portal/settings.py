@@ -174,10 +174,21 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_PREFIX,
-        }
+        },
+        # Answers kept under the program versions they were built at (the status, lists, the
+        # program overview; portal/api/conditional.py): a cache of their own, which can be
+        # emptied or moved to another Redis without touching throttles and counters.
+        "answers": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("ANSWERS_CACHE_URL", REDIS_URL),
+            "KEY_PREFIX": f"{CACHE_PREFIX}-answers",
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "answers": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "a"},
+    }
 
 EVENTS_CHANNEL = env_str("EVENTS_CHANNEL", "portal:events")
 # How far back the change feed (GET /api/v1/events/) replays; an older cursor is a 410. The

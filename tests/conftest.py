@@ -52,7 +52,8 @@ def _fresh_cache_namespace(monkeypatch):
     xdist workers share one Redis, so counters would otherwise leak from test to test."""
     from django.core.cache import caches
 
-    monkeypatch.setattr(caches["default"], "key_prefix", f"test-{uuid.uuid4().hex}")
+    for alias in ("default", "answers"):
+        monkeypatch.setattr(caches[alias], "key_prefix", f"test-{uuid.uuid4().hex}")
 
 
 @pytest.fixture(autouse=True)

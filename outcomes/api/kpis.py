@@ -10,11 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -28,10 +26,9 @@ from rest_framework.response import Response
 
 from comms import selectors as comms_selectors
 from comms.api.serializers import ProgramStatusSerializer
-from comms.dashboard import program_overview
+from comms.dashboard import overview_expiry, program_overview
 from outcomes import kpis, periods
 from outcomes.periods import Period, PeriodError, PeriodKind
-from portal import clock
 from portal.access import Audience
 from portal.api import conditional
 from portal.api.authentication import api_user
@@ -303,7 +300,7 @@ def _status_key(program_id: int, version: int, audience: str) -> str:
 
 
 def kept_status(program_id: int, version: int, audience: str) -> StatusAnswer | None:
-    answer = cache.get(_status_key(program_id, version, audience))
+    answer = conditional.answers().get(_status_key(program_id, version, audience))
     if isinstance(answer, StatusAnswer) and answer.until > time.time():
         return answer
     return None
@@ -311,7 +308,7 @@ def kept_status(program_id: int, version: int, audience: str) -> StatusAnswer | 
 
 def keep_status(program_id: int, version: int, audience: str, answer: StatusAnswer) -> None:
     timeout = max(1, int(answer.until - time.time()))
-    cache.set(_status_key(program_id, version, audience), answer, timeout=timeout)
+    conditional.answers().set(_status_key(program_id, version, audience), answer, timeout=timeout)
 
 
 def build_status(user: User, program: Program) -> StatusAnswer:
@@ -324,8 +321,6 @@ def build_status(user: User, program: Program) -> StatusAnswer:
         "kpis": figures(program, periods.current(PeriodKind.ROLLING_12), user, headline),
     }
     body = ProgramStatusKpiSerializer(program, context=context).data
-    until = clock.day_start(clock.site_today() + timedelta(days=1))
-    if overview.next_meeting is not None:
-        until = min(until, overview.next_meeting.starts_at)
+    until = overview_expiry(overview)
     digest = conditional.entity_tag("status-body", body)
     return StatusAnswer(body=dict(body), digest=digest, until=until.timestamp())

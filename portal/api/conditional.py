@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from django.utils.cache import patch_vary_headers
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -53,6 +53,12 @@ READS = ("GET", "HEAD")
 LIST_CACHE_SECONDS = 300
 LIST_CACHE_PREFIX = "api-list:"
 TAG_FORMAT = 1  # part of every tag: a change to what answers carry invalidates old tags
+
+
+def answers() -> BaseCache:
+    """The cache of answers kept under the program versions they were built at (the setting's
+    `answers` alias): the status, lists and the program overview."""
+    return caches["answers"]
 
 
 def requested_tags(request: Request) -> frozenset[str] | None:
@@ -144,7 +150,7 @@ class ConditionalList:
         self._list_tag = tag
         if still_fresh(request, tag):
             raise Answered(not_modified(tag))
-        kept = cache.get(f"{LIST_CACHE_PREFIX}{tag}")
+        kept = answers().get(f"{LIST_CACHE_PREFIX}{tag}")
         if kept is not None:
             raise Answered(finish(Response(kept), tag))
 
@@ -153,7 +159,7 @@ class ConditionalList:
         if request.method in READS and response.status_code == status.HTTP_200_OK and not answered:
             if self._list_tag is not None:
                 tag = self._list_tag
-                cache.set(f"{LIST_CACHE_PREFIX}{tag}", response.data, LIST_CACHE_SECONDS)
+                answers().set(f"{LIST_CACHE_PREFIX}{tag}", response.data, LIST_CACHE_SECONDS)
             else:
                 tag = entity_tag("body", asker(request), request.get_full_path(), response.data)
                 if still_fresh(request, tag):

@@ -16,7 +16,8 @@ import datetime
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -230,9 +231,18 @@ def test_concurrent_writers_never_deadlock_and_every_chain_verifies(
     assert health_entries.filter(actor__isnull=True).exists()
 
 
-def _set_lock_timeout(value: str) -> None:
+@contextmanager
+def _lock_timeout(value: str) -> Iterator[None]:
+    """A lock timeout for this thread's connection, reset afterwards: the connection goes back
+    to the pool with its session settings, and a later test must not inherit a short timeout
+    (a deadlock test would see its statement cancelled before PostgreSQL detects the cycle)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SET lock_timeout = '{value}'")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
 
 
 def test_while_one_program_is_being_written_the_others_are_not_held_up(portfolio):
@@ -252,15 +262,15 @@ def test_while_one_program_is_being_written_the_others_are_not_held_up(portfolio
 
     def write_elsewhere(lane: Lane) -> Callable[[], None]:
         def job() -> None:
-            _set_lock_timeout("10s")  # a wait for program A's locks would fail, not hang
-            for n in range(3):
-                _write(pm, lane, n, f"free-{lane.program.code}")
+            with _lock_timeout("10s"):  # a wait for program A's locks would fail, not hang
+                for n in range(3):
+                    _write(pm, lane, n, f"free-{lane.program.code}")
 
         return job
 
     def write_to_program_a() -> None:
-        _set_lock_timeout("500ms")
-        _write(pm, held, 0, "blocked-0")
+        with _lock_timeout("500ms"):
+            _write(pm, held, 0, "blocked-0")
 
     holder = threading.Thread(target=hold_program_a_open)
     holder.start()
