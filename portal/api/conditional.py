@@ -34,6 +34,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal import clock
+from portal.api.pagination import updated_after
 
 # RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a comma-separated list.
 _TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
@@ -142,11 +143,13 @@ class ConditionalList:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if request.method not in READS:
             return
-        requested_tags(request)  # a garbled header is a 400 before any work
+        requested_tags(request)  # a garbled header or moment is a 400 before any work
+        updated_after(request)
         versions = self.list_versions()
         if not versions:
             return
-        tag = entity_tag("list", asker(request), request.get_full_path(), self.time_key(), versions)
+        address = request.build_absolute_uri()  # a page's links name the host it was asked on
+        tag = entity_tag("list", asker(request), address, self.time_key(), versions)
         self._list_tag = tag
         if still_fresh(request, tag):
             raise Answered(not_modified(tag))
@@ -161,7 +164,8 @@ class ConditionalList:
                 tag = self._list_tag
                 answers().set(f"{LIST_CACHE_PREFIX}{tag}", response.data, LIST_CACHE_SECONDS)
             else:
-                tag = entity_tag("body", asker(request), request.get_full_path(), response.data)
+                address = request.build_absolute_uri()
+                tag = entity_tag("body", asker(request), address, response.data)
                 if still_fresh(request, tag):
                     response = Response(status=status.HTTP_304_NOT_MODIFIED)
             finish(response, tag)
