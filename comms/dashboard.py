@@ -5,7 +5,6 @@ queries however much data there is."""
 from __future__ import annotations
 
 import datetime
-import time
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -16,8 +15,7 @@ from deviations import selectors as deviation_selectors
 from deviations.models import Deviation
 from governance import selectors as governance_selectors
 from governance.models import ActionItem, Meeting, Risk
-from portal import access, clock
-from portal.access import Audience
+from portal import clock
 from portal.api import conditional
 from portal.models import User
 from programs import selectors as program_selectors
@@ -48,15 +46,9 @@ class Overview:
 
 
 # The overview is the same for everyone of an audience (sponsor or CDMO) at a program version,
-# so it is built once per version and audience and kept (Redis in production) until the program
-# changes (the version is in the key) or time alone moves it (`overview_expiry`).
+# so it is built once per version and audience and kept (portal/api/conditional.py) until the
+# program changes or time alone moves it (`overview_expiry`).
 OVERVIEW_FORMAT = 1  # raise when Overview changes shape: kept ones are then ignored
-
-
-@dataclass(frozen=True)
-class _Kept:
-    overview: Overview
-    until: float
 
 
 def overview_expiry(overview: Overview) -> datetime.datetime:
@@ -70,14 +62,12 @@ def overview_expiry(overview: Overview) -> datetime.datetime:
 
 def kept_program_overview(*, user: User, program: Program) -> Overview:
     """`program_overview`, built once per program version and audience."""
-    audience = Audience.INTERNAL if access.sees_internal(user) else Audience.SPONSOR
-    key = f"program-overview:{OVERVIEW_FORMAT}:{program.pk}:{program.version}:{audience}"
-    kept = conditional.answers().get(key)
-    if isinstance(kept, _Kept) and kept.until > time.time():
-        return kept.overview
-    overview = program_overview(user=user, program=program)
-    until = overview_expiry(overview).timestamp()
-    conditional.answers().set(key, _Kept(overview, until), timeout=max(1, int(until - time.time())))
+    kind, audience = f"overview-{OVERVIEW_FORMAT}", conditional.audience_of(user)
+    overview = conditional.kept(kind, program.pk, program.version, audience)
+    if overview is None:
+        overview = program_overview(user=user, program=program)
+        until = overview_expiry(overview).timestamp()
+        conditional.keep(kind, program.pk, program.version, audience, overview, until)
     return overview
 
 

@@ -7,7 +7,6 @@ not import outcomes (the layers of `make lint`); its path and earlier fields are
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +28,6 @@ from comms.api.serializers import ProgramStatusSerializer
 from comms.dashboard import overview_expiry, program_overview
 from outcomes import kpis, periods
 from outcomes.periods import Period, PeriodError, PeriodKind
-from portal.access import Audience
 from portal.api import conditional
 from portal.api.authentication import api_user
 from portal.api.schema import error_responses
@@ -40,7 +38,9 @@ from programs.kpi_catalogue import Kpi
 from programs.models import KpiTarget, Program
 
 LATEST_UPDATES = 5
-STATUS_FORMAT = 1  # raise when the status body changes shape: cached bodies are then ignored
+# The status body is built once per program version and audience and kept until the program
+# changes or time moves it (`until`). Raise the number when the body changes shape.
+STATUS_KIND = "status-1"
 NO_SUCH_KPI = "No such KPI."
 
 PERIOD_PARAMETERS = [
@@ -268,16 +268,16 @@ class ProgramStatusView(generics.GenericAPIView):
     def get(self, request: Request, code: str) -> Response:
         user = api_user(request)
         conditional.requested_tags(request)  # a garbled If-None-Match is a 400 before any work
-        membership = getattr(user, "membership", None)  # none: the lookup below is a 404
-        sponsor = membership is not None and membership.is_sponsor
-        audience = Audience.SPONSOR if sponsor else Audience.INTERNAL
+        audience = conditional.audience_of(user)
         answer = None
         for program_id, version in program_version_from_url(user, code):
-            answer = kept_status(program_id, version, audience)
+            answer = conditional.kept(STATUS_KIND, program_id, version, audience)
         if answer is None:  # not kept (or no such program: the lookup answers the 404)
             program = program_from_url(user, code)
             answer = build_status(user, program)
-            keep_status(program.pk, program.version, audience, answer)
+            conditional.keep(
+                STATUS_KIND, program.pk, program.version, audience, answer, answer.until
+            )
         tag = conditional.entity_tag("status", conditional.asker(request), answer.digest)
         if conditional.still_fresh(request, tag):
             return conditional.not_modified(tag)
@@ -289,26 +289,6 @@ class StatusAnswer:
     body: dict[str, Any]
     digest: str
     until: float  # when time alone changes it (midnight, the next meeting's start)
-
-
-# The status body is built once per program version and audience, and kept until the program
-# changes (the version is in the key) or time moves it (`until`).
-
-
-def _status_key(program_id: int, version: int, audience: str) -> str:
-    return f"api-status:{STATUS_FORMAT}:{program_id}:{version}:{audience}"
-
-
-def kept_status(program_id: int, version: int, audience: str) -> StatusAnswer | None:
-    answer = conditional.answers().get(_status_key(program_id, version, audience))
-    if isinstance(answer, StatusAnswer) and answer.until > time.time():
-        return answer
-    return None
-
-
-def keep_status(program_id: int, version: int, audience: str, answer: StatusAnswer) -> None:
-    timeout = max(1, int(answer.until - time.time()))
-    conditional.answers().set(_status_key(program_id, version, audience), answer, timeout=timeout)
 
 
 def build_status(user: User, program: Program) -> StatusAnswer:

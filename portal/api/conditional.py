@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import BaseCache, caches
@@ -34,6 +36,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from portal import clock
+from portal.access import Audience
 from portal.api.pagination import updated_after
 
 # RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, in a comma-separated list.
@@ -60,6 +63,40 @@ def answers() -> BaseCache:
     """The cache of answers kept under the program versions they were built at (the setting's
     `answers` alias): the status, lists and the program overview."""
     return caches["answers"]
+
+
+def audience_of(user: Any) -> str:
+    """The audience whose answers a user reads (sponsor or internal), from the membership
+    authentication loaded: no query."""
+    membership = getattr(user, "membership", None)
+    return (
+        Audience.SPONSOR
+        if membership is not None and membership.is_sponsor
+        else (Audience.INTERNAL)
+    )
+
+
+@dataclass(frozen=True)
+class Kept:
+    value: Any
+    until: float  # when time alone changes it (a timestamp)
+
+
+def kept(kind: str, program_id: int, version: int, audience: str) -> Any | None:
+    """An answer of `kind` kept for the program at `version` and the audience, if still good.
+    The version in the key is what makes it current: any change to the program moves it."""
+    found = answers().get(_kept_key(kind, program_id, version, audience))
+    return found.value if isinstance(found, Kept) and found.until > time.time() else None
+
+
+def keep(kind: str, program_id: int, version: int, audience: str, value: Any, until: float) -> None:
+    """Keep an answer until `until` (or until the program's version moves on)."""
+    timeout = max(1, int(until - time.time()))
+    answers().set(_kept_key(kind, program_id, version, audience), Kept(value, until), timeout)
+
+
+def _kept_key(kind: str, program_id: int, version: int, audience: str) -> str:
+    return f"kept:{TAG_FORMAT}:{kind}:{program_id}:{version}:{audience}"
 
 
 def requested_tags(request: Request) -> frozenset[str] | None:

@@ -215,3 +215,19 @@ def test_a_quiet_feed_keeps_its_cursor_fresh(world, api_as, settings):
 
     assert page.status_code == 200
     assert [e["summary"] for e in events] == ["Info update: News again"]
+
+
+def test_a_feed_page_costs_the_same_queries_with_few_or_many_events(world):
+    from tests.support.api import new_token, token_client
+    from tests.support.queries import count_queries
+
+    client = token_client(new_token(world.lead_a))
+    for n in range(2):
+        post(world, f"Few {n}")
+    few = count_queries(client, URL, params={"limit": 500}, warm_up=True)
+    for n in range(60):
+        post(world, f"Many {n}")
+        post(world, f"Hidden {n}", audience="internal")
+    many = count_queries(client, URL, params={"limit": 500})
+    assert few == many
+    assert few <= 6  # the token, the viewer's grants, the start and the page
